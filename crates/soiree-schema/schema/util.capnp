@@ -1,0 +1,23 @@
+# soiree-pack's own description of the small Sandstorm utility types it reads and writes.
+# Type ids, field ordinals and types match Sandstorm's wire format; `cargo xtask schema-check`
+# compares the compiled layout with Sandstorm's schema files.
+@0xb3a1f6d2c9e40a11;
+
+struct KeyValue @0x94a081e4abb13424 {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+# Text shown to users, with optional translations.
+struct LocalizedText @0x8b5db772377be249 {
+  defaultText @0 :Text;
+  localizations @1 :List(Localization);
+
+  struct Localization @0xa4f5ae06dd1b7791 {
+    locale @0 :Text;
+    text @1 :Text;
+  }
+}
+
+# Only referenced as a field type (a capability pointer); soiree-pack never calls it.
+interface StaticAsset @0xfabb5e621fa9a23f {}
