@@ -43,7 +43,11 @@ fn main() -> ExitCode {
         }
         _ => {
             print!("{HELP}");
-            return if args.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if args.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     match result {

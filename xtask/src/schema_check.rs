@@ -48,7 +48,9 @@ fn compile(include: &Path, files: &[String]) -> Result<Vec<u8>, String> {
         .arg(format!("--src-prefix={}", include.display()))
         .args(files.iter().map(|f| include.join(f)))
         .output()
-        .map_err(|e| format!("cannot run `capnp` ({e}); install it with `apt-get install capnproto`"))?;
+        .map_err(|e| {
+            format!("cannot run `capnp` ({e}); install it with `apt-get install capnproto`")
+        })?;
     if !out.status.success() {
         return Err(format!(
             "capnp compile failed in {}:\n{}",
@@ -87,7 +89,12 @@ fn compare(ours: &[u8], theirs: &[u8]) -> Result<Summary, Vec<String>> {
     let mut errors = Vec::new();
     let mut summary = Summary::default();
     for (id, n) in &ours {
-        let name = n.get_display_name().ok().and_then(|t| t.to_str().ok()).unwrap_or("?").to_string();
+        let name = n
+            .get_display_name()
+            .ok()
+            .and_then(|t| t.to_str().ok())
+            .unwrap_or("?")
+            .to_string();
         let which = match n.which() {
             Ok(w) => w,
             Err(e) => {
@@ -99,7 +106,9 @@ fn compare(ours: &[u8], theirs: &[u8]) -> Result<Summary, Vec<String>> {
             Some(t) => t,
             None => {
                 if !matches!(which, node::File(()) | node::Const(_) | node::Annotation(_)) {
-                    errors.push(format!("{name} ({id:#x}): no node with this id in Sandstorm's schema"));
+                    errors.push(format!(
+                        "{name} ({id:#x}): no node with this id in Sandstorm's schema"
+                    ));
                 }
                 continue;
             }
@@ -119,18 +128,30 @@ fn compare(ours: &[u8], theirs: &[u8]) -> Result<Summary, Vec<String>> {
                     e.get_enumerants()
                         .map(|l| {
                             l.iter()
-                                .map(|x| x.get_name().ok().and_then(|t| t.to_str().ok()).unwrap_or("").to_string())
+                                .map(|x| {
+                                    x.get_name()
+                                        .ok()
+                                        .and_then(|t| t.to_str().ok())
+                                        .unwrap_or("")
+                                        .to_string()
+                                })
                                 .collect()
                         })
                         .unwrap_or_default()
                 };
                 if names(a) != names(b) {
-                    errors.push(format!("{name}: enumerants differ: {:?} vs {:?}", names(a), names(b)));
+                    errors.push(format!(
+                        "{name}: enumerants differ: {:?} vs {:?}",
+                        names(a),
+                        names(b)
+                    ));
                 }
             }
             (node::Interface(_), node::Interface(_)) => summary.interfaces += 1,
             (node::Const(_), node::Const(_)) | (node::File(()), node::File(())) => {}
-            _ => errors.push(format!("{name} ({id:#x}): kind differs from Sandstorm's node")),
+            _ => errors.push(format!(
+                "{name} ({id:#x}): kind differs from Sandstorm's node"
+            )),
         }
     }
     if errors.is_empty() {
@@ -152,7 +173,11 @@ fn compare_struct(
             s.get_pointer_count(),
             s.get_is_group(),
             s.get_discriminant_count(),
-            if s.get_discriminant_count() > 0 { s.get_discriminant_offset() } else { 0 },
+            if s.get_discriminant_count() > 0 {
+                s.get_discriminant_offset()
+            } else {
+                0
+            },
         )
     };
     if sizes(a) != sizes(b) {
@@ -166,16 +191,32 @@ fn compare_struct(
         .get_fields()
         .map(|l| {
             l.iter()
-                .map(|f| (f.get_name().ok().and_then(|t| t.to_str().ok()).unwrap_or("").to_string(), f))
+                .map(|f| {
+                    (
+                        f.get_name()
+                            .ok()
+                            .and_then(|t| t.to_str().ok())
+                            .unwrap_or("")
+                            .to_string(),
+                        f,
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     let mut count = 0;
     for f in a.get_fields().into_iter().flatten() {
         count += 1;
-        let fname = f.get_name().ok().and_then(|t| t.to_str().ok()).unwrap_or("").to_string();
+        let fname = f
+            .get_name()
+            .ok()
+            .and_then(|t| t.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let Some(g) = their_fields.get(&fname) else {
-            errors.push(format!("{name}.{fname}: Sandstorm has no field of this name"));
+            errors.push(format!(
+                "{name}.{fname}: Sandstorm has no field of this name"
+            ));
             continue;
         };
         if f.get_discriminant_value() != g.get_discriminant_value() {
@@ -186,7 +227,11 @@ fn compare_struct(
             _ => None,
         };
         if ord(&f) != ord(g) {
-            errors.push(format!("{name}.{fname}: ordinal {:?} vs Sandstorm {:?}", ord(&f), ord(g)));
+            errors.push(format!(
+                "{name}.{fname}: ordinal {:?} vs Sandstorm {:?}",
+                ord(&f),
+                ord(g)
+            ));
         }
         match (f.which(), g.which()) {
             (Ok(field::Slot(x)), Ok(field::Slot(y))) => {
@@ -206,9 +251,14 @@ fn compare_struct(
                     }
                     _ => errors.push(format!("{name}.{fname}: unreadable type")),
                 }
-                let (dx, dy) = (x.get_default_value().ok().map(value_sig), y.get_default_value().ok().map(value_sig));
+                let (dx, dy) = (
+                    x.get_default_value().ok().map(value_sig),
+                    y.get_default_value().ok().map(value_sig),
+                );
                 if dx != dy {
-                    errors.push(format!("{name}.{fname}: default {dx:?} vs Sandstorm {dy:?}"));
+                    errors.push(format!(
+                        "{name}.{fname}: default {dx:?} vs Sandstorm {dy:?}"
+                    ));
                 }
             }
             (Ok(field::Group(x)), Ok(field::Group(y))) => {

@@ -1,1 +1,59 @@
-fn main() {}
+//! `soiree-pack`: build, sign and check Sandstorm packages for a V-Sekai party.
+
+mod cli;
+mod cmd_keys;
+mod cmd_package;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use soiree_spk::Error;
+
+/// Exit codes (docs/exit-codes.md): 0 success, 1 the input was rejected, 2 usage, 3 the machine
+/// failed us (I/O).
+fn exit_code(e: &Error) -> ExitCode {
+    if e.is_io() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Keygen { keyring } => cmd_keys::keygen(keyring),
+        Command::Keys { command } => cmd_keys::keys(command),
+        Command::Pack {
+            dir,
+            output,
+            keyring,
+            app_id,
+        } => cmd_package::pack(dir, output, keyring, app_id.as_deref()),
+        Command::Verify { file, json } => {
+            return match cmd_package::verify(file, *json) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{}: invalid package: {e}", file.display());
+                    exit_code(&e)
+                }
+            };
+        }
+        Command::Unpack { file, dir } => cmd_package::unpack(file, dir),
+        Command::Sign {
+            input,
+            output,
+            keyring,
+            app_id,
+        } => cmd_package::sign(input, output, keyring, app_id.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = exit_code(&e);
+            eprintln!("{:?}", miette::Report::new(e));
+            code
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `pack`, `verify`, `unpack` and `sign`.
+
+use std::path::Path;
+
+use serde_json::json;
+use soiree_spk::{keys, Compression, Error, Verified};
+
+use crate::cli::KeyringArg;
+use crate::cmd_keys::{keyring, parse_app_id};
+
+fn signing_key(arg: &KeyringArg, app_id: Option<&str>) -> Result<soiree_spk::KeyPair, Error> {
+    let id = app_id.map(parse_app_id).transpose()?;
+    keys::choose_signing_key(&keyring(arg)?, id.as_ref())
+}
+
+pub fn pack(
+    dir: &Path,
+    output: &Path,
+    arg: &KeyringArg,
+    app_id: Option<&str>,
+) -> Result<(), Error> {
+    let key = signing_key(arg, app_id)?;
+    let tree = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())?;
+    let written = soiree_spk::pack(&tree, &key, output, Compression::default())?;
+    println!("app id      {}", written.app_id);
+    println!("package id  {}", written.package_id);
+    eprintln!("wrote {} ({} bytes)", output.display(), written.size);
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
+}
+
+fn report_json(v: &Verified) -> serde_json::Value {
+    let o = &v.opened;
+    let m = &v.manifest;
+    json!({
+        "app_id": o.app_id.to_string(),
+        "signer": o.signer.to_string(),
+        "package_id": o.package_id.to_string(),
+        "title": m.title,
+        "version": m.app_version,
+        "marketing_version": m.marketing_version,
+        "min_upgradable_app_version": m.min_upgradable_app_version,
+        "website": m.website,
+        "code_url": m.code_url,
+        "archive_sha512": hex(&o.archive_sha512),
+        "file_size": o.file_size,
+        "archive_size": o.archive_len,
+        "files": v.stats.files,
+        "directories": v.stats.directories,
+        "symlinks": v.stats.symlinks,
+        "content_bytes": v.stats.bytes,
+    })
+}
+
+/// Verifies `file`; an invalid package is reported on one line and exits 1.
+pub fn verify(file: &Path, json: bool) -> Result<(), Error> {
+    let v = soiree_spk::verify(file)?;
+    if json {
+        println!("{}", report_json(&v));
+        return Ok(());
+    }
+    let o = &v.opened;
+    let m = &v.manifest;
+    println!("app id          {}", o.app_id);
+    if o.signer != o.app_id {
+        println!(
+            "signed by       {} (a replacement key of this app)",
+            o.signer
+        );
+    }
+    println!("package id      {}", o.package_id);
+    println!("title           {}", m.title.as_deref().unwrap_or("(none)"));
+    println!(
+        "version         {} ({})",
+        m.app_version,
+        m.marketing_version
+            .as_deref()
+            .unwrap_or("no marketing version")
+    );
+    println!("archive sha512  {}", hex(&o.archive_sha512));
+    println!(
+        "contents        {} files, {} directories, {} symlinks, {} bytes",
+        v.stats.files, v.stats.directories, v.stats.symlinks, v.stats.bytes
+    );
+    Ok(())
+}
+
+pub fn unpack(file: &Path, dir: &Path) -> Result<(), Error> {
+    let opened = soiree_spk::unpack(file, dir)?;
+    println!("{}", opened.app_id);
+    Ok(())
+}
+
+pub fn sign(
+    input: &Path,
+    output: &Path,
+    arg: &KeyringArg,
+    app_id: Option<&str>,
+) -> Result<(), Error> {
+    let key = signing_key(arg, app_id)?;
+    let (verified, written) = soiree_spk::sign::resign(input, &key, output)?;
+    if verified.opened.app_id != written.app_id {
+        eprintln!(
+            "note: the app id changes from {} to {}",
+            verified.opened.app_id, written.app_id
+        );
+    }
+    println!("app id      {}", written.app_id);
+    println!("package id  {}", written.package_id);
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Streams a [`Dir`] out as one single-segment `Archive` message without building it in memory.
+//!
+//! Every size is known from the tree's metadata, so the whole layout is fixed before the first
+//! byte is written: each directory's `List(File)` is followed, in order, by each child's name and
+//! content (a child directory's own list and descendants come before the next sibling's name).
+//! Pointers are plain offsets into that layout; no object is shared, so Sandstorm's traversal
+//! limit (the archive's own size) always suffices.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+use crate::error::{Error, Result};
+use crate::limits;
+use crate::tree::{Dir, Entry, Node, Source};
+
+// Archive.File: 2 data words (union tag at byte 0, mtime at byte 8), 2 pointers (name, content).
+const FILE_DATA_WORDS: u64 = 2;
+const FILE_PTRS: u64 = 2;
+const FILE_WORDS: u64 = FILE_DATA_WORDS + FILE_PTRS;
+const TAG_REGULAR: u64 = 0;
+const TAG_EXECUTABLE: u64 = 1;
+const TAG_SYMLINK: u64 = 2;
+const TAG_DIRECTORY: u64 = 3;
+const ELEMENT_BYTE: u64 = 2;
+const ELEMENT_COMPOSITE: u64 = 7;
+
+fn text_words(len: usize) -> u64 {
+    (len as u64 + 1).div_ceil(8)
+}
+
+fn content_words(entry: &Entry) -> u64 {
+    match &entry.node {
+        Node::File { size, .. } => size.div_ceil(8),
+        Node::Symlink { target } => text_words(target.len()),
+        Node::Dir(d) => dir_words(d),
+    }
+}
+
+/// Words of a directory's list (tag + elements) and everything below it.
+fn dir_words(dir: &Dir) -> u64 {
+    1 + FILE_WORDS * dir.entries.len() as u64
+        + dir
+            .entries
+            .iter()
+            .map(|(name, e)| text_words(name.len()) + content_words(e))
+            .sum::<u64>()
+}
+
+/// Bytes of the framed archive message for `root`: the 8-byte segment table, the root pointer,
+/// the `Archive` struct and the tree.
+pub fn message_len(root: &Dir) -> u64 {
+    8 + 8 * (2 + dir_words(root))
+}
+
+fn display(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    if parent.is_empty() {
+        name.to_vec()
+    } else {
+        [parent, b"/", name].concat()
+    }
+}
+
+/// Checks names, file sizes, nesting and the total size against Sandstorm's limits, before
+/// anything is written.
+pub fn check_limits(root: &Dir) -> Result<()> {
+    fn walk(dir: &Dir, path: &[u8], depth: u32) -> Result<()> {
+        if depth > limits::MAX_DIR_DEPTH {
+            return Err(Error::TooDeep(limits::MAX_DIR_DEPTH));
+        }
+        for (name, entry) in &dir.entries {
+            if !limits::valid_name(name) {
+                return Err(Error::InvalidFileName {
+                    dir: display(path),
+                    name: display(name),
+                });
+            }
+            let here = join(path, name);
+            match &entry.node {
+                Node::File { size, .. } if *size >= limits::MAX_FILE_SIZE => {
+                    return Err(Error::FileTooBig {
+                        path: display(&here),
+                        size: *size,
+                    })
+                }
+                Node::Dir(d) => walk(d, &here, depth + 1)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    walk(root, b"", 1)?;
+    if message_len(root) > limits::MAX_ARCHIVE_SIZE {
+        return Err(Error::ArchiveTooBig {
+            limit: limits::MAX_ARCHIVE_SIZE,
+        });
+    }
+    Ok(())
+}
+
+fn offset(ptr_pos: u64, target: u64) -> u64 {
+    // Offsets are in words from the end of the pointer, as a signed 30-bit field.
+    let off = target as i64 - (ptr_pos as i64 + 1);
+    ((off as u32) << 2) as u64
+}
+
+fn list_ptr(ptr_pos: u64, target: u64, element: u64, count: u64) -> u64 {
+    offset(ptr_pos, target) | 1 | (element << 32) | (count << 35)
+}
+
+fn struct_ptr(ptr_pos: u64, target: u64, data: u64, ptrs: u64) -> u64 {
+    offset(ptr_pos, target) | (data << 32) | (ptrs << 48)
+}
+
+/// Writes words and counts them, so the layout can be checked as it is produced.
+struct Out<W: Write> {
+    w: W,
+    words: u64,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Out<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        debug_assert_eq!(bytes.len() % 8, 0);
+        self.words += bytes.len() as u64 / 8;
+        self.w.write_all(bytes)
+    }
+
+    /// Writes `bytes` followed by zero padding to a word boundary (and a NUL for text).
+    fn put_padded(&mut self, bytes: &[u8], nul: bool) -> std::io::Result<()> {
+        let len = bytes.len() as u64 + u64::from(nul);
+        self.w.write_all(bytes)?;
+        let pad = (len.div_ceil(8) * 8 - bytes.len() as u64) as usize;
+        self.w.write_all(&[0u8; 8][..pad])?;
+        self.words += len.div_ceil(8);
+        Ok(())
+    }
+}
+
+/// Writes the framed archive message for `root` to `w`, reading file contents as it goes.
+/// Returns the message length in bytes. Call [`check_limits`] first.
+pub fn write_archive<W: Write>(root: &Dir, w: W) -> Result<u64> {
+    let body_words = 2 + dir_words(root);
+    let len = 8 + 8 * body_words;
+    let mut out = Out {
+        w,
+        words: 0,
+        buf: vec![0u8; limits::COPY_BUFFER],
+    };
+    let io = |e: std::io::Error| Error::Io {
+        path: "archive stream".into(),
+        source: e,
+    };
+    let mut head = [0u8; 32];
+    head[4..8].copy_from_slice(&(body_words as u32).to_le_bytes());
+    head[8..16].copy_from_slice(&struct_ptr(0, 1, 0, 1).to_le_bytes());
+    head[16..24].copy_from_slice(
+        &list_ptr(
+            1,
+            2,
+            ELEMENT_COMPOSITE,
+            FILE_WORDS * root.entries.len() as u64,
+        )
+        .to_le_bytes(),
+    );
+    out.put(&head[..24]).map_err(io)?;
+    out.words = 2; // the segment table is not part of the segment
+    write_dir(&mut out, root, 2, b"")?;
+    if out.words != body_words {
+        return Err(Error::MalformedArchive {
+            path: String::new(),
+            reason: "layout size mismatch".into(),
+        });
+    }
+    out.w.flush().map_err(io)?;
+    Ok(len)
+}
+
+fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: "archive stream".into(),
+        source: e,
+    };
+    let n = dir.entries.len() as u64;
+    if out.words != tag_pos {
+        return Err(Error::MalformedArchive {
+            path: display(path),
+            reason: "layout position mismatch".into(),
+        });
+    }
+    let mut table = Vec::with_capacity(8 * (1 + FILE_WORDS * n) as usize);
+    table
+        .extend_from_slice(&((n << 2) | (FILE_DATA_WORDS << 32) | (FILE_PTRS << 48)).to_le_bytes());
+    let mut cursor = tag_pos + 1 + FILE_WORDS * n;
+    let mut places = Vec::with_capacity(n as usize);
+    for (i, (name, entry)) in dir.entries.iter().enumerate() {
+        let elem = tag_pos + 1 + FILE_WORDS * i as u64;
+        let name_pos = cursor;
+        cursor += text_words(name.len());
+        let content_pos = cursor;
+        cursor += content_words(entry);
+        let (tag, content_ptr) = match &entry.node {
+            Node::File {
+                size, executable, ..
+            } => (
+                if *executable {
+                    TAG_EXECUTABLE
+                } else {
+                    TAG_REGULAR
+                },
+                list_ptr(elem + 3, content_pos, ELEMENT_BYTE, *size),
+            ),
+            Node::Symlink { target } => (
+                TAG_SYMLINK,
+                list_ptr(elem + 3, content_pos, ELEMENT_BYTE, target.len() as u64 + 1),
+            ),
+            Node::Dir(d) => (
+                TAG_DIRECTORY,
+                list_ptr(
+                    elem + 3,
+                    content_pos,
+                    ELEMENT_COMPOSITE,
+                    FILE_WORDS * d.entries.len() as u64,
+                ),
+            ),
+        };
+        table.extend_from_slice(&tag.to_le_bytes());
+        table.extend_from_slice(&entry.mtime_ns.to_le_bytes());
+        table.extend_from_slice(
+            &list_ptr(elem + 2, name_pos, ELEMENT_BYTE, name.len() as u64 + 1).to_le_bytes(),
+        );
+        table.extend_from_slice(&content_ptr.to_le_bytes());
+        places.push(content_pos);
+    }
+    out.put(&table).map_err(io)?;
+    for ((name, entry), content_pos) in dir.entries.iter().zip(places) {
+        out.put_padded(name, true).map_err(io)?;
+        let here = join(path, name);
+        match &entry.node {
+            Node::File { source, size, .. } => write_file(out, source, *size, &here)?,
+            Node::Symlink { target } => out.put_padded(target, true).map_err(io)?,
+            Node::Dir(d) => write_dir(out, d, content_pos, &here)?,
+        }
+    }
+    Ok(())
+}
+
+fn write_file<W: Write>(out: &mut Out<W>, source: &Source, size: u64, path: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: "archive stream".into(),
+        source: e,
+    };
+    match source {
+        Source::Bytes(bytes) => {
+            if bytes.len() as u64 != size {
+                return Err(Error::FileChanged {
+                    path: display(path).into(),
+                });
+            }
+            out.put_padded(bytes, false).map_err(io)
+        }
+        Source::Path(file_path) => {
+            let changed = || Error::FileChanged {
+                path: file_path.clone(),
+            };
+            let mut file = File::options()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(file_path)
+                .map_err(|e| {
+                    if e.raw_os_error() == Some(libc::ELOOP) {
+                        changed()
+                    } else {
+                        Error::io(file_path)(e)
+                    }
+                })?;
+            let meta = file.metadata().map_err(Error::io(file_path))?;
+            if !meta.is_file() || meta.size() != size {
+                return Err(changed());
+            }
+            let mut left = size;
+            while left > 0 {
+                let want = left.min(out.buf.len() as u64) as usize;
+                let got = file
+                    .read(&mut out.buf[..want])
+                    .map_err(Error::io(file_path))?;
+                if got == 0 {
+                    return Err(changed());
+                }
+                out.w.write_all(&out.buf[..got]).map_err(io)?;
+                left -= got as u64;
+            }
+            if file.read(&mut out.buf[..1]).map_err(Error::io(file_path))? != 0 {
+                return Err(changed());
+            }
+            let pad = (size.div_ceil(8) * 8 - size) as usize;
+            out.w.write_all(&[0u8; 8][..pad]).map_err(io)?;
+            out.words += size.div_ceil(8);
+            Ok(())
+        }
+    }
+}

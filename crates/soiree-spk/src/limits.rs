@@ -1,0 +1,20 @@
+//! Sandstorm's limits on packages, and its file-name rule.
+
+/// A single file must be smaller than this (`spk pack` refuses `size >= 1 << 29`).
+pub const MAX_FILE_SIZE: u64 = 1 << 29;
+/// The decompressed archive message may not exceed this (`APP_SIZE_LIMIT`).
+pub const MAX_ARCHIVE_SIZE: u64 = 1 << 30;
+/// The manifest message may not exceed this many words (`Manifest.sizeLimitInWords`).
+pub const MAX_MANIFEST_WORDS: u64 = 1 << 20;
+/// `spk unpack` reads archives with this Cap'n Proto nesting limit.
+pub const UNPACK_NESTING_LIMIT: i32 = 128;
+/// Directory depth soiree-pack packs, so that Sandstorm's nesting limit is never reached
+/// (each level costs one nesting step, plus two for the root struct and its list).
+pub const MAX_DIR_DEPTH: u32 = 120;
+/// Size of the buffer file contents are copied through.
+pub const COPY_BUFFER: usize = 1 << 20;
+
+/// Sandstorm's rule for a name inside an archive: non-empty, not `.` or `..`, no `/` or NUL.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
+}

@@ -1,0 +1,315 @@
+//! Opening and verifying a `.spk` the way Sandstorm's `spk verify` does: magic, xz (any number of
+//! concatenated streams), the signature, the archive digest, the app-id replacement table, and —
+//! for `verify` — the manifest and every entry of the archive.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read};
+use std::path::Path;
+
+use capnp::message::ReaderSegments;
+use sha2::Digest;
+use soiree_schema::archive_capnp::{archive, signature as signature_msg};
+use soiree_schema::SPK_MAGIC;
+
+use crate::error::{Error, Result};
+use crate::hashio::{Sha256Reader, Sha512Writer};
+use crate::ids::{AppId, PackageId};
+use crate::limits;
+use crate::manifest::{self, ManifestInfo};
+use crate::message::{self, FramedSegments};
+use crate::replacements;
+use crate::signature;
+
+/// A package whose signature and digest have been checked; its archive is decompressed into an
+/// anonymous temp file and mapped.
+pub struct Opened {
+    /// The key that signed the package.
+    pub signer: AppId,
+    /// The app id the package belongs to (the signer, after Sandstorm's replacement table).
+    pub app_id: AppId,
+    pub package_id: PackageId,
+    pub file_size: u64,
+    pub archive_sha512: [u8; 64],
+    /// Length of the decompressed archive message(s) after the signature.
+    pub archive_len: u64,
+    /// Length of the framed `Signature` message.
+    pub signature_len: u64,
+    map: Option<memmap2::Mmap>,
+    _file: File,
+}
+
+/// A package that also passed `spk verify`'s manifest and archive checks.
+pub struct Verified {
+    pub opened: Opened,
+    pub manifest: ManifestInfo,
+    pub stats: ArchiveStats,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArchiveStats {
+    pub files: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub bytes: u64,
+    pub segments: u64,
+}
+
+fn xz_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        Error::Xz("the file ends in the middle of the xz stream".into())
+    } else {
+        Error::Xz(e.to_string())
+    }
+}
+
+/// Checks magic, xz, signature, digest and the replacement table (what `spk unpack` checks).
+pub fn open(path: &Path) -> Result<Opened> {
+    let file = File::open(path).map_err(Error::io(path))?;
+    open_reader(file, path)
+}
+
+pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
+    let mut raw = BufReader::with_capacity(1 << 20, Sha256Reader::new(input));
+    let mut magic = [0u8; 8];
+    raw.read_exact(&mut magic).map_err(|_| Error::BadMagic)?;
+    if magic != SPK_MAGIC {
+        return Err(Error::BadMagic);
+    }
+    let mut xz = xz2::bufread::XzDecoder::new_multi_decoder(raw);
+    // The signature is tiny; a huge segment table is rejected before anything is allocated.
+    let mut opts = capnp::message::ReaderOptions::new();
+    opts.traversal_limit_in_words(Some(1 << 17));
+    let sig_msg = capnp::serialize::read_message(&mut xz, opts).map_err(|e| match e.kind {
+        capnp::ErrorKind::PrematureEndOfFile => Error::Truncated("Signature"),
+        _ if e.to_string().contains("xz") || e.to_string().contains("corrupt") => {
+            Error::Xz(e.to_string())
+        }
+        _ => Error::BadMessage {
+            what: "Signature",
+            reason: e.to_string(),
+        },
+    })?;
+    let segments = sig_msg.get_segments();
+    let signature_len = (segments.len() as u64 + 2) / 2 * 8
+        + (0..segments.len() as u32)
+            .filter_map(|i| segments.get_segment(i))
+            .map(|s| s.len() as u64)
+            .sum::<u64>();
+    let (signer, signed_digest) = signature::open(
+        sig_msg
+            .get_root::<signature_msg::Reader>()
+            .map_err(Error::message("Signature"))?,
+    )?;
+
+    let tmp = tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?;
+    let mut sink = Sha512Writer::new(BufWriter::with_capacity(1 << 20, tmp));
+    let copied = std::io::copy(&mut (&mut xz).take(limits::MAX_ARCHIVE_SIZE + 1), &mut sink)
+        .map_err(xz_error)?;
+    if copied > limits::MAX_ARCHIVE_SIZE {
+        return Err(Error::ArchiveTooBig {
+            limit: limits::MAX_ARCHIVE_SIZE,
+        });
+    }
+    let (buffered, digest, archive_len) = sink.finish();
+    let file = buffered.into_inner().map_err(|e| Error::Io {
+        path: path.into(),
+        source: e.into_error(),
+    })?;
+
+    // Every byte of the file counts towards the package id, including any the decoder left.
+    let mut raw = xz.into_inner();
+    loop {
+        let n = raw.fill_buf().map_err(Error::io(path))?.len();
+        if n == 0 {
+            break;
+        }
+        raw.consume(n);
+    }
+    let hashing = raw.into_inner();
+    let sha256: [u8; 32] = hashing.hasher.finalize().into();
+    let package_id = PackageId::from_sha256(&sha256);
+
+    if digest != signed_digest {
+        return Err(Error::DigestMismatch);
+    }
+    let app_id = replacements::canonical_app_id(&signer, &package_id)?;
+    let map = if archive_len == 0 {
+        None
+    } else {
+        // SAFETY: the file is our own anonymous temp file; nothing else can modify it.
+        Some(unsafe { memmap2::Mmap::map(&file) }.map_err(Error::io(path))?)
+    };
+    Ok(Opened {
+        signer,
+        app_id,
+        package_id,
+        file_size: hashing.count,
+        archive_sha512: digest,
+        archive_len,
+        signature_len,
+        map,
+        _file: file,
+    })
+}
+
+/// A reader of the archive message with `spk unpack`'s limits: the archive's own size as the
+/// traversal limit (so no object may be read twice) and a nesting limit of 128.
+pub type ArchiveMessage<'a> = capnp::message::Reader<FramedSegments<&'a [u8]>>;
+
+impl Opened {
+    /// The decompressed archive bytes (after the signature message).
+    pub fn archive_bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    pub fn archive_message(&self) -> Result<ArchiveMessage<'_>> {
+        let bytes = self.archive_bytes();
+        let framed =
+            message::frame(bytes, bytes.len() as u64 / 4 + 1).map_err(|e| Error::BadMessage {
+                what: "Archive",
+                reason: e.to_string(),
+            })?;
+        let mut opts = capnp::message::ReaderOptions::new();
+        opts.traversal_limit_in_words(Some(framed.total_words().max(1) as usize));
+        opts.nesting_limit(limits::UNPACK_NESTING_LIMIT);
+        Ok(capnp::message::Reader::new(framed, opts))
+    }
+
+    pub fn segment_count(&self) -> usize {
+        message::frame(
+            self.archive_bytes(),
+            self.archive_bytes().len() as u64 / 4 + 1,
+        )
+        .map(|f| f.segment_count())
+        .unwrap_or(0)
+    }
+}
+
+/// Everything `spk verify` checks, plus every name, duplicate and nesting rule of `spk unpack`.
+pub fn verify(path: &Path) -> Result<Verified> {
+    verify_opened(open(path)?)
+}
+
+pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
+    // Two readers, as in Sandstorm: the size-based traversal limit allows one pass each.
+    let manifest = {
+        let msg = opened.archive_message()?;
+        let root = msg
+            .get_root::<archive::Reader>()
+            .map_err(Error::message("Archive"))?;
+        let files = root.get_files().map_err(Error::message("Archive"))?;
+        let mut found = None;
+        for f in files.iter() {
+            if f.get_name()
+                .map(|n| n.as_bytes() == b"sandstorm-manifest")
+                .unwrap_or(false)
+            {
+                match f.which().map_err(|_| Error::ManifestNotRegular)? {
+                    archive::file::Regular(data) => {
+                        found = Some(manifest::read(data.map_err(Error::message("Archive"))?)?)
+                    }
+                    _ => return Err(Error::ManifestNotRegular),
+                }
+                break;
+            }
+        }
+        found.ok_or(Error::NoManifest)?
+    };
+    let mut stats = ArchiveStats {
+        segments: opened.segment_count() as u64,
+        ..ArchiveStats::default()
+    };
+    {
+        let msg = opened.archive_message()?;
+        let root = msg
+            .get_root::<archive::Reader>()
+            .map_err(Error::message("Archive"))?;
+        walk(
+            root.get_files().map_err(Error::message("Archive"))?,
+            b"",
+            &mut stats,
+        )?;
+    }
+    Ok(Verified {
+        opened,
+        manifest,
+        stats,
+    })
+}
+
+fn display(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+pub(crate) fn malformed(path: &[u8]) -> impl Fn(capnp::Error) -> Error + '_ {
+    move |e| {
+        if e.to_string().contains("nesting limit") {
+            Error::TooDeep(limits::UNPACK_NESTING_LIMIT as u32)
+        } else {
+            Error::MalformedArchive {
+                path: display(path),
+                reason: e.to_string(),
+            }
+        }
+    }
+}
+
+/// Checks one directory's names and recurses.
+pub(crate) fn check_names<'a>(
+    files: capnp::struct_list::Reader<'a, archive::file::Owned>,
+    path: &[u8],
+) -> Result<Vec<(&'a [u8], archive::file::Reader<'a>)>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(files.len() as usize);
+    for f in files.iter() {
+        let name = f.get_name().map_err(malformed(path))?.as_bytes();
+        if !limits::valid_name(name) {
+            return Err(Error::InvalidFileName {
+                dir: display(path),
+                name: display(name),
+            });
+        }
+        if !seen.insert(name) {
+            return Err(Error::DuplicateFileName(display(&join(path, name))));
+        }
+        out.push((name, f));
+    }
+    Ok(out)
+}
+
+pub(crate) fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    if parent.is_empty() {
+        name.to_vec()
+    } else {
+        [parent, b"/", name].concat()
+    }
+}
+
+fn walk(
+    files: capnp::struct_list::Reader<archive::file::Owned>,
+    path: &[u8],
+    stats: &mut ArchiveStats,
+) -> Result<()> {
+    for (name, f) in check_names(files, path)? {
+        let here = join(path, name);
+        match f.which().map_err(|_| Error::MalformedArchive {
+            path: display(&here),
+            reason: "unknown file type in archive".into(),
+        })? {
+            archive::file::Regular(d) | archive::file::Executable(d) => {
+                stats.files += 1;
+                stats.bytes += d.map_err(malformed(&here))?.len() as u64;
+            }
+            archive::file::Symlink(t) => {
+                stats.symlinks += 1;
+                t.map_err(malformed(&here))?;
+            }
+            archive::file::Directory(d) => {
+                stats.directories += 1;
+                walk(d.map_err(malformed(&here))?, &here, stats)?;
+            }
+        }
+    }
+    Ok(())
+}
