@@ -3,12 +3,7 @@
 use std::path::{Path, PathBuf};
 
 /// The schema files, relative to the schema directory, in generation order.
-pub const SCHEMA_FILES: &[&str] = &[
-    "archive.capnp",
-    "manifest.capnp",
-    "powerbox.capnp",
-    "util.capnp",
-];
+pub const SCHEMA_FILES: &[&str] = &["archive.capnp", "manifest.capnp", "powerbox.capnp", "util.capnp"];
 
 pub fn schema_dir(root: &Path) -> PathBuf {
     root.join("crates/soiree-schema/schema")

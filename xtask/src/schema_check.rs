@@ -48,9 +48,7 @@ fn compile(include: &Path, files: &[String]) -> Result<Vec<u8>, String> {
         .arg(format!("--src-prefix={}", include.display()))
         .args(files.iter().map(|f| include.join(f)))
         .output()
-        .map_err(|e| {
-            format!("cannot run `capnp` ({e}); install it with `apt-get install capnproto`")
-        })?;
+        .map_err(|e| format!("cannot run `capnp` ({e}); install it with `apt-get install capnproto`"))?;
     if !out.status.success() {
         return Err(format!(
             "capnp compile failed in {}:\n{}",
@@ -63,9 +61,7 @@ fn compile(include: &Path, files: &[String]) -> Result<Vec<u8>, String> {
 
 type Nodes<'a> = BTreeMap<u64, node::Reader<'a>>;
 
-fn nodes<'a>(
-    msg: &'a capnp::message::Reader<capnp::serialize::OwnedSegments>,
-) -> Result<Nodes<'a>, String> {
+fn nodes<'a>(msg: &'a capnp::message::Reader<capnp::serialize::OwnedSegments>) -> Result<Nodes<'a>, String> {
     let req: capnp::schema_capnp::code_generator_request::Reader<'a> =
         msg.get_root().map_err(|e| e.to_string())?;
     let mut map = BTreeMap::new();
@@ -149,9 +145,7 @@ fn compare(ours: &[u8], theirs: &[u8]) -> Result<Summary, Vec<String>> {
             }
             (node::Interface(_), node::Interface(_)) => summary.interfaces += 1,
             (node::Const(_), node::Const(_)) | (node::File(()), node::File(())) => {}
-            _ => errors.push(format!(
-                "{name} ({id:#x}): kind differs from Sandstorm's node"
-            )),
+            _ => errors.push(format!("{name} ({id:#x}): kind differs from Sandstorm's node")),
         }
     }
     if errors.is_empty() {
@@ -214,9 +208,7 @@ fn compare_struct(
             .unwrap_or("")
             .to_string();
         let Some(g) = their_fields.get(&fname) else {
-            errors.push(format!(
-                "{name}.{fname}: Sandstorm has no field of this name"
-            ));
+            errors.push(format!("{name}.{fname}: Sandstorm has no field of this name"));
             continue;
         };
         if f.get_discriminant_value() != g.get_discriminant_value() {
@@ -256,9 +248,7 @@ fn compare_struct(
                     y.get_default_value().ok().map(value_sig),
                 );
                 if dx != dy {
-                    errors.push(format!(
-                        "{name}.{fname}: default {dx:?} vs Sandstorm {dy:?}"
-                    ));
+                    errors.push(format!("{name}.{fname}: default {dx:?} vs Sandstorm {dy:?}"));
                 }
             }
             (Ok(field::Group(x)), Ok(field::Group(y))) => {

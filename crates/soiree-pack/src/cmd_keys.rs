@@ -9,12 +9,10 @@ use crate::cli::{KeyringArg, KeysCommand};
 pub fn keyring(arg: &KeyringArg) -> Result<Keyring, Error> {
     match &arg.keyring {
         Some(path) => Ok(Keyring::at(path)),
-        None => Keyring::default_path()
-            .map(Keyring::at)
-            .ok_or_else(|| Error::Io {
-                path: "~/.sandstorm-keyring".into(),
-                source: std::io::Error::other("HOME is not set; pass --keyring PATH"),
-            }),
+        None => Keyring::default_path().map(Keyring::at).ok_or_else(|| Error::Io {
+            path: "~/.sandstorm-keyring".into(),
+            source: std::io::Error::other("HOME is not set; pass --keyring PATH"),
+        }),
     }
 }
 
@@ -49,10 +47,7 @@ pub fn keys(cmd: &KeysCommand) -> Result<(), Error> {
             }
             Ok(())
         }
-        KeysCommand::Export {
-            app_id,
-            keyring: arg,
-        } => {
+        KeysCommand::Export { app_id, keyring: arg } => {
             let ring = keyring(arg)?;
             let id = parse_app_id(app_id)?;
             let mut out = std::io::stdout().lock();

@@ -13,12 +13,7 @@ fn signing_key(arg: &KeyringArg, app_id: Option<&str>) -> Result<soiree_spk::Key
     keys::choose_signing_key(&keyring(arg)?, id.as_ref())
 }
 
-pub fn pack(
-    dir: &Path,
-    output: &Path,
-    arg: &KeyringArg,
-    app_id: Option<&str>,
-) -> Result<(), Error> {
+pub fn pack(dir: &Path, output: &Path, arg: &KeyringArg, app_id: Option<&str>) -> Result<(), Error> {
     let key = signing_key(arg, app_id)?;
     let tree = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())?;
     let written = soiree_spk::pack(&tree, &key, output, Compression::default())?;
@@ -66,19 +61,14 @@ pub fn verify(file: &Path, json: bool) -> Result<(), Error> {
     let m = &v.manifest;
     println!("app id          {}", o.app_id);
     if o.signer != o.app_id {
-        println!(
-            "signed by       {} (a replacement key of this app)",
-            o.signer
-        );
+        println!("signed by       {} (a replacement key of this app)", o.signer);
     }
     println!("package id      {}", o.package_id);
     println!("title           {}", m.title.as_deref().unwrap_or("(none)"));
     println!(
         "version         {} ({})",
         m.app_version,
-        m.marketing_version
-            .as_deref()
-            .unwrap_or("no marketing version")
+        m.marketing_version.as_deref().unwrap_or("no marketing version")
     );
     println!("archive sha512  {}", hex(&o.archive_sha512));
     println!(
@@ -94,12 +84,7 @@ pub fn unpack(file: &Path, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn sign(
-    input: &Path,
-    output: &Path,
-    arg: &KeyringArg,
-    app_id: Option<&str>,
-) -> Result<(), Error> {
+pub fn sign(input: &Path, output: &Path, arg: &KeyringArg, app_id: Option<&str>) -> Result<(), Error> {
     let key = signing_key(arg, app_id)?;
     let (verified, written) = soiree_spk::sign::resign(input, &key, output)?;
     if verified.opened.app_id != written.app_id {

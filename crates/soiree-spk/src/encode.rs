@@ -159,13 +159,7 @@ pub fn write_archive<W: Write>(root: &Dir, w: W) -> Result<u64> {
     head[4..8].copy_from_slice(&(body_words as u32).to_le_bytes());
     head[8..16].copy_from_slice(&struct_ptr(0, 1, 0, 1).to_le_bytes());
     head[16..24].copy_from_slice(
-        &list_ptr(
-            1,
-            2,
-            ELEMENT_COMPOSITE,
-            FILE_WORDS * root.entries.len() as u64,
-        )
-        .to_le_bytes(),
+        &list_ptr(1, 2, ELEMENT_COMPOSITE, FILE_WORDS * root.entries.len() as u64).to_le_bytes(),
     );
     out.put(&head[..24]).map_err(io)?;
     out.words = 2; // the segment table is not part of the segment
@@ -193,8 +187,7 @@ fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -
         });
     }
     let mut table = Vec::with_capacity(8 * (1 + FILE_WORDS * n) as usize);
-    table
-        .extend_from_slice(&((n << 2) | (FILE_DATA_WORDS << 32) | (FILE_PTRS << 48)).to_le_bytes());
+    table.extend_from_slice(&((n << 2) | (FILE_DATA_WORDS << 32) | (FILE_PTRS << 48)).to_le_bytes());
     let mut cursor = tag_pos + 1 + FILE_WORDS * n;
     let mut places = Vec::with_capacity(n as usize);
     for (i, (name, entry)) in dir.entries.iter().enumerate() {
@@ -204,14 +197,8 @@ fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -
         let content_pos = cursor;
         cursor += content_words(entry);
         let (tag, content_ptr) = match &entry.node {
-            Node::File {
-                size, executable, ..
-            } => (
-                if *executable {
-                    TAG_EXECUTABLE
-                } else {
-                    TAG_REGULAR
-                },
+            Node::File { size, executable, .. } => (
+                if *executable { TAG_EXECUTABLE } else { TAG_REGULAR },
                 list_ptr(elem + 3, content_pos, ELEMENT_BYTE, *size),
             ),
             Node::Symlink { target } => (
@@ -285,9 +272,7 @@ fn write_file<W: Write>(out: &mut Out<W>, source: &Source, size: u64, path: &[u8
             let mut left = size;
             while left > 0 {
                 let want = left.min(out.buf.len() as u64) as usize;
-                let got = file
-                    .read(&mut out.buf[..want])
-                    .map_err(Error::io(file_path))?;
+                let got = file.read(&mut out.buf[..want]).map_err(Error::io(file_path))?;
                 if got == 0 {
                     return Err(changed());
                 }

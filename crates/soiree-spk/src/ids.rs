@@ -12,9 +12,7 @@ fn base32() -> &'static Encoding {
     ENCODING.get_or_init(|| {
         let mut spec = Specification::new();
         spec.symbols.push_str("0123456789acdefghjkmnpqrstuvwxyz");
-        spec.translate
-            .from
-            .push_str("ACDEFGHJKMNPQRSTUVWXYZOoIiLlBb");
+        spec.translate.from.push_str("ACDEFGHJKMNPQRSTUVWXYZOoIiLlBb");
         spec.translate.to.push_str("acdefghjkmnpqrstuvwxyz00111188");
         spec.check_trailing_bits = true;
         // A fixed alphabet and translation table: this cannot fail.
@@ -84,9 +82,7 @@ impl PackageId {
     }
 
     pub fn from_hex(s: &str) -> Option<Self> {
-        let bytes = data_encoding::HEXLOWER_PERMISSIVE
-            .decode(s.as_bytes())
-            .ok()?;
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(s.as_bytes()).ok()?;
         Some(PackageId(bytes.try_into().ok()?))
     }
 }

@@ -108,9 +108,8 @@ pub fn parse_keyring(bytes: &[u8], path: &Path) -> Result<Vec<KeyPair>> {
     let mut keys = Vec::new();
     while !rest.is_empty() {
         let offset = rest_len - rest.len();
-        let msg =
-            capnp::serialize::read_message_from_flat_slice(&mut rest, message::small_options())
-                .map_err(|e| corrupt(offset, e.to_string()))?;
+        let msg = capnp::serialize::read_message_from_flat_slice(&mut rest, message::small_options())
+            .map_err(|e| corrupt(offset, e.to_string()))?;
         let root = msg
             .get_root::<key_file::Reader>()
             .map_err(|e| corrupt(offset, e.to_string()))?;
@@ -200,14 +199,11 @@ pub fn key_from_base64(text: &str) -> Result<KeyPair> {
         .decode(trimmed.as_bytes())
         .or_else(|_| data_encoding::BASE64URL_NOPAD.decode(trimmed.as_bytes()))
         .map_err(|e| Error::BadEnvKey(e.to_string()))?;
-    let keys = parse_keyring(&bytes, Path::new(SIGNING_KEY_ENV))
-        .map_err(|e| Error::BadEnvKey(e.to_string()))?;
+    let keys =
+        parse_keyring(&bytes, Path::new(SIGNING_KEY_ENV)).map_err(|e| Error::BadEnvKey(e.to_string()))?;
     match <[KeyPair; 1]>::try_from(keys) {
         Ok([key]) => Ok(key),
-        Err(keys) => Err(Error::BadEnvKey(format!(
-            "it holds {} keys, not one",
-            keys.len()
-        ))),
+        Err(keys) => Err(Error::BadEnvKey(format!("it holds {} keys, not one", keys.len()))),
     }
 }
 
@@ -274,10 +270,7 @@ mod tests {
         let mut ring = good.clone();
         ring.extend_from_slice(&bad);
         let err = parse_keyring(&ring, Path::new("ring")).unwrap_err();
-        assert!(
-            matches!(err, Error::CorruptKeyring { offset: 128, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, Error::CorruptKeyring { offset: 128, .. }), "{err}");
     }
 
     #[test]
@@ -302,10 +295,7 @@ mod tests {
         ] {
             assert_eq!(key_from_base64(&text).unwrap().app_id(), key.app_id());
         }
-        assert!(matches!(
-            key_from_base64("not base64!"),
-            Err(Error::BadEnvKey(_))
-        ));
+        assert!(matches!(key_from_base64("not base64!"), Err(Error::BadEnvKey(_))));
         let two = [bytes.clone(), bytes].concat();
         assert!(matches!(
             key_from_base64(&data_encoding::BASE64.encode(&two)),

@@ -25,8 +25,7 @@ pub struct ManifestInfo {
 }
 
 fn text(r: capnp::Result<capnp::text::Reader>) -> Option<String> {
-    r.ok()
-        .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
+    r.ok().map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
 }
 
 fn localized(r: capnp::Result<localized_text::Reader>, has: bool) -> Option<String> {
@@ -122,14 +121,11 @@ pub fn check_for_packing(bytes: &[u8]) -> Result<ManifestInfo> {
         return Err(Error::InvalidManifest("missing `appTitle`".into()));
     }
     if info.marketing_version.is_none() {
-        return Err(Error::InvalidManifest(
-            "missing `appMarketingVersion`".into(),
-        ));
+        return Err(Error::InvalidManifest("missing `appMarketingVersion`".into()));
     }
     if info.min_api_version > 0 || info.max_api_version > 0 {
         return Err(Error::InvalidManifest(
-            "minApiVersion and maxApiVersion must be 0: Sandstorm defines no later API version"
-                .into(),
+            "minApiVersion and maxApiVersion must be 0: Sandstorm defines no later API version".into(),
         ));
     }
     Ok(info)

@@ -82,9 +82,7 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
     opts.traversal_limit_in_words(Some(1 << 17));
     let sig_msg = capnp::serialize::read_message(&mut xz, opts).map_err(|e| match e.kind {
         capnp::ErrorKind::PrematureEndOfFile => Error::Truncated("Signature"),
-        _ if e.to_string().contains("xz") || e.to_string().contains("corrupt") => {
-            Error::Xz(e.to_string())
-        }
+        _ if e.to_string().contains("xz") || e.to_string().contains("corrupt") => Error::Xz(e.to_string()),
         _ => Error::BadMessage {
             what: "Signature",
             reason: e.to_string(),
@@ -104,8 +102,8 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
 
     let tmp = tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?;
     let mut sink = Sha512Writer::new(BufWriter::with_capacity(1 << 20, tmp));
-    let copied = std::io::copy(&mut (&mut xz).take(limits::MAX_ARCHIVE_SIZE + 1), &mut sink)
-        .map_err(xz_error)?;
+    let copied =
+        std::io::copy(&mut (&mut xz).take(limits::MAX_ARCHIVE_SIZE + 1), &mut sink).map_err(xz_error)?;
     if copied > limits::MAX_ARCHIVE_SIZE {
         return Err(Error::ArchiveTooBig {
             limit: limits::MAX_ARCHIVE_SIZE,
@@ -165,11 +163,10 @@ impl Opened {
 
     pub fn archive_message(&self) -> Result<ArchiveMessage<'_>> {
         let bytes = self.archive_bytes();
-        let framed =
-            message::frame(bytes, bytes.len() as u64 / 4 + 1).map_err(|e| Error::BadMessage {
-                what: "Archive",
-                reason: e.to_string(),
-            })?;
+        let framed = message::frame(bytes, bytes.len() as u64 / 4 + 1).map_err(|e| Error::BadMessage {
+            what: "Archive",
+            reason: e.to_string(),
+        })?;
         let mut opts = capnp::message::ReaderOptions::new();
         opts.traversal_limit_in_words(Some(framed.total_words().max(1) as usize));
         opts.nesting_limit(limits::UNPACK_NESTING_LIMIT);
@@ -177,12 +174,9 @@ impl Opened {
     }
 
     pub fn segment_count(&self) -> usize {
-        message::frame(
-            self.archive_bytes(),
-            self.archive_bytes().len() as u64 / 4 + 1,
-        )
-        .map(|f| f.segment_count())
-        .unwrap_or(0)
+        message::frame(self.archive_bytes(), self.archive_bytes().len() as u64 / 4 + 1)
+            .map(|f| f.segment_count())
+            .unwrap_or(0)
     }
 }
 

@@ -85,10 +85,7 @@ pub fn canonical_app_id(signer: &AppId, package_id: &PackageId) -> Result<AppId>
 pub fn signing_key_for(app_id: &AppId) -> AppId {
     let mut current = *app_id;
     for _ in 0..=TABLE.len() {
-        match TABLE
-            .iter()
-            .find(|e| id(e.original).as_ref() == Some(&current))
-        {
+        match TABLE.iter().find(|e| id(e.original).as_ref() == Some(&current)) {
             Some(entry) => match id(entry.replacement) {
                 Some(next) => current = next,
                 None => break,

@@ -15,8 +15,7 @@ use crate::write::{self, Compression, Written};
 
 /// Where the archive's own xz stream starts, if the first stream holds exactly the signature.
 fn archive_stream_start(file: &mut File, signature_len: u64) -> Result<Option<u64>> {
-    let mut stream =
-        Stream::new_stream_decoder(u64::MAX, 0).map_err(|e| Error::Xz(e.to_string()))?;
+    let mut stream = Stream::new_stream_decoder(u64::MAX, 0).map_err(|e| Error::Xz(e.to_string()))?;
     file.seek(SeekFrom::Start(8))
         .map_err(|e| Error::Xz(e.to_string()))?;
     let mut input = Vec::new();
@@ -69,14 +68,7 @@ pub fn resign(input: &Path, key: &KeyPair, out: &Path) -> Result<(Verified, Writ
         )?,
         None => {
             let compressed = recompress(opened.archive_bytes(), write::parent_dir(out))?;
-            write::assemble(
-                key,
-                opened.archive_sha512,
-                compressed.0,
-                0,
-                compressed.1,
-                out,
-            )?
+            write::assemble(key, opened.archive_sha512, compressed.0, 0, compressed.1, out)?
         }
     };
     let written = Written {

@@ -27,20 +27,16 @@ pub fn sign(key: &KeyPair, digest: &[u8; 64]) -> Vec<u8> {
 /// Checks a `Signature` like libsodium's `crypto_sign_open` and returns the signer and the
 /// signed digest. Rejects non-canonical or small-order keys, small-order R and non-canonical S.
 pub fn open(reader: signature::Reader) -> Result<(AppId, [u8; 64])> {
-    let public = reader
-        .get_public_key()
-        .map_err(Error::message("Signature"))?;
-    let sig = reader
-        .get_signature()
-        .map_err(Error::message("Signature"))?;
+    let public = reader.get_public_key().map_err(Error::message("Signature"))?;
+    let sig = reader.get_signature().map_err(Error::message("Signature"))?;
     let public: [u8; 32] = public
         .try_into()
         .map_err(|_| Error::InvalidPublicKey(format!("{} bytes, not 32", public.len())))?;
     if sig.len() != 128 {
         return Err(Error::InvalidSignatureFormat(sig.len()));
     }
-    let key = VerifyingKey::from_bytes(&public)
-        .map_err(|_| Error::InvalidPublicKey("not a curve point".into()))?;
+    let key =
+        VerifyingKey::from_bytes(&public).map_err(|_| Error::InvalidPublicKey("not a curve point".into()))?;
     if key.to_edwards().compress().to_bytes() != public {
         return Err(Error::InvalidPublicKey("non-canonical encoding".into()));
     }

@@ -125,13 +125,7 @@ impl Dir {
     pub fn count(&self) -> usize {
         self.entries
             .values()
-            .map(|e| {
-                1 + if let Node::Dir(d) = &e.node {
-                    d.count()
-                } else {
-                    0
-                }
-            })
+            .map(|e| 1 + if let Node::Dir(d) = &e.node { d.count() } else { 0 })
             .sum()
     }
 

@@ -19,10 +19,7 @@ use crate::read::{self, check_names, join, malformed, Opened};
 
 fn mtime(ns: i64) -> FileTime {
     // Negative times are normalised the way `spk unpack` does (seconds floor, positive nanos).
-    FileTime::from_unix_time(
-        ns.div_euclid(1_000_000_000),
-        ns.rem_euclid(1_000_000_000) as u32,
-    )
+    FileTime::from_unix_time(ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32)
 }
 
 /// Verifies `spk` (signature and digest) and unpacks it into `target`, which must not exist.
@@ -68,11 +65,7 @@ pub fn unpack_opened(opened: &Opened, target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_dir(
-    files: capnp::struct_list::Reader<archive::file::Owned>,
-    dir: &Path,
-    path: &[u8],
-) -> Result<()> {
+fn write_dir(files: capnp::struct_list::Reader<archive::file::Owned>, dir: &Path, path: &[u8]) -> Result<()> {
     for (name, f) in check_names(files, path)? {
         let here = join(path, name);
         let dest = dir.join(std::ffi::OsStr::from_bytes(name));

@@ -114,17 +114,11 @@ pub fn tree_manifest(tree: &Dir) -> Result<ManifestInfo> {
 }
 
 /// Streams the archive for `tree` through SHA-512 and xz into an anonymous file in `tmp_dir`.
-pub fn compress_archive(
-    tree: &Dir,
-    compression: Compression,
-    tmp_dir: &Path,
-) -> Result<CompressedArchive> {
+pub fn compress_archive(tree: &Dir, compression: Compression, tmp_dir: &Path) -> Result<CompressedArchive> {
     encode::check_limits(tree)?;
     let file = tempfile::tempfile_in(tmp_dir).map_err(Error::io(tmp_dir))?;
-    let xz = xz2::write::XzEncoder::new_stream(
-        BufWriter::with_capacity(1 << 20, file),
-        compression.encoder()?,
-    );
+    let xz =
+        xz2::write::XzEncoder::new_stream(BufWriter::with_capacity(1 << 20, file), compression.encoder()?);
     let mut tee = Sha512Writer::new(BufWriter::with_capacity(1 << 20, xz));
     let archive_len = encode::write_archive(tree, &mut tee)?;
     let (buffered, digest, _) = tee.finish();
@@ -133,14 +127,10 @@ pub fn compress_archive(
         path: tmp_dir.into(),
         source: e.into_error(),
     })?;
-    let mut file = xz
-        .finish()
-        .map_err(io)?
-        .into_inner()
-        .map_err(|e| Error::Io {
-            path: tmp_dir.into(),
-            source: e.into_error(),
-        })?;
+    let mut file = xz.finish().map_err(io)?.into_inner().map_err(|e| Error::Io {
+        path: tmp_dir.into(),
+        source: e.into_error(),
+    })?;
     let len = file.stream_position().map_err(Error::io(tmp_dir))?;
     Ok(CompressedArchive {
         file,
