@@ -93,7 +93,7 @@ pub fn check_limits(root: &Dir) -> Result<()> {
         }
         Ok(())
     }
-    walk(root, b"", 1)?;
+    walk(root, b"", 0)?;
     if message_len(root) > limits::MAX_ARCHIVE_SIZE {
         return Err(Error::ArchiveTooBig {
             limit: limits::MAX_ARCHIVE_SIZE,

@@ -8,9 +8,10 @@ pub const MAX_ARCHIVE_SIZE: u64 = 1 << 30;
 pub const MAX_MANIFEST_WORDS: u64 = 1 << 20;
 /// `spk unpack` reads archives with this Cap'n Proto nesting limit.
 pub const UNPACK_NESTING_LIMIT: i32 = 128;
-/// Directory depth soiree-pack packs, so that Sandstorm's nesting limit is never reached
-/// (each level costs one nesting step, plus two for the root struct and its list).
-pub const MAX_DIR_DEPTH: u32 = 120;
+/// Directory depth soiree-pack packs, so that `spk unpack`'s nesting limit is never reached:
+/// each level costs two nesting steps (the `List(File)` and its struct element), and the root
+/// struct and its list two more. 63 is the deepest tree a reader with limit 128 accepts.
+pub const MAX_DIR_DEPTH: u32 = 63;
 /// Size of the buffer file contents are copied through.
 pub const COPY_BUFFER: usize = 1 << 20;
 
