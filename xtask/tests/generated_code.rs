@@ -1,0 +1,59 @@
+//! The committed Cap'n Proto bindings must be exactly what `cargo xtask codegen` produces, and
+//! the schema must keep Sandstorm's layout.
+
+
+use xtask::{codegen, schema_check, workspace_root};
+
+#[test]
+fn committed_bindings_are_fresh() {
+    let root = workspace_root();
+    let out = tempfile::tempdir().unwrap();
+    codegen::generate(&root, out.path()).expect("capnp compile (apt-get install capnproto)");
+    let committed = codegen::generated_dir(&root);
+    for file in codegen::SCHEMA_FILES {
+        let name = format!("{}_capnp.rs", file.trim_end_matches(".capnp"));
+        let fresh = std::fs::read_to_string(out.path().join(&name)).unwrap();
+        let old = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
+        assert!(
+            fresh == old,
+            "crates/soiree-schema/src/generated/{name} is stale: run `cargo xtask codegen` and commit the result"
+        );
+    }
+}
+
+#[test]
+fn schema_layout_matches_sandstorm() {
+    let root = workspace_root();
+    let sandstorm = root.join("../shared/spk-schemas");
+    if !sandstorm.is_dir() {
+        eprintln!("SKIPPED: {} is absent; the layout check needs Sandstorm's schema files", sandstorm.display());
+        return;
+    }
+    let summary = schema_check::check(&root, &sandstorm).unwrap_or_else(|e| panic!("{}", e.join("\n")));
+    assert!(summary.structs >= 30 && summary.fields >= 140, "{summary:?}");
+}
+
+/// The check must fail when a field changes: copy the schema, change one type, compare.
+#[test]
+fn schema_check_catches_a_changed_field() {
+    let root = workspace_root();
+    let sandstorm = root.join("../shared/spk-schemas");
+    if !sandstorm.is_dir() {
+        eprintln!("SKIPPED: {} is absent", sandstorm.display());
+        return;
+    }
+    let fake_root = tempfile::tempdir().unwrap();
+    let schema = fake_root.path().join("crates/soiree-schema/schema");
+    std::fs::create_dir_all(&schema).unwrap();
+    for file in codegen::SCHEMA_FILES {
+        let text = std::fs::read_to_string(codegen::schema_dir(&root).join(file)).unwrap();
+        let text = if *file == "archive.capnp" {
+            text.replace("lastModificationTimeNs @5 :Int64;", "lastModificationTimeNs @5 :Int32;")
+        } else {
+            text
+        };
+        std::fs::write(schema.join(file), text).unwrap();
+    }
+    let errors = schema_check::check(fake_root.path(), &sandstorm).unwrap_err();
+    assert!(errors.iter().any(|e| e.contains("lastModificationTimeNs")), "{errors:?}");
+}
