@@ -126,6 +126,12 @@ pub enum Error {
         help("`soiree-pack keys list --keyring PATH` shows the app ids a keyring holds")
     )]
     KeyNotFound { app_id: String, path: PathBuf },
+    #[error("there is no signing key in {0}")]
+    #[diagnostic(
+        code(soiree::keys::empty),
+        help("create one with `soiree-pack keygen --keyring PATH`, or set SOIREE_SIGNING_KEY")
+    )]
+    EmptyKeyring(PathBuf),
     #[error("keyring {path} holds {count} keys; say which one signs with --app-id")]
     #[diagnostic(code(soiree::keys::ambiguous))]
     AmbiguousKey { path: PathBuf, count: usize },

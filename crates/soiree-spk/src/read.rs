@@ -55,11 +55,24 @@ pub struct ArchiveStats {
     pub segments: u64,
 }
 
-fn xz_error(e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Xz("the file ends in the middle of the xz stream".into())
-    } else {
-        Error::Xz(e.to_string())
+/// Remembers the first error the xz decoder reported, so a failure further up (in the Cap'n
+/// Proto reader, or while copying to the temp file) can be blamed on the right thing.
+struct XzSource<R> {
+    inner: R,
+    error: Option<String>,
+}
+
+impl<R: Read> Read for XzSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "the file ends in the middle of the xz stream".into()
+                } else {
+                    e.to_string()
+                });
+            }
+        })
     }
 }
 
@@ -76,7 +89,10 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
     if magic != SPK_MAGIC {
         return Err(Error::BadMagic);
     }
-    let mut xz = xz2::bufread::XzDecoder::new_multi_decoder(raw);
+    let mut xz = XzSource {
+        inner: xz2::bufread::XzDecoder::new_multi_decoder(raw),
+        error: None,
+    };
     // The signature is tiny; a huge segment table is rejected before anything is allocated.
     let mut opts = capnp::message::ReaderOptions::new();
     opts.traversal_limit_in_words(Some(1 << 17));
@@ -103,7 +119,16 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
     let tmp = tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?;
     let mut sink = Sha512Writer::new(BufWriter::with_capacity(1 << 20, tmp));
     let copied =
-        std::io::copy(&mut (&mut xz).take(limits::MAX_ARCHIVE_SIZE + 1), &mut sink).map_err(xz_error)?;
+        std::io::copy(&mut (&mut xz).take(limits::MAX_ARCHIVE_SIZE + 1), &mut sink).map_err(|e| match xz
+            .error
+            .take()
+        {
+            Some(xz_problem) => Error::Xz(xz_problem),
+            None => Error::Io {
+                path: std::env::temp_dir(),
+                source: e,
+            },
+        })?;
     if copied > limits::MAX_ARCHIVE_SIZE {
         return Err(Error::ArchiveTooBig {
             limit: limits::MAX_ARCHIVE_SIZE,
@@ -116,7 +141,7 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
     })?;
 
     // Every byte of the file counts towards the package id, including any the decoder left.
-    let mut raw = xz.into_inner();
+    let mut raw = xz.inner.into_inner();
     loop {
         let n = raw.fill_buf().map_err(Error::io(path))?.len();
         if n == 0 {
