@@ -12,7 +12,9 @@ fn soiree(args: &[&str]) -> Output {
 
 fn soiree_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-pack"));
-    cmd.args(args).env_remove("SOIREE_SIGNING_KEY").env_remove("SOIREE_KEYRING");
+    cmd.args(args)
+        .env_remove("SOIREE_SIGNING_KEY")
+        .env_remove("SOIREE_KEYRING");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -39,10 +41,16 @@ fn app_tree(root: &Path) {
         let mut m = b.init_root::<manifest::Builder>();
         m.set_app_version(3);
         m.reborrow().init_app_title().set_default_text("CLI App");
-        m.reborrow().init_app_marketing_version().set_default_text("0.3.0");
+        m.reborrow()
+            .init_app_marketing_version()
+            .set_default_text("0.3.0");
         m.init_continue_command().init_argv(1).set(0, "/bin/run");
     }
-    std::fs::write(root.join("sandstorm-manifest"), capnp::serialize::write_message_to_words(&b)).unwrap();
+    std::fs::write(
+        root.join("sandstorm-manifest"),
+        capnp::serialize::write_message_to_words(&b),
+    )
+    .unwrap();
     std::fs::write(root.join("bin/run"), "#!/bin/sh\necho hi\n").unwrap();
     std::fs::set_permissions(root.join("bin/run"), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
@@ -57,14 +65,20 @@ fn keygen_appends_with_mode_0600_and_lists_in_order() {
     let ring = t.path().join("keyring");
     let first = ok(soiree(&["keygen", "--keyring", p(&ring)])).trim().to_string();
     assert_eq!(first.len(), 52);
-    assert_eq!(std::fs::metadata(&ring).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&ring).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let before = std::fs::read(&ring).unwrap();
     assert_eq!(before.len(), 128);
     let second = ok(soiree(&["keygen", "-k", p(&ring)])).trim().to_string();
     let after = std::fs::read(&ring).unwrap();
     assert_eq!(after.len(), 256);
     assert_eq!(after[..128], before[..], "existing keys are never rewritten");
-    assert_eq!(ok(soiree(&["keys", "list", "--keyring", p(&ring)])), format!("{first}\n{second}\n"));
+    assert_eq!(
+        ok(soiree(&["keys", "list", "--keyring", p(&ring)])),
+        format!("{first}\n{second}\n")
+    );
 
     let exported = soiree(&["keys", "export", &second, "--keyring", p(&ring)]);
     assert!(exported.status.success(), "{}", stderr(&exported));
@@ -78,7 +92,10 @@ fn private_keys_are_never_printed() {
     let out = soiree(&["keygen", "--keyring", p(&ring)]);
     let bytes = std::fs::read(&ring).unwrap();
     let seed = &bytes[64..96];
-    for text in [data_encoding::HEXLOWER.encode(seed), data_encoding::BASE64.encode(seed)] {
+    for text in [
+        data_encoding::HEXLOWER.encode(seed),
+        data_encoding::BASE64.encode(seed),
+    ] {
         assert!(!stdout(&out).contains(&text) && !stderr(&out).contains(&text));
     }
     assert!(!out.stdout.windows(32).any(|w| w == seed) && !out.stderr.windows(32).any(|w| w == seed));
@@ -94,7 +111,11 @@ fn pack_verify_unpack_sign_through_the_cli() {
     let spk = t.path().join("app.spk");
     let packed = ok(soiree(&["pack", p(&app), "-o", p(&spk), "--keyring", p(&ring)]));
     assert!(packed.contains(&format!("app id      {id}")), "{packed}");
-    let package_id = packed.lines().find_map(|l| l.strip_prefix("package id  ")).unwrap().to_string();
+    let package_id = packed
+        .lines()
+        .find_map(|l| l.strip_prefix("package id  "))
+        .unwrap()
+        .to_string();
 
     let json: serde_json::Value = serde_json::from_str(&ok(soiree(&["verify", "--json", p(&spk)]))).unwrap();
     assert_eq!(json["app_id"], id.as_str());
@@ -109,16 +130,29 @@ fn pack_verify_unpack_sign_through_the_cli() {
 
     let out = t.path().join("out");
     assert_eq!(ok(soiree(&["unpack", p(&spk), p(&out)])).trim(), id);
-    assert_eq!(std::fs::read_to_string(out.join("bin/run")).unwrap(), "#!/bin/sh\necho hi\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("bin/run")).unwrap(),
+        "#!/bin/sh\necho hi\n"
+    );
     let again = soiree(&["unpack", p(&spk), p(&out)]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
 
     let other = ok(soiree(&["keygen", "--keyring", p(&ring)])).trim().to_string();
     let resigned = t.path().join("resigned.spk");
-    let signed = ok(soiree(&["sign", p(&spk), "-o", p(&resigned), "--keyring", p(&ring), "--app-id", &other]));
+    let signed = ok(soiree(&[
+        "sign",
+        p(&spk),
+        "-o",
+        p(&resigned),
+        "--keyring",
+        p(&ring),
+        "--app-id",
+        &other,
+    ]));
     assert!(signed.contains(&other), "{signed}");
-    let json: serde_json::Value = serde_json::from_str(&ok(soiree(&["verify", "--json", p(&resigned)]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(soiree(&["verify", "--json", p(&resigned)]))).unwrap();
     assert_eq!(json["app_id"], other.as_str());
 
     // Two keys and no --app-id: the tool asks which.
@@ -142,7 +176,10 @@ fn signing_key_from_the_environment() {
         &[("SOIREE_SIGNING_KEY", &b64)],
     ));
     assert!(out.contains(&id), "{out}");
-    let bad = soiree_env(&["pack", p(&app), "-o", p(&spk)], &[("SOIREE_SIGNING_KEY", "bm90IGEga2V5")]);
+    let bad = soiree_env(
+        &["pack", p(&app), "-o", p(&spk)],
+        &[("SOIREE_SIGNING_KEY", "bm90IGEga2V5")],
+    );
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("SOIREE_SIGNING_KEY"), "{}", stderr(&bad));
     assert!(!stderr(&bad).contains(&b64));

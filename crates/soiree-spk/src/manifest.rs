@@ -50,9 +50,22 @@ fn is_http_url(url: &str) -> bool {
 pub fn read(bytes: &[u8]) -> Result<ManifestInfo> {
     let bad = |e: capnp::Error| Error::InvalidManifest(e.to_string());
     let words = message::aligned(bytes);
-    let mut slice = capnp::Word::words_to_bytes(&words);
     let mut opts = capnp::message::ReaderOptions::new();
     opts.traversal_limit_in_words(Some(limits::MAX_MANIFEST_WORDS as usize));
+    // `spk verify` copies the title, the marketing version and the whole metadata into its
+    // report, so a broken pointer (or too much data) anywhere in them rejects the package.
+    // That copy gets a reader of its own, so the reads below are not counted twice.
+    {
+        let mut slice = capnp::Word::words_to_bytes(&words);
+        let msg = capnp::serialize::read_message_from_flat_slice(&mut slice, opts).map_err(bad)?;
+        let m = msg.get_root::<manifest::Reader>().map_err(bad)?;
+        m.get_app_title().and_then(|t| t.total_size()).map_err(bad)?;
+        m.get_app_marketing_version()
+            .and_then(|t| t.total_size())
+            .map_err(bad)?;
+        m.get_metadata().and_then(|t| t.total_size()).map_err(bad)?;
+    }
+    let mut slice = capnp::Word::words_to_bytes(&words);
     let msg = capnp::serialize::read_message_from_flat_slice(&mut slice, opts).map_err(bad)?;
     let m = msg.get_root::<manifest::Reader>().map_err(bad)?;
     let meta = m.get_metadata().map_err(bad)?;

@@ -29,7 +29,11 @@ fn capnp_decode(include: &Path, file: &Path, type_name: &str, input: &[u8]) -> S
     let feeder = std::thread::spawn(move || stdin.write_all(&data));
     let out = child.wait_with_output().unwrap();
     feeder.join().unwrap().unwrap();
-    assert!(out.status.success(), "capnp decode {type_name}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "capnp decode {type_name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -47,7 +51,11 @@ fn xz_lists_two_crc64_streams() {
     let body = std::fs::read(&spk).unwrap()[8..].to_vec();
     let xz_file = spk.with_extension("xz");
     std::fs::write(&xz_file, body).unwrap();
-    let out = Command::new("xz").args(["--robot", "--list"]).arg(&xz_file).output().unwrap();
+    let out = Command::new("xz")
+        .args(["--robot", "--list"])
+        .arg(&xz_file)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let totals = text.lines().find(|l| l.starts_with("totals")).unwrap();
@@ -99,9 +107,18 @@ fn capnp_tool_decodes_both_messages_with_sandstorms_schema() {
 }
 
 const INTEROP: &[(&str, &str)] = &[
-    ("sandstorm-test-app.keyring", "6r8gt8ct5e774489grqvzz7dc4fzntpxjrusdwcy329ppnkt3kuh"),
-    ("sandstorm-meteor-testapp.keyring", "zadreansqjmn199y5dj109ek8gtg6kcaxd589cma4ppqmzvzau30"),
-    ("tempest-test-app.keyring", "a7nsvn9e01j96upsf9nemw39ggw6dst2nf8zg6fqfqv6u1gjc64h"),
+    (
+        "sandstorm-test-app.keyring",
+        "6r8gt8ct5e774489grqvzz7dc4fzntpxjrusdwcy329ppnkt3kuh",
+    ),
+    (
+        "sandstorm-meteor-testapp.keyring",
+        "zadreansqjmn199y5dj109ek8gtg6kcaxd589cma4ppqmzvzau30",
+    ),
+    (
+        "tempest-test-app.keyring",
+        "a7nsvn9e01j96upsf9nemw39ggw6dst2nf8zg6fqfqv6u1gjc64h",
+    ),
 ];
 
 #[test]

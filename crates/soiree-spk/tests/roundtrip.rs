@@ -14,7 +14,14 @@ fn assert_same_tree(a: &Path, b: &Path) {
             .min_depth(1)
             .sort_by_file_name()
             .into_iter()
-            .map(|e| e.unwrap().path().strip_prefix(root).unwrap().display().to_string())
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
             .collect();
         v.sort();
         v
@@ -33,10 +40,18 @@ fn assert_same_tree(a: &Path, b: &Path) {
         let (ma, mb) = (pa.symlink_metadata().unwrap(), pb.symlink_metadata().unwrap());
         assert_eq!(ma.file_type(), mb.file_type(), "{name}");
         if ma.file_type().is_symlink() {
-            assert_eq!(std::fs::read_link(&pa).unwrap(), std::fs::read_link(&pb).unwrap(), "{name}");
+            assert_eq!(
+                std::fs::read_link(&pa).unwrap(),
+                std::fs::read_link(&pb).unwrap(),
+                "{name}"
+            );
         } else if ma.is_file() {
             assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap(), "{name}");
-            assert_eq!(ma.mode() & 0o100 != 0, mb.mode() & 0o100 != 0, "executable bit of {name}");
+            assert_eq!(
+                ma.mode() & 0o100 != 0,
+                mb.mode() & 0o100 != 0,
+                "executable bit of {name}"
+            );
         }
     }
 }
@@ -69,7 +84,11 @@ fn pack_verify_unpack_round_trip() {
     assert_ne!(mode("bin/app") & 0o100, 0);
     assert_eq!(mode("share/doc/readme.txt") & 0o111, 0);
     // mtimes come from the archive (clamped to the epoch the helper packs with).
-    let mtime = out.join("share/doc/readme.txt").symlink_metadata().unwrap().mtime();
+    let mtime = out
+        .join("share/doc/readme.txt")
+        .symlink_metadata()
+        .unwrap()
+        .mtime();
     assert_eq!(mtime, 1_700_000_000);
     assert_eq!(out.join("proc/cpuinfo").metadata().unwrap().len(), 0);
 }
@@ -82,7 +101,10 @@ fn package_id_is_sha256_prefix_and_app_id_is_signer() {
     let spk = t.path().join("a.spk");
     let w = pack_dir(&t.path().join("app"), &key(2), &spk);
     let sha = sha2::Sha256::digest(std::fs::read(&spk).unwrap());
-    assert_eq!(w.package_id.to_string(), data_encoding::HEXLOWER.encode(&sha[..16]));
+    assert_eq!(
+        w.package_id.to_string(),
+        data_encoding::HEXLOWER.encode(&sha[..16])
+    );
 }
 
 #[test]
@@ -104,7 +126,9 @@ fn payload_is_signature_then_archive_and_signature_is_combined_mode() {
         Default::default(),
     )
     .unwrap();
-    let root = msg.get_root::<soiree_schema::archive_capnp::signature::Reader>().unwrap();
+    let root = msg
+        .get_root::<soiree_schema::archive_capnp::signature::Reader>()
+        .unwrap();
     let public: [u8; 32] = root.get_public_key().unwrap().try_into().unwrap();
     let signature = root.get_signature().unwrap();
     assert_eq!(signature.len(), 128);
@@ -124,7 +148,10 @@ fn payload_is_signature_then_archive_and_signature_is_combined_mode() {
 fn entries_are_sorted_bytewise_and_mount_points_present() {
     let t = tempfile::tempdir().unwrap();
     let app = t.path().join("app");
-    write(&app.join("sandstorm-manifest"), &manifest_bytes(&ManifestSpec::default()));
+    write(
+        &app.join("sandstorm-manifest"),
+        &manifest_bytes(&ManifestSpec::default()),
+    );
     for name in ["b", "B", "a", "_", "aa", "Z", "é"] {
         write(&app.join("d").join(name), name.as_bytes());
     }
@@ -132,10 +159,15 @@ fn entries_are_sorted_bytewise_and_mount_points_present() {
     pack_dir(&app, &key(4), &spk);
     let opened = soiree_spk::open(&spk).unwrap();
     let msg = opened.archive_message().unwrap();
-    let root = msg.get_root::<soiree_schema::archive_capnp::archive::Reader>().unwrap();
-    let names = |l: capnp::struct_list::Reader<soiree_schema::archive_capnp::archive::file::Owned>| -> Vec<Vec<u8>> {
-        l.iter().map(|f| f.get_name().unwrap().as_bytes().to_vec()).collect()
-    };
+    let root = msg
+        .get_root::<soiree_schema::archive_capnp::archive::Reader>()
+        .unwrap();
+    let names =
+        |l: capnp::struct_list::Reader<soiree_schema::archive_capnp::archive::file::Owned>| -> Vec<Vec<u8>> {
+            l.iter()
+                .map(|f| f.get_name().unwrap().as_bytes().to_vec())
+                .collect()
+        };
     let top = root.get_files().unwrap();
     let top_names = names(top);
     assert_eq!(
@@ -214,7 +246,11 @@ fn resigning_keeps_the_archive_stream_byte_for_byte() {
 /// Length of the first xz stream after the magic (up to the next xz header magic).
 fn sig_stream_len(spk: &[u8]) -> usize {
     let body = &spk[8..];
-    body.windows(6).skip(1).position(|w| w == [0xfd, b'7', b'z', b'X', b'Z', 0]).unwrap() + 1
+    body.windows(6)
+        .skip(1)
+        .position(|w| w == [0xfd, b'7', b'z', b'X', b'Z', 0])
+        .unwrap()
+        + 1
 }
 
 #[test]
@@ -285,7 +321,10 @@ fn limits_are_checked_before_packing_and_name_the_file() {
     // Three files just under the per-file limit exceed the 1 GiB archive limit.
     big.set_len((512 << 20) - 1).unwrap();
     for name in ["h2", "h3"] {
-        std::fs::File::create(app.join(name)).unwrap().set_len((512 << 20) - 1).unwrap();
+        std::fs::File::create(app.join(name))
+            .unwrap()
+            .set_len((512 << 20) - 1)
+            .unwrap();
     }
     let tree = soiree_spk::scan_for_packing(&app, None).unwrap();
     assert!(matches!(
@@ -293,8 +332,15 @@ fn limits_are_checked_before_packing_and_name_the_file() {
         Err(Error::ArchiveTooBig { .. })
     ));
     assert!(!out.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("app")], "no temp files left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("app")],
+        "no temp files left behind"
+    );
 }
 
 #[test]
@@ -309,14 +355,29 @@ fn manifest_limits_and_required_fields_at_pack_time() {
         soiree_spk::pack(&tree, &key(1), &out, Compression::default())
     };
     for spec in [
-        ManifestSpec { title: None, ..Default::default() },
-        ManifestSpec { marketing: None, ..Default::default() },
-        ManifestSpec { max_api_version: 1, ..Default::default() },
-        ManifestSpec { website: Some("ftp://example.org"), ..Default::default() },
+        ManifestSpec {
+            title: None,
+            ..Default::default()
+        },
+        ManifestSpec {
+            marketing: None,
+            ..Default::default()
+        },
+        ManifestSpec {
+            max_api_version: 1,
+            ..Default::default()
+        },
+        ManifestSpec {
+            website: Some("ftp://example.org"),
+            ..Default::default()
+        },
     ] {
         assert!(matches!(try_manifest(spec), Err(Error::InvalidManifest(_))));
     }
-    std::fs::File::create(app.join("sandstorm-manifest")).unwrap().set_len((8 << 20) + 8).unwrap();
+    std::fs::File::create(app.join("sandstorm-manifest"))
+        .unwrap()
+        .set_len((8 << 20) + 8)
+        .unwrap();
     let tree = soiree_spk::scan_for_packing(&app, None).unwrap();
     assert!(matches!(
         soiree_spk::pack(&tree, &key(1), &out, Compression::default()),
@@ -324,7 +385,10 @@ fn manifest_limits_and_required_fields_at_pack_time() {
     ));
     std::fs::remove_file(app.join("sandstorm-manifest")).unwrap();
     let tree = soiree_spk::scan_for_packing(&app, None).unwrap();
-    assert!(matches!(soiree_spk::pack(&tree, &key(1), &out, Compression::default()), Err(Error::NoManifest)));
+    assert!(matches!(
+        soiree_spk::pack(&tree, &key(1), &out, Compression::default()),
+        Err(Error::NoManifest)
+    ));
 }
 
 #[test]
@@ -350,7 +414,10 @@ fn a_file_that_changes_while_packing_is_an_error() {
 fn deep_trees_pack_up_to_the_depth_limit() {
     let t = tempfile::tempdir().unwrap();
     let app = t.path().join("app");
-    write(&app.join("sandstorm-manifest"), &manifest_bytes(&ManifestSpec::default()));
+    write(
+        &app.join("sandstorm-manifest"),
+        &manifest_bytes(&ManifestSpec::default()),
+    );
     let mut deep = app.clone();
     for _ in 0..soiree_spk::limits::MAX_DIR_DEPTH {
         deep.push("d");
@@ -374,7 +441,16 @@ fn single_threaded_and_fast_compression_verify_too() {
     let t = tempfile::tempdir().unwrap();
     sample_tree(&t.path().join("app"));
     let tree = soiree_spk::scan_for_packing(&t.path().join("app"), Some(0)).unwrap();
-    for (i, c) in [Compression { preset: 6, threads: 1 }, Compression::fast()].into_iter().enumerate() {
+    for (i, c) in [
+        Compression {
+            preset: 6,
+            threads: 1,
+        },
+        Compression::fast(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let out = t.path().join(format!("{i}.spk"));
         soiree_spk::pack(&tree, &key(1), &out, c).unwrap();
         soiree_spk::verify(&out).unwrap();

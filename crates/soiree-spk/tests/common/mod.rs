@@ -75,11 +75,17 @@ pub fn set_mode(path: &Path, mode: u32) {
 /// A small app tree: a manifest, an executable, a regular file, a symlink, nested and empty
 /// directories.
 pub fn sample_tree(root: &Path) {
-    write(&root.join("sandstorm-manifest"), &manifest_bytes(&ManifestSpec::default()));
+    write(
+        &root.join("sandstorm-manifest"),
+        &manifest_bytes(&ManifestSpec::default()),
+    );
     write(&root.join("bin/app"), b"#!/bin/sh\necho hello from the grain\n");
     set_mode(&root.join("bin/app"), 0o755);
     write(&root.join("share/doc/readme.txt"), b"read me\n");
-    write(&root.join("share/data.bin"), &(0..=255u8).cycle().take(100_003).collect::<Vec<_>>());
+    write(
+        &root.join("share/data.bin"),
+        &(0..=255u8).cycle().take(100_003).collect::<Vec<_>>(),
+    );
     std::fs::create_dir_all(root.join("share/empty/deeper")).unwrap();
     std::os::unix::fs::symlink("../share/doc/readme.txt", root.join("bin/readme")).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", root.join("abs-link")).unwrap();
