@@ -55,6 +55,55 @@ pub enum Command {
     },
     /// Verify a package and unpack it into a new directory.
     Unpack { file: PathBuf, dir: PathBuf },
+    /// Build the party's packages: dist/<package>.spk, signed, and dist/<package>/ with the
+    /// sandstorm-pkgdef.capnp and staged files Sandstorm's own `spk pack` would read.
+    Build {
+        #[command(flatten)]
+        party: PartyArg,
+        /// Build only these packages (default: all).
+        packages: Vec<String>,
+        #[arg(long, value_name = "DIR", default_value = "dist")]
+        out: PathBuf,
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// Require each package's real key (its app-id, in the keyring or SOIREE_SIGNING_KEY);
+        /// without it a development key signs and the app id differs.
+        #[arg(long)]
+        release: bool,
+        /// `human` (default) or `json`: one JSON object a line per package.
+        #[arg(long, value_name = "FORMAT", default_value = "human")]
+        message_format: MessageFormat,
+    },
+    /// Check party.toml and the recipes it uses, without building anything.
+    Check {
+        #[command(flatten)]
+        party: PartyArg,
+    },
+    /// Add a recipe to a package in party.toml (comments and layout are kept).
+    Add {
+        recipe: String,
+        #[arg(long, short = 'p', value_name = "PACKAGE")]
+        package: String,
+        /// A recipe parameter, `key=value` (value in TOML syntax; bare words are strings).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long, value_name = "FILE", default_value = "party.toml")]
+        party: PathBuf,
+    },
+    /// Set one value in party.toml, e.g. `set party.marketing-version '"0.2.0"'`.
+    Set {
+        /// Dotted key path: party.app-version, packages.uro.title, …
+        path: String,
+        /// The value in TOML syntax (`2`, `true`, `"text"`); a bare word is a string.
+        value: String,
+        #[arg(long, value_name = "FILE", default_value = "party.toml")]
+        party: PathBuf,
+    },
+    /// Encode or decode a powerbox descriptor.
+    Descriptor {
+        #[command(subcommand)]
+        command: DescriptorCommand,
+    },
     /// Verify a package and write it signed with another key, without recompressing it.
     Sign {
         input: PathBuf,
@@ -65,6 +114,40 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         app_id: Option<String>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PartyArg {
+    /// The party file; recipes are read from `recipes/` beside it.
+    #[arg(long, value_name = "FILE", default_value = "party.toml")]
+    pub party: PathBuf,
+    /// Use this profile's sources (for example `release`: pinned upstream downloads).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DescriptorCommand {
+    /// Encode a powerbox request descriptor (packed, base64url) from flags.
+    Encode {
+        /// api-session, ip-interface or ip-network.
+        #[arg(long)]
+        interface: String,
+        /// For api-session: the API's canonical URL.
+        #[arg(long, value_name = "URL")]
+        canonical_url: Option<String>,
+        /// For ip-network: require TLS.
+        #[arg(long)]
+        tls: bool,
+    },
+    /// Decode a descriptor string and print it as JSON.
+    Decode { descriptor: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,10 @@
 //! `soiree-pack`: build, sign and check Sandstorm packages for a V-Sekai party.
 
 mod cli;
+mod cmd_build;
 mod cmd_keys;
 mod cmd_package;
+mod cmd_party;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,23 @@ fn main() -> ExitCode {
             };
         }
         Command::Unpack { file, dir } => cmd_package::unpack(file, dir),
+        Command::Check { party } => return cmd_party::check(party),
+        Command::Build {
+            party,
+            packages,
+            out,
+            keyring,
+            release,
+            message_format,
+        } => return cmd_build::build(party, packages, out, keyring, *release, *message_format),
+        Command::Descriptor { command } => return cmd_party::descriptor(command),
+        Command::Add {
+            recipe,
+            package,
+            set,
+            party,
+        } => return cmd_party::add(recipe, package, set, party),
+        Command::Set { path, value, party } => return cmd_party::set(path, value, party),
         Command::Sign {
             input,
             output,

@@ -1,0 +1,115 @@
+//! Why a file is in a closure: the chain from something the caller asked for down to it, for
+//! `soiree-pack why` and for error messages.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Closure, EntryKind, How, Reason};
+
+/// How a path relates to the object it is there for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// It is the object: opened under this very path.
+    Opened,
+    /// A symlink passed on the way to the object.
+    SymlinkTo(PathBuf),
+    /// The real file behind the object's path, which has symlinks in it.
+    FileOf(PathBuf),
+}
+
+/// The chain that brings one path into a closure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Why {
+    /// The path asked about (an entry or an object).
+    pub path: PathBuf,
+    pub role: Role,
+    /// From something asked for down to the object: each object and the reason it is there.
+    pub steps: Vec<(PathBuf, Reason)>,
+}
+
+impl Closure {
+    /// The shortest chain that brings `path` (an in-package path) into the closure.
+    pub fn why(&self, path: &Path) -> Option<Why> {
+        let object = self.object_for(path)?;
+        let steps = lineage(self, &object.path)
+            .into_iter()
+            .filter_map(|p| {
+                let reason = self.objects.get(&p)?.reasons.first()?.clone();
+                Some((p, reason))
+            })
+            .collect();
+        Some(Why {
+            path: path.to_path_buf(),
+            role: if object.path == path {
+                Role::Opened
+            } else if object.real == path {
+                Role::FileOf(object.path.clone())
+            } else {
+                Role::SymlinkTo(object.path.clone())
+            },
+            steps,
+        })
+    }
+}
+
+/// The objects from something asked for down to `path`, following each one's first reason.
+pub fn lineage(closure: &Closure, path: &Path) -> Vec<PathBuf> {
+    let mut chain = vec![path.to_path_buf()];
+    let mut at = path;
+    while let Some(by) = closure
+        .objects
+        .get(at)
+        .and_then(|o| o.reasons.first())
+        .and_then(|r| r.by.as_deref())
+    {
+        if chain.len() > closure.objects.len() || chain.iter().any(|p| p == by) {
+            break;
+        }
+        chain.push(by.to_path_buf());
+        at = by;
+    }
+    chain.reverse();
+    chain
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (object, reason) in &self.steps {
+            let object = object.display();
+            let by = reason.by.as_deref().map(Path::display);
+            match (&reason.how, by) {
+                (How::Requested, _) | (_, None) => writeln!(f, "{object} was asked for")?,
+                (How::Interpreter, Some(by)) => {
+                    writeln!(f, "{by} is run by its program interpreter {object}")?
+                }
+                (How::Needed { name, via }, Some(by)) => {
+                    writeln!(f, "{by} needs {} → {object} ({via})", name.to_string_lossy())?
+                }
+                (How::Shebang, Some(by)) => writeln!(f, "{by} is a script for {object} (#!)")?,
+                (How::Env { name }, Some(by)) => writeln!(
+                    f,
+                    "{by} runs {} through env → {object} (PATH)",
+                    name.to_string_lossy()
+                )?,
+                (How::LoaderCache, Some(by)) => writeln!(f, "ld.so finds {by} only through {object}")?,
+            }
+        }
+        let path = self.path.display();
+        match &self.role {
+            Role::Opened => {}
+            Role::SymlinkTo(object) => writeln!(f, "{path} is a symlink on the way to {}", object.display())?,
+            Role::FileOf(object) => writeln!(f, "{path} is the file {} opens", object.display())?,
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryKind::File { executable: true, .. } => write!(f, "executable"),
+            EntryKind::File { .. } => write!(f, "file"),
+            EntryKind::Symlink { target } => write!(f, "symlink → {}", target.display()),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `check` and `descriptor`.
+
+use std::process::ExitCode;
+
+use soiree_party::{Interface, Problems};
+use soiree_plan::powerbox;
+
+use crate::cli::{DescriptorCommand, PartyArg};
+
+/// Prints every problem as a diagnostic; returns the exit code.
+pub fn report_problems(problems: Problems) -> ExitCode {
+    let count = problems.len();
+    for p in problems.0 {
+        eprintln!("{:?}", p.into_report());
+    }
+    eprintln!("{count} problem{} found", if count == 1 { "" } else { "s" });
+    ExitCode::from(1)
+}
+
+pub fn check(arg: &PartyArg) -> ExitCode {
+    match soiree_party::load(&arg.party, arg.profile.as_deref()) {
+        Ok(party) => {
+            for p in &party.packages {
+                println!(
+                    "{:<10} {} recipes, {} file mappings, {} services, {} offers, {} requests",
+                    p.name,
+                    p.recipes.len(),
+                    p.files.len(),
+                    p.services.len(),
+                    p.offers.len(),
+                    p.requests.len()
+                );
+            }
+            eprintln!("{}: ok", arg.party.display());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => report_problems(problems),
+    }
+}
+
+pub fn descriptor(cmd: &DescriptorCommand) -> ExitCode {
+    match cmd {
+        DescriptorCommand::Encode {
+            interface,
+            canonical_url,
+            tls,
+        } => {
+            let Some(i) = Interface::parse(interface) else {
+                eprintln!(
+                    "unknown interface `{interface}`; one of: {}",
+                    Interface::NAMES.join(", ")
+                );
+                return ExitCode::from(2);
+            };
+            if canonical_url.is_some() && i != Interface::ApiSession {
+                eprintln!("--canonical-url goes with --interface api-session");
+                return ExitCode::from(2);
+            }
+            let tls = (i == Interface::IpNetwork).then_some(*tls);
+            println!(
+                "{}",
+                powerbox::encode(&powerbox::descriptor_message(i, canonical_url.as_deref(), tls))
+            );
+            ExitCode::SUCCESS
+        }
+        DescriptorCommand::Decode { descriptor } => match powerbox::decode(descriptor) {
+            Ok(d) => {
+                println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("not a powerbox descriptor: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+pub fn add(recipe: &str, package: &str, set: &[String], party: &std::path::Path) -> ExitCode {
+    let result = soiree_party::edit::parse_assignments(set)
+        .and_then(|with| soiree_party::edit::add_recipe(party, package, recipe, &with));
+    match result {
+        Ok(()) => {
+            eprintln!("added `{recipe}` to package `{package}` in {}", party.display());
+            ExitCode::SUCCESS
+        }
+        Err(p) => report_problems(p),
+    }
+}
+
+pub fn set(path: &str, value: &str, party: &std::path::Path) -> ExitCode {
+    match soiree_party::edit::set(party, path, soiree_party::edit::parse_value(value)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(p) => report_problems(p),
+    }
+}

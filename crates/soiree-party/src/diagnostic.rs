@@ -1,0 +1,220 @@
+//! Errors in a party or recipe file, as miette diagnostics that point at the file, line and column.
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A file the diagnostics can point into: its name as shown to the user, and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    fn named(&self) -> NamedSource<String> {
+        NamedSource::new(self.name.clone(), self.text.to_string()).with_language("toml")
+    }
+}
+
+/// A place in a file.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub file: SourceFile,
+    pub span: Range<usize>,
+}
+
+impl Place {
+    pub fn new(file: &SourceFile, span: Range<usize>) -> Place {
+        Place {
+            file: file.clone(),
+            span,
+        }
+    }
+}
+
+/// One problem with a party: what is wrong, where, and how to fix it.
+#[derive(Debug, Clone)]
+pub struct PartyError {
+    pub code: &'static str,
+    pub message: String,
+    pub place: Option<Place>,
+    pub label: String,
+    pub help: Option<String>,
+    /// Other places the problem involves (the other side of a conflict), each its own diagnostic.
+    pub related: Vec<PartyError>,
+}
+
+impl PartyError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> PartyError {
+        PartyError {
+            code,
+            message: message.into(),
+            place: None,
+            label: String::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, place: Place, label: impl Into<String>) -> PartyError {
+        self.place = Some(place);
+        self.label = label.into();
+        self
+    }
+
+    pub fn at_span(self, file: &SourceFile, span: Range<usize>, label: impl Into<String>) -> PartyError {
+        self.at(Place::new(file, span), label)
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> PartyError {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(mut self, other: PartyError) -> PartyError {
+        self.related.push(other);
+        self
+    }
+}
+
+impl fmt::Display for PartyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PartyError {}
+
+/// The source code a diagnostic shows, kept alongside it so miette can borrow it.
+struct Shown {
+    error: PartyError,
+    src: Option<NamedSource<String>>,
+    related: Vec<Shown>,
+}
+
+impl Diagnostic for PartyError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let place = self.place.as_ref()?;
+        let span = SourceSpan::from(place.span.clone());
+        let label = if self.label.is_empty() {
+            None
+        } else {
+            Some(self.label.clone())
+        };
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(label, span))))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        None
+    }
+}
+
+impl fmt::Debug for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.error, f)
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Shown {}
+
+impl Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Diagnostic::code(&self.error)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Diagnostic::help(&self.error)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Diagnostic::labels(&self.error)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}
+
+impl PartyError {
+    /// A diagnostic that owns the source text it points into, ready for a miette handler.
+    pub fn into_report(self) -> miette::Report {
+        miette::Report::new(shown(self))
+    }
+
+    /// Renders the diagnostic as plain text (no colour), as `soiree-pack check` prints it.
+    pub fn render_plain(&self) -> String {
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        let shown = shown(self.clone());
+        if handler.render_report(&mut out, &shown).is_err() {
+            out = format!("{}\n", self.message);
+        }
+        out
+    }
+}
+
+fn shown(error: PartyError) -> Shown {
+    let src = error.place.as_ref().map(|p| p.file.named());
+    let related = error.related.iter().cloned().map(shown).collect();
+    Shown { error, src, related }
+}
+
+/// All the problems found in one pass, in the order they were found.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<PartyError>);
+
+impl Problems {
+    pub fn push(&mut self, e: PartyError) {
+        self.0.push(e);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The closest of `candidates` to `word`, for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}

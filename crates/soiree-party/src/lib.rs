@@ -1,0 +1,14 @@
+//! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
+
+mod compose;
+pub mod diagnostic;
+pub mod edit;
+mod load;
+pub mod model;
+pub mod params;
+pub mod schema;
+pub mod vocab;
+
+pub use diagnostic::{PartyError, Problems, SourceFile};
+pub use load::{load, load_with};
+pub use model::*;

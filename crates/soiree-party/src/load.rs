@@ -1,0 +1,319 @@
+//! Reading `party.toml`: metadata, sources and profiles, then each package through the composer.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::compose::Composer;
+use crate::diagnostic::{closest, PartyError, Problems, SourceFile};
+use crate::model::{Meta, Party, SourceDef};
+use crate::schema::{PartyFile, PartyMeta, SourceSpec, S};
+use crate::vocab;
+
+/// Parses one TOML file into `T`, turning syntax and shape errors into a diagnostic.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(file: &SourceFile, what: &str) -> Result<T, PartyError> {
+    toml::from_str(&file.text).map_err(|e| {
+        let message = e.message().trim().to_string();
+        let span = e.span().unwrap_or(0..0);
+        let mut err = PartyError::new("soiree::party::parse", format!("{}: {message}", file.name))
+            .at_span(file, span, "here");
+        if message.starts_with("unknown field") {
+            err = err.help(format!("docs/{what} lists the keys this file may have"));
+        }
+        err
+    })
+}
+
+pub(crate) fn read_file(path: &Path, name: String) -> Result<SourceFile, PartyError> {
+    std::fs::read_to_string(path)
+        .map(|text| SourceFile::new(name, text))
+        .map_err(|e| {
+            PartyError::new(
+                "soiree::party::read",
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })
+}
+
+/// Reads and checks a party: `party.toml`, the recipes it uses (from `recipes/` beside it) and
+/// the sources of the chosen profile. Every problem found is returned, not just the first.
+pub fn load(party_toml: &Path, profile: Option<&str>) -> Result<Party, Problems> {
+    load_with(party_toml, None, profile)
+}
+
+/// Like [`load`], but with `party.toml`'s text given (an edit not yet written to disk).
+pub fn load_with(party_toml: &Path, text: Option<&str>, profile: Option<&str>) -> Result<Party, Problems> {
+    let mut problems = Problems::default();
+    let root = match party_toml.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = party_toml
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let read = match text {
+        Some(t) => Ok(SourceFile::new(name, t)),
+        None => read_file(party_toml, name),
+    };
+    let file = match read {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(e);
+            return Err(problems);
+        }
+    };
+    let spec: PartyFile = match parse(&file, "party-toml.md") {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(e);
+            return Err(problems);
+        }
+    };
+    let meta = meta(&spec.party, &file, &root, &mut problems);
+    let sources = sources(&spec, profile, &file, &root, &mut problems);
+    let mut composer = Composer::new(&root, &file, &sources, &meta);
+    let mut packages = Vec::new();
+    for (name, pkg) in &spec.packages {
+        if let Some(p) = composer.package(name, pkg, &mut problems) {
+            packages.push(p);
+        }
+    }
+    if spec.packages.is_empty() {
+        problems.push(
+            PartyError::new("soiree::party::no_packages", "the party has no packages")
+                .help("add a table such as [packages.server] with a title and recipes"),
+        );
+    }
+    if problems.is_empty() {
+        Ok(Party {
+            root,
+            meta,
+            sources,
+            packages,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn url_field(
+    v: &Option<S<String>>,
+    what: &str,
+    file: &SourceFile,
+    problems: &mut Problems,
+) -> Option<String> {
+    let v = v.as_ref()?;
+    if let Some(problem) = vocab::url_problem(v.get_ref()) {
+        problems.push(
+            PartyError::new("soiree::party::url", format!("{what} is not a usable URL")).at_span(
+                file,
+                v.span(),
+                problem,
+            ),
+        );
+    }
+    Some(v.get_ref().clone())
+}
+
+pub(crate) fn categories(list: &[S<String>], file: &SourceFile, problems: &mut Problems) -> Vec<u16> {
+    let mut out = Vec::new();
+    for c in list {
+        match vocab::category(c.get_ref()) {
+            Some(v) => out.push(v),
+            None => {
+                let names = vocab::CATEGORIES.iter().map(|(n, _)| *n);
+                let mut e = PartyError::new(
+                    "soiree::party::category",
+                    format!("unknown category `{}`", c.get_ref()),
+                )
+                .at_span(file, c.span(), "not a Sandstorm category");
+                e = match closest(c.get_ref(), names.clone()) {
+                    Some(m) => e.help(format!("did you mean `{m}`?")),
+                    None => e.help(format!("categories: {}", names.collect::<Vec<_>>().join(", "))),
+                };
+                problems.push(e);
+            }
+        }
+    }
+    out
+}
+
+fn meta(m: &PartyMeta, file: &SourceFile, root: &Path, problems: &mut Problems) -> Meta {
+    let license = m.license.as_ref().and_then(|l| {
+        let found = vocab::license(l.get_ref());
+        if found.is_none() {
+            let ids = vocab::LICENSES.iter().map(|(n, _)| *n);
+            let mut e = PartyError::new(
+                "soiree::party::license",
+                format!("unknown license `{}`", l.get_ref()),
+            )
+            .at_span(file, l.span(), "not an OSI license id Sandstorm knows");
+            e = match closest(l.get_ref(), ids.clone()) {
+                Some(m) => e.help(format!("did you mean `{m}`?")),
+                None => e.help(format!("known ids: {}", ids.collect::<Vec<_>>().join(", "))),
+            };
+            problems.push(e);
+        }
+        found
+    });
+    if m.marketing_version.get_ref().trim().is_empty() {
+        problems.push(
+            PartyError::new("soiree::party::version", "the marketing version is empty").at_span(
+                file,
+                m.marketing_version.span(),
+                "Sandstorm shows this to users, e.g. \"1.2.0\"",
+            ),
+        );
+    }
+    let icon = m.icon.as_ref().map(|i| {
+        let path = root.join(i.get_ref());
+        if !path.is_file() {
+            problems.push(
+                PartyError::new(
+                    "soiree::party::icon",
+                    format!("icon {} does not exist", i.get_ref()),
+                )
+                .at_span(file, i.span(), "no such file (paths are relative to party.toml)"),
+            );
+        }
+        path
+    });
+    Meta {
+        name: m.name.get_ref().clone(),
+        app_version: *m.app_version.get_ref(),
+        marketing_version: m.marketing_version.get_ref().clone(),
+        website: url_field(&m.website, "website", file, problems),
+        code_url: url_field(&m.code_url, "code-url", file, problems),
+        license,
+        contact_email: m.contact_email.as_ref().map(|e| e.get_ref().clone()),
+        upstream_author: m.upstream_author.as_ref().map(|e| e.get_ref().clone()),
+        categories: categories(&m.categories, file, problems),
+        icon,
+        short_description: m.short_description.as_ref().map(|e| e.get_ref().clone()),
+        description: m.description.as_ref().map(|e| e.get_ref().clone()),
+    }
+}
+
+fn source_def(
+    name: &str,
+    s: &S<SourceSpec>,
+    file: &SourceFile,
+    root: &Path,
+    problems: &mut Problems,
+) -> Option<SourceDef> {
+    let spec = s.get_ref();
+    let strip = spec.strip_components.unwrap_or(0);
+    let sub_path = spec.sub_path.as_ref().map(|p| p.get_ref().clone());
+    match (&spec.path, &spec.url) {
+        (Some(path), None) => Some(SourceDef::Path {
+            path: root.join(path.get_ref()),
+            strip_components: strip,
+            sub_path,
+        }),
+        (None, Some(url)) => {
+            if let Some(problem) = vocab::url_problem(url.get_ref()) {
+                problems.push(
+                    PartyError::new(
+                        "soiree::party::url",
+                        format!("source `{name}` has an unusable URL"),
+                    )
+                    .at_span(file, url.span(), problem),
+                );
+            }
+            let Some(sha) = &spec.sha256 else {
+                problems.push(
+                    PartyError::new(
+                        "soiree::party::sha256",
+                        format!("source `{name}` has a URL but no sha256"),
+                    )
+                    .at_span(file, s.span(), "downloads are pinned by their sha256")
+                    .help("add sha256 = \"<64 hex digits>\" (`sha256sum FILE` prints it)"),
+                );
+                return None;
+            };
+            let hex = sha.get_ref();
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                problems.push(
+                    PartyError::new(
+                        "soiree::party::sha256",
+                        format!("source `{name}`: sha256 is not 64 hex digits"),
+                    )
+                    .at_span(file, sha.span(), "not a sha256"),
+                );
+            }
+            Some(SourceDef::Url {
+                url: url.get_ref().clone(),
+                sha256: hex.to_ascii_lowercase(),
+                size: spec.size,
+                strip_components: strip,
+                sub_path,
+            })
+        }
+        _ => {
+            problems.push(
+                PartyError::new(
+                    "soiree::party::source",
+                    format!("source `{name}` needs exactly one of path or url"),
+                )
+                .at_span(
+                    file,
+                    s.span(),
+                    "give `path = \"…\"` or `url = \"…\"` with `sha256`",
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn sources(
+    spec: &PartyFile,
+    profile: Option<&str>,
+    file: &SourceFile,
+    root: &Path,
+    problems: &mut Problems,
+) -> BTreeMap<String, SourceDef> {
+    let mut out = BTreeMap::new();
+    for (name, s) in &spec.sources {
+        if let Some(def) = source_def(name, s, file, root, problems) {
+            out.insert(name.clone(), def);
+        }
+    }
+    let Some(profile) = profile else { return out };
+    match spec.profiles.get(profile) {
+        Some(p) => {
+            for (name, s) in &p.sources {
+                if !spec.sources.contains_key(name) {
+                    problems.push(
+                        PartyError::new(
+                            "soiree::party::profile",
+                            format!("profile `{profile}` overrides source `{name}`, which [sources] does not define"),
+                        )
+                        .at_span(file, s.span(), "unknown source"),
+                    );
+                }
+                if let Some(def) = source_def(name, s, file, root, problems) {
+                    out.insert(name.clone(), def);
+                }
+            }
+        }
+        None => {
+            let names: Vec<&str> = spec.profiles.keys().map(String::as_str).collect();
+            problems.push(
+                PartyError::new(
+                    "soiree::party::profile",
+                    format!("party.toml has no profile `{profile}`"),
+                )
+                .help(format!(
+                    "profiles: {}",
+                    if names.is_empty() {
+                        "(none)".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,198 @@
+//! The validated party: what each package holds, after recipes are composed and parameters
+//! substituted. Everything here has been checked; `Origin`s say where each part came from.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use soiree_spk::AppId;
+
+use crate::diagnostic::Place;
+
+#[derive(Debug, Clone)]
+pub struct Party {
+    /// The directory `party.toml` is in; relative paths are resolved against it.
+    pub root: PathBuf,
+    pub meta: Meta,
+    /// Sources by name, with the selected profile's overrides applied.
+    pub sources: BTreeMap<String, SourceDef>,
+    pub packages: Vec<Package>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub name: String,
+    pub app_version: u32,
+    pub marketing_version: String,
+    pub website: Option<String>,
+    pub code_url: Option<String>,
+    /// Sandstorm's `OpenSourceLicense` enumerant number.
+    pub license: Option<u16>,
+    pub contact_email: Option<String>,
+    pub upstream_author: Option<String>,
+    /// Sandstorm's `Category` enumerant numbers.
+    pub categories: Vec<u16>,
+    pub icon: Option<PathBuf>,
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceDef {
+    Path {
+        path: PathBuf,
+        strip_components: u32,
+        sub_path: Option<String>,
+    },
+    Url {
+        url: String,
+        sha256: String,
+        size: Option<u64>,
+        strip_components: u32,
+        sub_path: Option<String>,
+    },
+}
+
+/// Where a part of a package came from: the recipe (or `party.toml`) and the place in its file.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// `party.toml`, or the chain of recipes that led here (`uro → nginx`).
+    pub via: String,
+    pub place: Place,
+}
+
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub name: String,
+    pub title: String,
+    pub app_id: Option<AppId>,
+    /// Party metadata with this package's overrides applied.
+    pub meta: Meta,
+    /// Recipes in the order they were composed (includes before their includer).
+    pub recipes: Vec<String>,
+    pub files: Vec<FileMapping>,
+    pub services: Vec<Service>,
+    pub env: BTreeMap<String, String>,
+    pub bridge: Option<Bridge>,
+    pub offers: Vec<Offer>,
+    pub requests: Vec<Request>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    /// Files from a named source: `from` inside it (a file or a directory), filtered by globs.
+    Source {
+        source: String,
+        from: String,
+        include: Vec<String>,
+        exclude: Vec<String>,
+    },
+    /// A file generated from the recipe's template.
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FileMapping {
+    /// Absolute, normalised in-package path.
+    pub to: String,
+    pub content: FileContent,
+    pub executable: Option<bool>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ready {
+    Tcp(u16),
+    Http(String),
+    Unix(String),
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub command: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub workdir: Option<String>,
+    pub var_dirs: Vec<String>,
+    pub ready: Option<Ready>,
+    pub after: Vec<String>,
+    pub ports: Vec<u16>,
+    pub first_run: Vec<Vec<String>>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub title: String,
+    pub verb_phrase: Option<String>,
+    pub description: Option<String>,
+    /// Indexes into the bridge's permissions.
+    pub permissions: Vec<usize>,
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bridge {
+    pub port: u16,
+    pub api_path: Option<String>,
+    pub save_identity_caps: bool,
+    pub permissions: Vec<Permission>,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub name: String,
+    pub path: String,
+    pub canonical_url: String,
+    pub title: Option<String>,
+    pub verb_phrase: Option<String>,
+    pub description: Option<String>,
+    /// Indexes into the bridge's permissions.
+    pub permissions: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interface {
+    ApiSession,
+    IpInterface,
+    IpNetwork,
+}
+
+impl Interface {
+    pub const NAMES: [&'static str; 3] = ["api-session", "ip-interface", "ip-network"];
+
+    pub fn parse(name: &str) -> Option<Interface> {
+        match name {
+            "api-session" => Some(Interface::ApiSession),
+            "ip-interface" => Some(Interface::IpInterface),
+            "ip-network" => Some(Interface::IpNetwork),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Interface::ApiSession => "api-session",
+            Interface::IpInterface => "ip-interface",
+            Interface::IpNetwork => "ip-network",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub name: String,
+    pub interface: Interface,
+    pub canonical_url: Option<String>,
+    /// For `ip-network`: `none` or `tls`.
+    pub tls: Option<bool>,
+    pub label: Option<String>,
+}

@@ -1,0 +1,125 @@
+//! Recipe parameters: binding the values a `use` gives, and `{{name}}` substitution.
+
+use std::collections::BTreeMap;
+
+use crate::schema::ParamType;
+
+/// Bound parameter values of one recipe use.
+pub type Params = BTreeMap<String, toml::Value>;
+
+pub fn type_name(v: &toml::Value) -> &'static str {
+    match v {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Array(_) => "a list",
+        toml::Value::Float(_) => "a float",
+        toml::Value::Datetime(_) => "a date",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
+pub fn matches(kind: ParamType, v: &toml::Value) -> bool {
+    match (kind, v) {
+        (ParamType::String, toml::Value::String(_))
+        | (ParamType::Integer, toml::Value::Integer(_))
+        | (ParamType::Boolean, toml::Value::Boolean(_)) => true,
+        (ParamType::List, toml::Value::Array(items)) => {
+            items.iter().all(|i| matches!(i, toml::Value::String(_)))
+        }
+        _ => false,
+    }
+}
+
+pub fn kind_name(kind: ParamType) -> &'static str {
+    match kind {
+        ParamType::String => "a string",
+        ParamType::Integer => "an integer",
+        ParamType::Boolean => "a boolean",
+        ParamType::List => "a list of strings",
+    }
+}
+
+fn render(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(render).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// Replaces every `{{name}}` in `text`. Returns the first unknown name on failure.
+pub fn substitute(text: &str, params: &Params) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = after[..end].trim();
+        match params.get(name) {
+            Some(v) => out.push_str(&render(v)),
+            None => return Err(name.to_string()),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Substitutes inside a value: a string that is exactly `{{name}}` takes the parameter's own
+/// type (so `port = "{{port}}"` stays an integer); other strings are rendered as text.
+pub fn substitute_value(v: &toml::Value, params: &Params) -> Result<toml::Value, String> {
+    match v {
+        toml::Value::String(s) => {
+            let trimmed = s.trim();
+            if let Some(name) = trimmed.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")) {
+                if !name.contains("{{") {
+                    return params
+                        .get(name.trim())
+                        .cloned()
+                        .ok_or_else(|| name.trim().to_string());
+                }
+            }
+            substitute(s, params).map(toml::Value::String)
+        }
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| substitute_value(i, params))
+            .collect::<Result<_, _>>()
+            .map(toml::Value::Array),
+        other => Ok(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Params {
+        let mut p = Params::new();
+        p.insert("port".into(), toml::Value::Integer(8000));
+        p.insert("host".into(), toml::Value::String("127.0.0.1".into()));
+        p
+    }
+
+    #[test]
+    fn substitutes_text_and_keeps_types_of_whole_values() {
+        assert_eq!(
+            substitute("listen {{host}}:{{ port }};", &params()).unwrap(),
+            "listen 127.0.0.1:8000;"
+        );
+        assert_eq!(
+            substitute_value(&toml::Value::String("{{port}}".into()), &params()).unwrap(),
+            toml::Value::Integer(8000)
+        );
+        assert_eq!(substitute("{{nope}}", &params()), Err("nope".into()));
+        assert_eq!(
+            substitute("no braces {here}", &params()).unwrap(),
+            "no braces {here}"
+        );
+    }
+}

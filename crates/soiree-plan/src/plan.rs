@@ -1,0 +1,114 @@
+//! One package's plan: its tree with every generated file, its manifest and bridge config, its
+//! encoded powerbox requests and the services its supervisor runs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use soiree_party::{Package, Party, Ready};
+use soiree_spk::{Dir, Entry};
+
+use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON};
+use crate::powerbox::{self, EncodedRequest};
+use crate::tree::{self, Resolve};
+
+pub struct Plan {
+    pub tree: Dir,
+    pub manifest: capnp::message::Builder<capnp::message::HeapAllocator>,
+    pub bridge_config: Option<capnp::message::Builder<capnp::message::HeapAllocator>>,
+    pub requests: Vec<EncodedRequest>,
+}
+
+/// What the supervisor reads from `/opt/soiree/services.json`.
+#[derive(Serialize)]
+struct ServiceOut<'a> {
+    name: &'a str,
+    command: &'a [String],
+    env: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workdir: Option<&'a str>,
+    var_dirs: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ready: Option<BTreeMap<&'static str, String>>,
+    after: &'a [String],
+    ports: &'a [u16],
+    first_run: &'a [Vec<String>],
+}
+
+fn services_json(pkg: &Package) -> Vec<u8> {
+    let services: Vec<ServiceOut> = pkg
+        .services
+        .iter()
+        .map(|s| ServiceOut {
+            name: &s.name,
+            command: &s.command,
+            env: &s.env,
+            workdir: s.workdir.as_deref(),
+            var_dirs: &s.var_dirs,
+            ready: s.ready.as_ref().map(|r| {
+                let (k, v) = match r {
+                    Ready::Tcp(p) => ("tcp", p.to_string()),
+                    Ready::Http(u) => ("http", u.clone()),
+                    Ready::Unix(p) => ("unix", p.clone()),
+                    Ready::File(p) => ("file", p.clone()),
+                };
+                BTreeMap::from([(k, v)])
+            }),
+            after: &s.after,
+            ports: &s.ports,
+            first_run: &s.first_run,
+        })
+        .collect();
+    let doc = serde_json::json!({ "package": pkg.name, "env": pkg.env, "services": services });
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// Builds the plan of `pkg`: every file it holds, generated ones included.
+pub fn plan(
+    party: &Party,
+    pkg: &Package,
+    sources: &dyn Resolve,
+    epoch_ns: Option<i64>,
+) -> Result<Plan, String> {
+    let mut tree = Dir::default();
+    for m in &pkg.files {
+        tree::add_mapping(&mut tree, m, sources, epoch_ns)?;
+    }
+    let mtime = epoch_ns.unwrap_or(0);
+    let manifest = manifest::manifest(party, pkg)?;
+    let bridge_config = manifest::bridge_config(pkg);
+    let requests: Vec<EncodedRequest> = pkg.requests.iter().map(powerbox::encode_request).collect();
+    let generated: [(&str, Option<Vec<u8>>); 4] = [
+        (
+            "/sandstorm-manifest",
+            Some(capnp::serialize::write_message_to_words(&manifest)),
+        ),
+        (
+            "/sandstorm-http-bridge-config",
+            bridge_config
+                .as_ref()
+                .map(capnp::serialize::write_message_to_words),
+        ),
+        (SERVICES_JSON, Some(services_json(pkg))),
+        (POWERBOX_JSON, {
+            let mut v =
+                serde_json::to_vec_pretty(&serde_json::json!({ "requests": requests })).unwrap_or_default();
+            v.push(b'\n');
+            Some(v)
+        }),
+    ];
+    for (path, bytes) in generated {
+        if let Some(bytes) = bytes {
+            // Synthetic files carry no build-machine time, as `spk pack` gives them 0.
+            tree::graft(&mut tree, path, Entry::bytes(bytes, false, 0), "soiree-pack")?;
+        }
+    }
+    tree.add_sandbox_mount_points(mtime).map_err(|e| e.to_string())?;
+    Ok(Plan {
+        tree,
+        manifest,
+        bridge_config,
+        requests,
+    })
+}
