@@ -46,7 +46,7 @@ impl Place {
 pub struct PartyError {
     pub code: &'static str,
     pub message: String,
-    pub place: Option<Place>,
+    pub place: Option<Box<Place>>,
     pub label: String,
     pub help: Option<String>,
     /// Other places the problem involves (the other side of a conflict), each its own diagnostic.
@@ -66,7 +66,7 @@ impl PartyError {
     }
 
     pub fn at(mut self, place: Place, label: impl Into<String>) -> PartyError {
-        self.place = Some(place);
+        self.place = Some(Box::new(place));
         self.label = label.into();
         self
     }
