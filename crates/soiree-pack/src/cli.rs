@@ -70,6 +70,9 @@ pub enum Command {
         /// without it a development key signs and the app id differs.
         #[arg(long)]
         release: bool,
+        /// Use only sources already in the cache; a missing one is an error that names it.
+        #[arg(long)]
+        offline: bool,
         /// `human` (default) or `json`: one JSON object a line per package.
         #[arg(long, value_name = "FORMAT", default_value = "human")]
         message_format: MessageFormat,

@@ -86,12 +86,13 @@ struct Built {
 fn build_one(
     party: &Party,
     pkg: &Package,
+    sources: &soiree_plan::Sources,
     out: &Path,
     ring: &Keyring,
     release: bool,
 ) -> Result<Built, String> {
     let epoch = soiree_spk::source_date_epoch_ns();
-    let plan = soiree_plan::plan(party, pkg, &soiree_plan::LocalSources(party), epoch)?;
+    let plan = soiree_plan::plan(party, pkg, sources, epoch)?;
     let key = signing_key(party, pkg, ring, release)?;
     let spk = out.join(format!("{}.spk", pkg.name));
     let written =
@@ -129,6 +130,7 @@ pub fn build(
     out: &Path,
     keyring_arg: &KeyringArg,
     release: bool,
+    offline: bool,
     format: MessageFormat,
 ) -> ExitCode {
     let party = match soiree_party::load(&arg.party, arg.profile.as_deref()) {
@@ -156,13 +158,20 @@ pub fn build(
         eprintln!("error: {}: {e}", out.display());
         return ExitCode::from(3);
     }
+    let sources = match soiree_plan::sources::default_fetcher(offline, &party.root) {
+        Ok(f) => soiree_plan::Sources::new(&party, f),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
     let mut failed = false;
     for pkg in party
         .packages
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
     {
-        match build_one(&party, pkg, out, &ring, release) {
+        match build_one(&party, pkg, &sources, out, &ring, release) {
             Ok(b) => match format {
                 MessageFormat::Json => println!(
                     "{}",

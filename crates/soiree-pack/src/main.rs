@@ -50,8 +50,9 @@ fn main() -> ExitCode {
             out,
             keyring,
             release,
+            offline,
             message_format,
-        } => return cmd_build::build(party, packages, out, keyring, *release, *message_format),
+        } => return cmd_build::build(party, packages, out, keyring, *release, *offline, *message_format),
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,

@@ -4,7 +4,8 @@ pub mod manifest;
 pub mod pkgdef;
 pub mod plan;
 pub mod powerbox;
+pub mod sources;
 pub mod tree;
 
 pub use plan::{plan, Plan};
-pub use tree::{LocalSources, Resolve};
+pub use sources::Sources;

@@ -9,7 +9,8 @@ use soiree_spk::{Dir, Entry};
 
 use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON};
 use crate::powerbox::{self, EncodedRequest};
-use crate::tree::{self, Resolve};
+use crate::sources::{self, Sources};
+use crate::tree;
 
 pub struct Plan {
     pub tree: Dir,
@@ -65,16 +66,8 @@ fn services_json(pkg: &Package) -> Vec<u8> {
 }
 
 /// Builds the plan of `pkg`: every file it holds, generated ones included.
-pub fn plan(
-    party: &Party,
-    pkg: &Package,
-    sources: &dyn Resolve,
-    epoch_ns: Option<i64>,
-) -> Result<Plan, String> {
-    let mut tree = Dir::default();
-    for m in &pkg.files {
-        tree::add_mapping(&mut tree, m, sources, epoch_ns)?;
-    }
+pub fn plan(party: &Party, pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, String> {
+    let mut tree = sources::package_files(pkg, sources, epoch_ns)?;
     let mtime = epoch_ns.unwrap_or(0);
     let manifest = manifest::manifest(party, pkg)?;
     let bridge_config = manifest::bridge_config(pkg);

@@ -1,0 +1,129 @@
+//! Resolving a package's file mappings against the party's sources: local paths, archives and
+//! pinned downloads (through soiree-source's cache), with conflicts that name both origins.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+
+use soiree_party::{FileContent, Origin, Package, Party, SourceDef};
+use soiree_source::{Fetcher, FileSet, Mapping, Resolved, Source};
+use soiree_spk::{Dir, Entry};
+
+use crate::tree;
+
+/// Fetches (or finds in the cache) each source once per build.
+pub struct Sources<'a> {
+    party: &'a Party,
+    fetcher: Fetcher,
+    resolved: RefCell<HashMap<String, Resolved>>,
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(party: &'a Party, fetcher: Fetcher) -> Sources<'a> {
+        Sources {
+            party,
+            fetcher: fetcher.base_dir(&party.root),
+            resolved: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn source(&self, name: &str) -> Result<Source, String> {
+        let def = self
+            .party
+            .sources
+            .get(name)
+            .ok_or_else(|| format!("no source named `{name}`"))?;
+        let (source, strip, sub) = match def {
+            SourceDef::Path {
+                path,
+                strip_components,
+                sub_path,
+            } => (Source::path(name, path), *strip_components, sub_path),
+            SourceDef::Url {
+                url,
+                sha256,
+                size,
+                strip_components,
+                sub_path,
+            } => (
+                Source::url(name, url, sha256, *size).map_err(|e| e.to_string())?,
+                *strip_components,
+                sub_path,
+            ),
+        };
+        let mut source = source.with_strip_components(strip);
+        if let Some(s) = sub {
+            source = source.with_sub_path(s);
+        }
+        Ok(source)
+    }
+
+    pub fn resolve(&self, name: &str) -> Result<Resolved, String> {
+        if let Some(r) = self.resolved.borrow().get(name) {
+            return Ok(r.clone());
+        }
+        let r = self
+            .fetcher
+            .resolve(&self.source(name)?)
+            .map_err(|e| format!("{e}"))?;
+        self.resolved.borrow_mut().insert(name.to_string(), r.clone());
+        Ok(r)
+    }
+}
+
+fn describe(origin: &Origin) -> String {
+    let text = &origin.place.file.text;
+    let line = text[..origin.place.span.start.min(text.len())]
+        .matches('\n')
+        .count()
+        + 1;
+    format!("{} ({}:{line})", origin.via, origin.place.file.name)
+}
+
+/// The package's files from its recipes: source mappings and generated text files.
+pub fn package_files(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Dir, String> {
+    let mut set = FileSet::new();
+    let mut texts = Vec::new();
+    for m in &pkg.files {
+        match &m.content {
+            FileContent::Source {
+                source,
+                from,
+                include,
+                exclude,
+            } => {
+                let resolved = sources.resolve(source)?;
+                let mapping = Mapping {
+                    from: from.clone(),
+                    to: m.to.clone(),
+                    include: include.clone(),
+                    exclude: exclude.clone(),
+                    executable: m.executable,
+                    via: Some(describe(&m.origin)),
+                };
+                let entries = soiree_source::map_files(&resolved, &mapping).map_err(|e| format!("{e}"))?;
+                set.extend(entries).map_err(|e| format!("{e}"))?;
+            }
+            FileContent::Text(text) => texts.push((m, text)),
+        }
+    }
+    let mtime = epoch_ns.unwrap_or(0);
+    let mut dir = Dir::default();
+    set.insert_into(&mut dir, mtime).map_err(|e| format!("{e}"))?;
+    if let Some(epoch) = epoch_ns {
+        dir.clamp_mtimes(epoch);
+    }
+    for (m, text) in texts {
+        let entry = Entry::bytes(text.as_bytes().to_vec(), m.executable.unwrap_or(false), mtime);
+        tree::graft(&mut dir, &m.to, entry, &describe(&m.origin))?;
+    }
+    Ok(dir)
+}
+
+/// A fetcher on the user's cache, online unless `offline`.
+pub fn default_fetcher(offline: bool, lock_dir: &Path) -> Result<Fetcher, String> {
+    let cache = soiree_source::Cache::open_default().map_err(|e| format!("{e}"))?;
+    let lock = soiree_source::Lock::load(&lock_dir.join(soiree_source::LOCK_FILE_NAME))
+        .map_err(|e| format!("{e}"))?;
+    Ok(Fetcher::new(cache).offline(offline).with_lock(&lock))
+}

@@ -1,0 +1,69 @@
+//! The content-addressed cache: downloads under `sha256/<hex>`, unpacked archives under
+//! `extracted/v1/<hex>-<format>-strip<n>`. Entries only ever appear by rename once complete, so
+//! whatever is there under its final name can be used as it is.
+
+use std::path::{Path, PathBuf};
+
+use crate::digest::Sha256;
+use crate::error::{Error, Result};
+use crate::source::ArchiveFormat;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `root` (created when something is first stored).
+    pub fn new(root: impl Into<PathBuf>) -> Cache {
+        Cache { root: root.into() }
+    }
+
+    /// `$XDG_CACHE_HOME/soiree-pack/sources`, or `~/.cache/soiree-pack/sources`.
+    pub fn default_root() -> Result<PathBuf> {
+        // The XDG spec says to ignore a relative XDG_CACHE_HOME.
+        let xdg = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute());
+        let base = match xdg {
+            Some(dir) => dir,
+            None => std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+                .ok_or(Error::NoCacheDir)?,
+        };
+        Ok(base.join("soiree-pack").join("sources"))
+    }
+
+    pub fn open_default() -> Result<Cache> {
+        Ok(Cache::new(Cache::default_root()?))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where a download with this digest lives.
+    pub fn blob_path(&self, sha256: &Sha256) -> PathBuf {
+        self.blob_dir().join(sha256.hex())
+    }
+
+    pub fn has_blob(&self, sha256: &Sha256) -> bool {
+        self.blob_path(sha256).is_file()
+    }
+
+    pub(crate) fn blob_dir(&self) -> PathBuf {
+        self.root.join("sha256")
+    }
+
+    /// Where an archive with this digest, unpacked this way, lives. The `v1` is the extraction
+    /// rules' version: a change to what extraction keeps must not reuse trees made under the old.
+    pub fn extracted_path(&self, sha256: &Sha256, format: ArchiveFormat, strip: u32) -> PathBuf {
+        self.root.join("extracted").join("v1").join(format!(
+            "{}-{}-strip{}",
+            sha256.hex(),
+            format.key(),
+            strip
+        ))
+    }
+}
