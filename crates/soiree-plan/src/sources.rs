@@ -123,7 +123,7 @@ pub fn package_files(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) ->
 /// A fetcher on the user's cache, online unless `offline`.
 pub fn default_fetcher(offline: bool, lock_dir: &Path) -> Result<Fetcher, String> {
     let cache = soiree_source::Cache::open_default().map_err(|e| format!("{e}"))?;
-    let lock = soiree_source::Lock::load(&lock_dir.join(soiree_source::LOCK_FILE_NAME))
+    let lock = soiree_source::Lock::load(lock_dir.join(soiree_source::LOCK_FILE_NAME))
         .map_err(|e| format!("{e}"))?;
     Ok(Fetcher::new(cache).offline(offline).with_lock(&lock))
 }
