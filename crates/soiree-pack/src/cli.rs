@@ -77,6 +77,15 @@ pub enum Command {
         #[arg(long, value_name = "FORMAT", default_value = "human")]
         message_format: MessageFormat,
     },
+    /// Fetch every pinned download of the party (and profile), verify it, and record it in
+    /// party.lock (comments and layout of the lock file are kept).
+    Lock {
+        #[command(flatten)]
+        party: PartyArg,
+        /// Check against the cache only; a source that is not cached is an error.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Check party.toml and the recipes it uses, without building anything.
     Check {
         #[command(flatten)]

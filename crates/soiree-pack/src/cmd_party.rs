@@ -94,3 +94,61 @@ pub fn set(path: &str, value: &str, party: &std::path::Path) -> ExitCode {
         Err(p) => report_problems(p),
     }
 }
+
+pub fn lock(arg: &PartyArg, offline: bool) -> ExitCode {
+    let party = match soiree_party::load(&arg.party, arg.profile.as_deref()) {
+        Ok(p) => p,
+        Err(problems) => return report_problems(problems),
+    };
+    let lock_path = party.root.join(soiree_source::LOCK_FILE_NAME);
+    let run = || -> Result<usize, String> {
+        let cache = soiree_source::Cache::open_default().map_err(|e| e.to_string())?;
+        let fetcher = soiree_source::Fetcher::new(cache)
+            .offline(offline)
+            .base_dir(&party.root);
+        let mut lock = soiree_source::Lock::load(&lock_path).map_err(|e| e.to_string())?;
+        let mut count = 0;
+        for (name, def) in &party.sources {
+            if let soiree_party::SourceDef::Url {
+                url, sha256, size, ..
+            } = def
+            {
+                let source =
+                    soiree_source::Source::url(name, url, sha256, *size).map_err(|e| e.to_string())?;
+                let Some(pin) = source.pin() else { continue };
+                let path = fetcher.fetch(name, pin).map_err(|e| e.to_string())?;
+                let size = std::fs::metadata(&path).map(|m| m.len()).ok();
+                lock.record(soiree_source::LockEntry {
+                    name: name.clone(),
+                    url: url.clone(),
+                    sha256: pin.sha256,
+                    size,
+                });
+                count += 1;
+            }
+        }
+        let url_sources: Vec<String> = party
+            .sources
+            .iter()
+            .filter(|(_, d)| matches!(d, soiree_party::SourceDef::Url { .. }))
+            .map(|(n, _)| n.clone())
+            .collect();
+        lock.retain(|n| url_sources.iter().any(|u| u == n));
+        lock.save().map_err(|e| e.to_string())?;
+        Ok(count)
+    };
+    match run() {
+        Ok(n) => {
+            eprintln!(
+                "{}: {n} pinned download{} verified and recorded",
+                lock_path.display(),
+                if n == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         }
         Command::Unpack { file, dir } => cmd_package::unpack(file, dir),
         Command::Check { party } => return cmd_party::check(party),
+        Command::Lock { party, offline } => return cmd_party::lock(party, *offline),
         Command::Build {
             party,
             packages,

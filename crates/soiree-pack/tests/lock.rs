@@ -1,0 +1,90 @@
+//! `soiree-pack lock` and `build` with a pinned download, served from loopback.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+
+/// Serves `body` for up to `n` requests on 127.0.0.1, then stops. Returns the base URL.
+fn serve(body: Vec<u8>, n: usize) -> (String, std::thread::JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut served = 0;
+        listener.set_nonblocking(false).unwrap();
+        for stream in listener.incoming().take(n) {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes()).and_then(|()| s.write_all(&body));
+            served += 1;
+        }
+        served
+    });
+    (url, handle)
+}
+
+#[test]
+fn lock_records_a_pinned_download_and_build_uses_it_offline() {
+    use sha2::Digest;
+    let t = tempfile::tempdir().unwrap();
+    let body = b"#!/bin/sh\necho served\n".to_vec();
+    let sha = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&body));
+    let (url, server) = serve(body.clone(), 1);
+    std::fs::create_dir(t.path().join("recipes")).unwrap();
+    std::fs::write(
+        t.path().join("recipes/tool.toml"),
+        "[[files]]\nsource = \"tool\"\nto = \"/bin/tool\"\nexecutable = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("party.toml"),
+        format!(
+            "# a party with one download\n[party]\nname = \"dl\"\napp-version = 1\nmarketing-version = \"1\"\n\n\
+             [sources]\ntool = {{ url = \"{url}/tool.sh\", sha256 = \"{sha}\" }}\n\n\
+             [packages.tool]\ntitle = \"Tool\"\nrecipes = [{{ use = \"tool\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
+            .current_dir(t.path())
+            .args(args)
+            .env("HOME", t.path())
+            .env("XDG_CACHE_HOME", t.path().join("cache"))
+            .env("XDG_DATA_HOME", t.path().join("data"))
+            .env_remove("SOIREE_SIGNING_KEY")
+            .output()
+            .unwrap()
+    };
+    let offline_first = run(&["build", "--offline"]);
+    assert_eq!(offline_first.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&offline_first.stderr).contains("tool"),
+        "names the missing source"
+    );
+
+    let locked = run(&["lock"]);
+    assert!(
+        locked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    assert_eq!(server.join().unwrap(), 1);
+    let lock = std::fs::read_to_string(t.path().join("party.lock")).unwrap();
+    assert!(lock.contains(&sha) && lock.contains("tool.sh"), "{lock}");
+
+    // The server is gone: the build is served from the cache.
+    let built = run(&["build", "--offline"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    soiree_spk::verify(&t.path().join("dist/tool.spk")).unwrap();
+    soiree_spk::unpack(&t.path().join("dist/tool.spk"), &t.path().join("unpacked")).unwrap();
+    assert_eq!(std::fs::read(t.path().join("unpacked/bin/tool")).unwrap(), body);
+}
