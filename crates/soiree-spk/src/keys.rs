@@ -96,7 +96,7 @@ pub fn parse_keyring(bytes: &[u8], path: &Path) -> Result<Vec<KeyPair>> {
         offset,
         reason,
     };
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(corrupt(
             bytes.len() - bytes.len() % 8,
             "the file is not a whole number of 8-byte words".into(),

@@ -123,7 +123,7 @@ pub fn check_for_packing(bytes: &[u8]) -> Result<ManifestInfo> {
             limit,
         });
     }
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(Error::InvalidManifest(format!(
             "{} bytes is not a whole number of 8-byte words; is it a framed Cap'n Proto message?",
             bytes.len()

@@ -53,7 +53,7 @@ impl std::fmt::Display for FrameError {
 /// Parses the segment table at the start of `buf`. `max_segments` bounds the table itself.
 pub fn frame<T: AsRef<[u8]>>(buf: T, max_segments: u64) -> Result<FramedSegments<T>, FrameError> {
     let bytes = buf.as_ref();
-    if bytes.as_ptr() as usize % 8 != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(8) {
         return Err(FrameError::Misaligned);
     }
     let u32_at = |i: usize| -> Result<u64, FrameError> {
