@@ -165,6 +165,16 @@ impl<'a> Composer<'a> {
         }
         check_services(&acc.services, problems);
         let bridge = bridge(&acc.bridges, problems);
+        if bridge.is_some() && !acc.files.iter().any(|f| f.to == "/sandstorm-http-bridge") {
+            problems.push(
+                PartyError::new(
+                    "soiree::party::bridge_binary",
+                    format!("package `{name}` has a bridge but nothing puts /sandstorm-http-bridge in it"),
+                )
+                .at_span(file, spec.span(), "the manifest runs /sandstorm-http-bridge")
+                .help("use the `sandstorm-http-bridge` recipe, which takes it from a Sandstorm bundle"),
+            );
+        }
         let offers = offers(&acc.offers, bridge.as_ref(), name, file, spec, problems);
         let requests = requests(&acc.requests, problems);
 
@@ -212,6 +222,14 @@ impl<'a> Composer<'a> {
     ) {
         let name = u.get_ref().recipe.get_ref().clone();
         let use_place = Place::new(use_file, u.get_ref().recipe.span());
+        if !vocab::valid_name(&name) {
+            problems.push(
+                PartyError::new("soiree::recipe::name", format!("`{name}` is not a recipe name"))
+                    .at(use_place, "recipe names are lowercase letters, digits and dashes")
+                    .help("a recipe is the file recipes/<name>.toml"),
+            );
+            return;
+        }
         let Some(recipe) = self.recipe(&name, problems) else {
             if self.recipes_dir.join(format!("{name}.toml")).exists() {
                 return; // its parse error is already reported
@@ -513,6 +531,27 @@ fn bind(
         }
         match &spec.get_ref().default {
             Some(d) => {
+                let kind = *spec.get_ref().kind.get_ref();
+                if !params::matches(kind, d.get_ref()) {
+                    problems.push(
+                        PartyError::new(
+                            "soiree::recipe::param_type",
+                            format!(
+                                "the default of `{}` is {}, but the parameter is {}",
+                                k.get_ref(),
+                                params::type_name(d.get_ref()),
+                                params::kind_name(kind)
+                            ),
+                        )
+                        .at_span(
+                            &recipe.file,
+                            d.span(),
+                            format!("expected {}", params::kind_name(kind)),
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
                 bound.insert(k.get_ref().clone(), d.get_ref().clone());
             }
             None => {

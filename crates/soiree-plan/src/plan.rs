@@ -29,7 +29,7 @@ struct ServiceOut<'a> {
     workdir: Option<&'a str>,
     var_dirs: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    ready: Option<BTreeMap<&'static str, String>>,
+    ready: Option<BTreeMap<&'static str, serde_json::Value>>,
     after: &'a [String],
     ports: &'a [u16],
     first_run: &'a [Vec<String>],
@@ -47,10 +47,10 @@ fn services_json(pkg: &Package) -> Vec<u8> {
             var_dirs: &s.var_dirs,
             ready: s.ready.as_ref().map(|r| {
                 let (k, v) = match r {
-                    Ready::Tcp(p) => ("tcp", p.to_string()),
-                    Ready::Http(u) => ("http", u.clone()),
-                    Ready::Unix(p) => ("unix", p.clone()),
-                    Ready::File(p) => ("file", p.clone()),
+                    Ready::Tcp(p) => ("tcp", serde_json::Value::from(*p)),
+                    Ready::Http(u) => ("http", serde_json::Value::from(u.as_str())),
+                    Ready::Unix(p) => ("unix", serde_json::Value::from(p.as_str())),
+                    Ready::File(p) => ("file", serde_json::Value::from(p.as_str())),
                 };
                 BTreeMap::from([(k, v)])
             }),
