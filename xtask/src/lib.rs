@@ -1,6 +1,14 @@
 //! Developer tasks for soiree-pack: code generation, schema checks, benchmarks and fuzzing.
 
+pub mod bench;
+pub mod bench_deps;
+pub mod bench_measure;
+pub mod bench_report;
+pub mod bench_tree;
 pub mod codegen;
+pub mod fuzz;
+pub mod fuzz_seeds;
+pub mod sample_app;
 pub mod schema_check;
 
 use std::path::PathBuf;

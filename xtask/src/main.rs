@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{codegen, schema_check, workspace_root};
+use xtask::{bench, bench_deps, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
 
 const HELP: &str = "\
 cargo xtask <task>
@@ -12,6 +12,18 @@ cargo xtask <task>
   schema-check [--sandstorm DIR]
                              compare the compiled schema with Sandstorm's schema files
                              (default DIR: ../shared/spk-schemas)
+  bench pack [--sizes MB,MB] [--runs N] [--source DIR] [--exe PATH] [--no-docs]
+                             time and peak RSS of `soiree-pack pack` against `tar c | xz -6`
+                             on trees of real shared libraries (default: 40,160 MB, 3 runs,
+                             /usr/lib/x86_64-linux-gnu, a fresh release build);
+                             writes the `## pack` section of docs/benchmarks.md
+  bench deps [--program PATH] [--runs N]
+                             median time of soiree-deps' run-time closure of PATH (default
+                             /usr/bin/godot3-server, 20 runs) beside `ldd PATH`
+  fuzz [TARGET] [--seconds N] [--sanitizer S]
+                             run cargo-fuzz targets (verify, archive, keyring; default all,
+                             60 s each, AddressSanitizer); installs cargo-fuzz if missing
+  fuzz-seeds                 write valid packages and keyrings to fuzz/corpus/<target>/
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +52,18 @@ fn main() -> ExitCode {
                 }
                 Err(errors) => Err(errors.join("\n")),
             }
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("deps") => {
+            bench_deps::parse_args(&args[2..])
+                .and_then(|opts| bench_deps::run(&opts))
+                .map(|report| print!("{report}"))
+        }
+        Some("bench") => bench::parse_args(&args[1..])
+            .and_then(|opts| bench::pack(&root, &opts, &args[1..]))
+            .map(|section| print!("{section}")),
+        Some("fuzz") => fuzz::parse_args(&args[1..]).and_then(|opts| fuzz::run(&root, &opts)),
+        Some("fuzz-seeds") => {
+            fuzz_seeds::write(&root).map(|n| println!("wrote {n} seed inputs to fuzz/corpus/"))
         }
         _ => {
             print!("{HELP}");

@@ -1,7 +1,6 @@
 //! The committed Cap'n Proto bindings must be exactly what `cargo xtask codegen` produces, and
 //! the schema must keep Sandstorm's layout.
 
-
 use xtask::{codegen, schema_check, workspace_root};
 
 #[test]
@@ -26,7 +25,10 @@ fn schema_layout_matches_sandstorm() {
     let root = workspace_root();
     let sandstorm = root.join("../shared/spk-schemas");
     if !sandstorm.is_dir() {
-        eprintln!("SKIPPED: {} is absent; the layout check needs Sandstorm's schema files", sandstorm.display());
+        eprintln!(
+            "SKIPPED: {} is absent; the layout check needs Sandstorm's schema files",
+            sandstorm.display()
+        );
         return;
     }
     let summary = schema_check::check(&root, &sandstorm).unwrap_or_else(|e| panic!("{}", e.join("\n")));
@@ -48,12 +50,18 @@ fn schema_check_catches_a_changed_field() {
     for file in codegen::SCHEMA_FILES {
         let text = std::fs::read_to_string(codegen::schema_dir(&root).join(file)).unwrap();
         let text = if *file == "archive.capnp" {
-            text.replace("lastModificationTimeNs @5 :Int64;", "lastModificationTimeNs @5 :Int32;")
+            text.replace(
+                "lastModificationTimeNs @5 :Int64;",
+                "lastModificationTimeNs @5 :Int32;",
+            )
         } else {
             text
         };
         std::fs::write(schema.join(file), text).unwrap();
     }
     let errors = schema_check::check(fake_root.path(), &sandstorm).unwrap_err();
-    assert!(errors.iter().any(|e| e.contains("lastModificationTimeNs")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("lastModificationTimeNs")),
+        "{errors:?}"
+    );
 }

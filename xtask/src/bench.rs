@@ -1,0 +1,254 @@
+//! `cargo xtask bench pack [--sizes MB,MB] [--runs N] [--source DIR] [--exe PATH] [--no-docs]`:
+//! time and peak memory of `soiree-pack pack` against `tar c | xz -6 -T<cores>` on trees of real
+//! shared libraries, written to `docs/benchmarks.md` (section `## pack`).
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::bench_measure::{self, Usage};
+use crate::bench_report::{self, RunFacts, SizeResult};
+use crate::bench_tree;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Tree sizes in MB (10^6 bytes).
+    pub sizes_mb: Vec<u64>,
+    pub runs: usize,
+    pub source: PathBuf,
+    /// A soiree-pack binary to measure instead of building one.
+    pub exe: Option<PathBuf>,
+    pub write_docs: bool,
+}
+
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut opts = Options {
+        sizes_mb: vec![40, 160],
+        runs: 3,
+        source: PathBuf::from("/usr/lib/x86_64-linux-gnu"),
+        exe: None,
+        write_docs: true,
+    };
+    match args.first().map(String::as_str) {
+        Some("pack") => {}
+        other => {
+            return Err(format!(
+                "unknown benchmark {other:?}; try `cargo xtask bench pack`"
+            ))
+        }
+    }
+    let mut it = args[1..].iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--sizes" => {
+                let text = value()?;
+                opts.sizes_mb = text
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<u64>()
+                            .map_err(|e| format!("--sizes {text:?}: {e}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                if opts.sizes_mb.contains(&0) {
+                    return Err("--sizes: every size must be at least 1 MB".into());
+                }
+            }
+            "--runs" => {
+                let text = value()?;
+                opts.runs = text.parse().map_err(|e| format!("--runs {text:?}: {e}"))?;
+                if opts.runs == 0 {
+                    return Err("--runs must be at least 1".into());
+                }
+            }
+            "--source" => opts.source = PathBuf::from(value()?),
+            "--exe" => opts.exe = Some(PathBuf::from(value()?)),
+            "--no-docs" => opts.write_docs = false,
+            other => return Err(format!("unknown flag {other:?}")),
+        }
+    }
+    Ok(opts)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// `cargo build --release -p soiree-pack`; returns the binary's path as cargo reports it.
+fn build_release(root: &Path) -> Result<PathBuf, String> {
+    eprintln!("xtask: cargo build --release -p soiree-pack");
+    let mut child = cargo()
+        .current_dir(root)
+        .args(["build", "--release", "-p", "soiree-pack"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    let mut exe = None;
+    if let Some(stdout) = child.stdout.take() {
+        for message in cargo_metadata::Message::parse_stream(BufReader::new(stdout)).flatten() {
+            if let cargo_metadata::Message::CompilerArtifact(a) = message {
+                if a.target.name == "soiree-pack" && a.executable.is_some() {
+                    exe = a.executable.map(PathBuf::from);
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build --release -p soiree-pack failed ({status})"));
+    }
+    exe.ok_or_else(|| "cargo build reported no soiree-pack executable".into())
+}
+
+fn first_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "(unknown)".into())
+}
+
+fn facts(opts: &Options, args: &[String]) -> RunFacts {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "(unknown)".into());
+    RunFacts {
+        date: bench_report::today(),
+        command: format!("cargo xtask bench {}", args.join(" ")),
+        nproc: nproc(),
+        cpu,
+        xz_version: first_line(Command::new("xz").arg("--version")),
+        load_before: load_average(),
+        load_after: String::new(),
+        runs: opts.runs,
+    }
+}
+
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn nproc() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn median_by<T: Copy, K: PartialOrd + Copy>(items: &[T], key: impl Fn(&T) -> K) -> K {
+    let mut keys: Vec<K> = items.iter().map(key).collect();
+    keys.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    keys[keys.len() / 2]
+}
+
+/// Per-field medians (wall, CPU and RSS each taken on its own).
+fn median(usages: &[Usage]) -> Usage {
+    Usage {
+        wall: median_by(usages, |u| u.wall),
+        cpu: median_by(usages, |u| u.cpu),
+        max_rss_kib: median_by(usages, |u| u.max_rss_kib),
+    }
+}
+
+fn file_len(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn measure_size(
+    exe: &Path,
+    keyring: &Path,
+    tree: &Path,
+    scratch: &Path,
+    runs: usize,
+) -> Result<SizeResult, String> {
+    let spk = scratch.join("out.spk");
+    let txz = scratch.join("out.tar.xz");
+    let (mut soiree, mut xz, mut tar) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut spk_bytes, mut xz_bytes) = (Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let _ = std::fs::remove_file(&spk);
+        let mut pack = Command::new(exe);
+        pack.arg("pack")
+            .arg(tree)
+            .arg("-o")
+            .arg(&spk)
+            .arg("--keyring")
+            .arg(keyring)
+            .env_remove("SOIREE_SIGNING_KEY")
+            .env_remove("SOURCE_DATE_EPOCH");
+        let s = bench_measure::command(&mut pack, "soiree-pack pack", &scratch.join("pack.log"))?;
+        spk_bytes.push(file_len(&spk)?);
+        let (x, t) = bench_measure::tar_xz(tree, &txz, 6, nproc())?;
+        xz_bytes.push(file_len(&txz)?);
+        eprintln!(
+            "  run {run}/{runs}: soiree-pack {:.2} s {} KiB, tar|xz {:.2} s {} KiB",
+            s.wall.as_secs_f64(),
+            s.max_rss_kib,
+            x.wall.as_secs_f64(),
+            x.max_rss_kib
+        );
+        soiree.push(s);
+        xz.push(x);
+        tar.push(t);
+    }
+    Ok(SizeResult {
+        tree: Default::default(),
+        soiree: median(&soiree),
+        xz: median(&xz),
+        tar: median(&tar),
+        spk_bytes: median_by(&spk_bytes, |b| *b),
+        xz_bytes: median_by(&xz_bytes, |b| *b),
+    })
+}
+
+/// Runs the benchmark; returns the markdown section it wrote (or would write).
+pub fn pack(root: &Path, opts: &Options, args: &[String]) -> Result<String, String> {
+    let facts = facts(opts, args);
+    let exe = match &opts.exe {
+        Some(exe) => exe.clone(),
+        None => build_release(root)?,
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix("soiree-bench-")
+        .tempdir()
+        .map_err(|e| format!("temp dir: {e}"))?;
+    let keyring = scratch.path().join("keyring");
+    bench_measure::command(
+        Command::new(&exe).arg("keygen").arg("--keyring").arg(&keyring),
+        "soiree-pack keygen",
+        &scratch.path().join("keygen.log"),
+    )?;
+    let libs = bench_tree::shared_libraries(&opts.source)?;
+    let mut results = Vec::new();
+    for &size in &opts.sizes_mb {
+        let tree = scratch.path().join(format!("tree-{size}MB"));
+        let info = bench_tree::build(&opts.source, &libs, &tree, size * 1_000_000)?;
+        eprintln!(
+            "xtask: {size} MB tree: {} files, {} bytes; {} runs",
+            info.files, info.bytes, opts.runs
+        );
+        let result = measure_size(&exe, &keyring, &tree, scratch.path(), opts.runs)?;
+        results.push(SizeResult { tree: info, ..result });
+        // Free the disk before the next, larger tree.
+        std::fs::remove_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+    }
+    let facts = RunFacts {
+        load_after: load_average(),
+        ..facts
+    };
+    let section = bench_report::section(&facts, &results);
+    if opts.write_docs {
+        bench_report::write_docs(root, &section)?;
+    }
+    Ok(section)
+}
