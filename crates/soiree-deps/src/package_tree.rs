@@ -43,26 +43,12 @@ fn insert(top: &mut Dir, entry: &ClosureEntry, dir_mtime_ns: i64) -> Result<()> 
     let Some((name, parents)) = names.split_last() else {
         return Err(conflict("the root itself cannot be an entry"));
     };
-    let mut dir = top;
-    for (depth, parent) in parents.iter().enumerate() {
-        let slot = dir
-            .entries
-            .entry(parent.to_vec())
-            .or_insert_with(|| Entry::dir(dir_mtime_ns));
-        match &mut slot.node {
-            Node::Dir(d) => dir = d,
-            _ => {
-                let at: std::path::PathBuf = parents[..=depth]
-                    .iter()
-                    .map(|p| std::ffi::OsStr::from_bytes(p))
-                    .collect();
-                return Err(conflict(&format!(
-                    "/{} is already in the tree and is not a directory",
-                    at.display()
-                )));
-            }
-        }
-    }
+    let dir = top.make_dirs(parents, dir_mtime_ns).map_err(|e| {
+        conflict(&format!(
+            "{} is already in the tree and is not a directory",
+            e.path
+        ))
+    })?;
     let node = match &entry.kind {
         EntryKind::File { size, executable } => Node::File {
             source: Source::Path(entry.host_path.clone()),

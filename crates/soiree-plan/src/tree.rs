@@ -15,24 +15,13 @@ pub fn graft(tree: &mut Dir, path: &str, entry: Entry, origin: &str) -> Result<(
             _ => Err(format!("{origin}: only a directory can be mapped to /")),
         };
     };
-    let mut dir = tree;
-    let mut walked = String::new();
-    for p in parents {
-        walked.push('/');
-        walked.push_str(p);
-        let e = dir
-            .entries
-            .entry(p.as_bytes().to_vec())
-            .or_insert_with(|| Entry::dir(entry.mtime_ns));
-        match &mut e.node {
-            Node::Dir(d) => dir = d,
-            _ => {
-                return Err(format!(
-                    "{origin}: {walked} is already a file, so {path} cannot be placed under it"
-                ))
-            }
-        }
-    }
+    let parents: Vec<&[u8]> = parents.iter().map(|p| p.as_bytes()).collect();
+    let dir = tree.make_dirs(&parents, entry.mtime_ns).map_err(|e| {
+        format!(
+            "{origin}: {} is already a {}, so {path} cannot be placed under it",
+            e.path, e.kind
+        )
+    })?;
     match dir.entries.get_mut(last.as_bytes()) {
         None => {
             dir.entries.insert(last.as_bytes().to_vec(), entry);

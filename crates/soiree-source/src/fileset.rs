@@ -125,26 +125,9 @@ fn insert_one(top: &mut Dir, entry: &MappedEntry, dir_mtime_ns: i64) -> Result<(
         // The package root is always a directory.
         return Ok(());
     };
-    let mut dir = top;
-    let mut so_far = PathBuf::from("/");
-    for parent in parents {
-        so_far.push(std::ffi::OsStr::from_bytes(parent));
-        let slot = dir
-            .entries
-            .entry(parent.to_vec())
-            .or_insert_with(|| Entry::dir(dir_mtime_ns));
-        match &mut slot.node {
-            Node::Dir(d) => dir = d,
-            other => {
-                let kind = if matches!(other, Node::Symlink { .. }) {
-                    "symlink"
-                } else {
-                    "file"
-                };
-                return Err(not_a_directory(entry, &so_far, kind, ALREADY_IN_TREE));
-            }
-        }
-    }
+    let dir = top
+        .make_dirs(parents, dir_mtime_ns)
+        .map_err(|e| not_a_directory(entry, Path::new(&e.path), e.kind, ALREADY_IN_TREE))?;
     let new = to_tree_entry(entry);
     match dir.entries.get(*name) {
         None => {

@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -226,17 +226,7 @@ fn entry_from_disk(
         let exec = executable.unwrap_or(meta.mode() & 0o100 != 0);
         (EntryKind::File, None, meta.len(), exec)
     } else {
-        let kind = if ft.is_socket() {
-            "socket"
-        } else if ft.is_fifo() {
-            "fifo"
-        } else if ft.is_block_device() {
-            "block device"
-        } else if ft.is_char_device() {
-            "character device"
-        } else {
-            "special file"
-        };
+        let kind = soiree_spk::special_file_kind(&ft);
         return Err(Error::UnsupportedFileType {
             path: host.to_path_buf(),
             kind,

@@ -25,7 +25,7 @@ pub use error::{Error, Result};
 pub use ids::{AppId, PackageId};
 pub use keys::{KeyPair, Keyring};
 pub use read::{open, verify, Opened, Verified};
-pub use tree::{Dir, Entry, Node, Source};
+pub use tree::{special_file_kind, Dir, Entry, Node, NotADirectory, Source};
 pub use unpack::unpack;
 pub use write::{pack, Compression, Written};
 

@@ -86,17 +86,7 @@ impl Entry {
                 executable: meta.mode() & 0o100 != 0,
             }
         } else {
-            let kind = if ft.is_socket() {
-                "socket"
-            } else if ft.is_fifo() {
-                "fifo"
-            } else if ft.is_block_device() {
-                "block device"
-            } else if ft.is_char_device() {
-                "character device"
-            } else {
-                "special file"
-            };
+            let kind = special_file_kind(&ft);
             return Err(Error::UnsupportedFileType {
                 path: path.to_path_buf(),
                 kind,
@@ -106,7 +96,60 @@ impl Entry {
     }
 }
 
+/// What a file that a package cannot hold is called, for the error that refuses it.
+pub fn special_file_kind(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_socket() {
+        "socket"
+    } else if ft.is_fifo() {
+        "fifo"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+/// A path could not be placed: a component on the way (`path`, absolute) is a `kind`, not a
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotADirectory {
+    pub path: String,
+    pub kind: &'static str,
+}
+
 impl Dir {
+    /// The directory at `parents` below this one, creating the missing ones with `mtime_ns`.
+    pub fn make_dirs(&mut self, parents: &[&[u8]], mtime_ns: i64) -> Result<&mut Dir, NotADirectory> {
+        let mut dir = self;
+        for (depth, parent) in parents.iter().enumerate() {
+            let slot = dir
+                .entries
+                .entry(parent.to_vec())
+                .or_insert_with(|| Entry::dir(mtime_ns));
+            match &mut slot.node {
+                Node::Dir(d) => dir = d,
+                other => {
+                    let path: Vec<String> = parents[..=depth]
+                        .iter()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .collect();
+                    let kind = if matches!(other, Node::Symlink { .. }) {
+                        "symlink"
+                    } else {
+                        "file"
+                    };
+                    return Err(NotADirectory {
+                        path: format!("/{}", path.join("/")),
+                        kind,
+                    });
+                }
+            }
+        }
+        Ok(dir)
+    }
+
     /// The entry at `path` (components separated by `/`), if any.
     pub fn get(&self, path: &str) -> Option<&Entry> {
         let mut parts = path.split('/').filter(|p| !p.is_empty());
