@@ -131,6 +131,7 @@ fn facts(opts: &Options, args: &[String]) -> RunFacts {
         load_before: load_average(),
         load_after: String::new(),
         runs: opts.runs,
+        source: opts.source.display().to_string(),
     }
 }
 
@@ -208,6 +209,8 @@ fn measure_size(
         tar: median(&tar),
         spk_bytes: median_by(&spk_bytes, |b| *b),
         xz_bytes: median_by(&xz_bytes, |b| *b),
+        soiree_fastest: soiree.iter().map(|u| u.wall).min().unwrap_or_default(),
+        xz_fastest: xz.iter().map(|u| u.wall).min().unwrap_or_default(),
     })
 }
 
