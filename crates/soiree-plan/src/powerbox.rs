@@ -101,12 +101,7 @@ pub struct Decoded {
 
 /// Decodes a descriptor string (base64url or standard base64, packed message).
 pub fn decode(text: &str) -> Result<Decoded, String> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let trimmed = compact.trim_end_matches('=');
-    let bytes = data_encoding::BASE64URL_NOPAD
-        .decode(trimmed.as_bytes())
-        .or_else(|_| data_encoding::BASE64_NOPAD.decode(trimmed.as_bytes()))
-        .map_err(|e| format!("not base64: {e}"))?;
+    let bytes = soiree_spk::ids::decode_base64(text).map_err(|e| format!("not base64: {e}"))?;
     let mut opts = ReaderOptions::new();
     opts.traversal_limit_in_words(Some(1 << 16));
     let msg = capnp::serialize_packed::read_message(&mut &bytes[..], opts)

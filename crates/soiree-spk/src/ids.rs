@@ -21,6 +21,16 @@ fn base32() -> &'static Encoding {
     })
 }
 
+/// Decodes base64 as people paste it: the standard or the URL-safe alphabet, with or without
+/// `=` padding, whitespace and line breaks ignored (keys in CI secrets, powerbox descriptors).
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, data_encoding::DecodeError> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let trimmed = compact.trim_end_matches('=').as_bytes();
+    data_encoding::BASE64_NOPAD
+        .decode(trimmed)
+        .or_else(|_| data_encoding::BASE64URL_NOPAD.decode(trimmed))
+}
+
 /// An app id: the 32-byte Ed25519 public key that signs every version of one app.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AppId(pub [u8; 32]);

@@ -193,12 +193,7 @@ pub fn key_from_env() -> Result<Option<KeyPair>> {
 
 /// Decodes base64 (standard or URL-safe, whitespace ignored) of exactly one `KeyFile` message.
 pub fn key_from_base64(text: &str) -> Result<KeyPair> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let trimmed = compact.trim_end_matches('=');
-    let bytes = data_encoding::BASE64_NOPAD
-        .decode(trimmed.as_bytes())
-        .or_else(|_| data_encoding::BASE64URL_NOPAD.decode(trimmed.as_bytes()))
-        .map_err(|e| Error::BadEnvKey(e.to_string()))?;
+    let bytes = crate::ids::decode_base64(text).map_err(|e| Error::BadEnvKey(e.to_string()))?;
     let keys =
         parse_keyring(&bytes, Path::new(SIGNING_KEY_ENV)).map_err(|e| Error::BadEnvKey(e.to_string()))?;
     match <[KeyPair; 1]>::try_from(keys) {
