@@ -12,7 +12,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::tree::{Dir, Entry, Node, Source};
+use crate::tree::{display, join, Dir, Entry, Node, Source};
 
 // Archive.File: 2 data words (union tag at byte 0, mtime at byte 8), 2 pointers (name, content).
 const FILE_DATA_WORDS: u64 = 2;
@@ -51,18 +51,6 @@ fn dir_words(dir: &Dir) -> u64 {
 /// the `Archive` struct and the tree.
 pub fn message_len(root: &Dir) -> u64 {
     8 + 8 * (2 + dir_words(root))
-}
-
-fn display(path: &[u8]) -> String {
-    String::from_utf8_lossy(path).into_owned()
-}
-
-fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
-    if parent.is_empty() {
-        name.to_vec()
-    } else {
-        [parent, b"/", name].concat()
-    }
 }
 
 /// Checks names, file sizes, nesting and the total size against Sandstorm's limits, before

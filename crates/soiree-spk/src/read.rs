@@ -20,6 +20,7 @@ use crate::manifest::{self, ManifestInfo};
 use crate::message::{self, FramedSegments};
 use crate::replacements;
 use crate::signature;
+use crate::tree::{display, join};
 
 /// A package whose signature and digest have been checked; its archive is decompressed into an
 /// anonymous temp file and mapped.
@@ -257,10 +258,6 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
     })
 }
 
-fn display(path: &[u8]) -> String {
-    String::from_utf8_lossy(path).into_owned()
-}
-
 pub(crate) fn malformed(path: &[u8]) -> impl Fn(capnp::Error) -> Error + '_ {
     move |e| {
         if e.to_string().contains("nesting limit") {
@@ -295,14 +292,6 @@ pub(crate) fn check_names<'a>(
         out.push((name, f));
     }
     Ok(out)
-}
-
-pub(crate) fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
-    if parent.is_empty() {
-        name.to_vec()
-    } else {
-        [parent, b"/", name].concat()
-    }
 }
 
 fn walk(

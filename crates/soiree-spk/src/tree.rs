@@ -96,6 +96,20 @@ impl Entry {
     }
 }
 
+/// An archive path (bytes, `/`-separated) as text for messages.
+pub(crate) fn display(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+/// `parent/name`, or `name` at the top.
+pub(crate) fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    if parent.is_empty() {
+        name.to_vec()
+    } else {
+        [parent, b"/", name].concat()
+    }
+}
+
 /// What a file that a package cannot hold is called, for the error that refuses it.
 pub fn special_file_kind(ft: &std::fs::FileType) -> &'static str {
     if ft.is_socket() {

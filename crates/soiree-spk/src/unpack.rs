@@ -15,7 +15,8 @@ use filetime::FileTime;
 use soiree_schema::archive_capnp::archive;
 
 use crate::error::{Error, Result};
-use crate::read::{self, check_names, join, malformed, Opened};
+use crate::read::{self, check_names, malformed, Opened};
+use crate::tree::join;
 
 fn mtime(ns: i64) -> FileTime {
     // Negative times are normalised the way `spk unpack` does (seconds floor, positive nanos).
