@@ -92,7 +92,7 @@ fn build_one(
     release: bool,
 ) -> Result<Built, String> {
     let epoch = soiree_spk::source_date_epoch_ns();
-    let plan = soiree_plan::plan(party, pkg, sources, epoch)?;
+    let plan = soiree_plan::plan(pkg, sources, epoch)?;
     let key = signing_key(party, pkg, ring, release)?;
     let spk = out.join(format!("{}.spk", pkg.name));
     let written =

@@ -1,7 +1,7 @@
 //! The `sandstorm-manifest` and `sandstorm-http-bridge-config` messages of a package.
 
 use capnp::message::{Builder, HeapAllocator};
-use soiree_party::{Package, Party};
+use soiree_party::Package;
 use soiree_schema::manifest_capnp::{bridge_config, manifest, metadata, Category, OpenSourceLicense};
 use soiree_schema::util_capnp::localized_text;
 
@@ -46,7 +46,7 @@ fn fill_command(mut c: soiree_schema::manifest_capnp::manifest::command::Builder
     }
 }
 
-fn fill_metadata(mut m: metadata::Builder, party: &Party, pkg: &Package) -> Result<(), String> {
+fn fill_metadata(mut m: metadata::Builder, pkg: &Package) -> Result<(), String> {
     let meta = &pkg.meta;
     if let Some(w) = &meta.website {
         m.set_website(w.as_str());
@@ -87,12 +87,11 @@ fn fill_metadata(mut m: metadata::Builder, party: &Party, pkg: &Package) -> Resu
         icons.reborrow().init_grain().set_svg(svg.as_str());
         icons.reborrow().init_market().set_svg(svg.as_str());
     }
-    let _ = party;
     Ok(())
 }
 
 /// The package's `Manifest` message.
-pub fn manifest(party: &Party, pkg: &Package) -> Result<Builder<HeapAllocator>, String> {
+pub fn manifest(pkg: &Package) -> Result<Builder<HeapAllocator>, String> {
     let mut b = Builder::new_default();
     {
         let mut m = b.init_root::<manifest::Builder>();
@@ -109,7 +108,7 @@ pub fn manifest(party: &Party, pkg: &Package) -> Result<Builder<HeapAllocator>, 
             fill_command(action.init_command(), pkg);
         }
         fill_command(m.reborrow().init_continue_command(), pkg);
-        fill_metadata(m.init_metadata(), party, pkg)?;
+        fill_metadata(m.init_metadata(), pkg)?;
     }
     Ok(b)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use soiree_party::{Package, Party, Ready};
+use soiree_party::{Package, Ready};
 use soiree_spk::{Dir, Entry};
 
 use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON};
@@ -66,10 +66,10 @@ fn services_json(pkg: &Package) -> Vec<u8> {
 }
 
 /// Builds the plan of `pkg`: every file it holds, generated ones included.
-pub fn plan(party: &Party, pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, String> {
+pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, String> {
     let mut tree = sources::package_files(pkg, sources, epoch_ns)?;
     let mtime = epoch_ns.unwrap_or(0);
-    let manifest = manifest::manifest(party, pkg)?;
+    let manifest = manifest::manifest(pkg)?;
     let bridge_config = manifest::bridge_config(pkg);
     let requests: Vec<EncodedRequest> = pkg.requests.iter().map(powerbox::encode_request).collect();
     let generated: [(&str, Option<Vec<u8>>); 4] = [

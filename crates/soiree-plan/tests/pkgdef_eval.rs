@@ -26,7 +26,7 @@ fn pkgdefs_evaluate_and_match_the_packed_manifest() {
         .unwrap_or_else(|p| panic!("{}", p.0.iter().map(|e| e.render_plain()).collect::<String>()));
     let dir = tempfile::tempdir().unwrap();
     for pkg in &party.packages {
-        let m = soiree_plan::manifest::manifest(&party, pkg).unwrap();
+        let m = soiree_plan::manifest::manifest(pkg).unwrap();
         let b = soiree_plan::manifest::bridge_config(pkg);
         let id = soiree_spk::KeyPair::from_seed(&[4; 32]).app_id().to_string();
         let text = soiree_plan::pkgdef::render(&id, &m, b.as_ref()).unwrap();
