@@ -1,7 +1,7 @@
 //! Reading `party.toml`: metadata, sources and profiles, then each package through the composer.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::compose::Composer;
 use crate::diagnostic::{closest, PartyError, Problems, SourceFile};
@@ -43,10 +43,7 @@ pub fn load(party_toml: &Path, profile: Option<&str>) -> Result<Party, Problems>
 /// Like [`load`], but with `party.toml`'s text given (an edit not yet written to disk).
 pub fn load_with(party_toml: &Path, text: Option<&str>, profile: Option<&str>) -> Result<Party, Problems> {
     let mut problems = Problems::default();
-    let root = match party_toml.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let root = soiree_spk::write::parent_dir(party_toml).to_path_buf();
     let name = party_toml
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -189,10 +189,7 @@ impl Lock {
 
     /// Writes the lock to its path through a temporary file, so a reader never sees half of it.
     pub fn save(&self) -> Result<()> {
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = soiree_spk::write::parent_dir(&self.path);
         let mut temp = tempfile::Builder::new()
             .prefix(".party.lock-")
             .tempfile_in(dir)

@@ -164,7 +164,9 @@ pub fn pack(tree: &Dir, key: &KeyPair, out: &Path, compression: Compression) -> 
     })
 }
 
-pub(crate) fn parent_dir(out: &Path) -> &Path {
+/// The directory `path` is in (`.` for a bare file name): where its temp file goes before the
+/// rename into place.
+pub fn parent_dir(out: &Path) -> &Path {
     match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -65,10 +65,7 @@ fn extract_and_rename(
     strip: u32,
     dest: &Path,
 ) -> Result<Placed> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let parent = soiree_spk::write::parent_dir(dest);
     std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     let temp = tempfile::Builder::new()
         .prefix(".extract-")
