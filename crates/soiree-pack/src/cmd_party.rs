@@ -96,7 +96,7 @@ pub fn set(path: &str, value: &str, party: &std::path::Path) -> ExitCode {
 }
 
 pub fn lock(arg: &PartyArg, offline: bool) -> ExitCode {
-    let party = match soiree_party::load(&arg.party, arg.profile.as_deref()) {
+    let party = match soiree_party::load_for_lock(&arg.party, arg.profile.as_deref()) {
         Ok(p) => p,
         Err(problems) => return report_problems(problems),
     };
@@ -109,31 +109,43 @@ pub fn lock(arg: &PartyArg, offline: bool) -> ExitCode {
         let mut lock = soiree_source::Lock::load(&lock_path).map_err(|e| e.to_string())?;
         let mut count = 0;
         for (name, def) in &party.sources {
-            if let soiree_party::SourceDef::Url {
+            let soiree_party::SourceDef::Url {
                 url, sha256, size, ..
             } = def
-            {
-                let source =
-                    soiree_source::Source::url(name, url, sha256, *size).map_err(|e| e.to_string())?;
-                let Some(pin) = source.pin() else { continue };
-                let path = fetcher.fetch(name, pin).map_err(|e| e.to_string())?;
-                let size = std::fs::metadata(&path).map(|m| m.len()).ok();
-                lock.record(soiree_source::LockEntry {
-                    name: name.clone(),
-                    url: url.clone(),
-                    sha256: pin.sha256,
-                    size,
-                });
-                count += 1;
-            }
+            else {
+                continue;
+            };
+            let (path, digest) = match sha256 {
+                Some(sha256) => {
+                    let source =
+                        soiree_source::Source::url(name, url, sha256, *size).map_err(|e| e.to_string())?;
+                    let Some(pin) = source.pin() else { continue };
+                    (fetcher.fetch(name, pin).map_err(|e| e.to_string())?, pin.sha256)
+                }
+                None => {
+                    let (path, digest) =
+                        fetcher.fetch_unpinned(name, url, *size).map_err(|e| e.to_string())?;
+                    // Trust on first use: say so, so that someone compares it with the
+                    // publisher's checksum before the lock is committed.
+                    eprintln!(
+                        "pinned {name} on first download: sha256 {} — compare it with the checksum {url} is published with",
+                        digest.hex()
+                    );
+                    (path, digest)
+                }
+            };
+            let size = std::fs::metadata(&path).map(|m| m.len()).ok();
+            lock.record(soiree_source::LockEntry {
+                name: name.clone(),
+                url: url.clone(),
+                sha256: digest,
+                size,
+            });
+            count += 1;
         }
-        let url_sources: Vec<String> = party
-            .sources
-            .iter()
-            .filter(|(_, d)| matches!(d, soiree_party::SourceDef::Url { .. }))
-            .map(|(n, _)| n.clone())
-            .collect();
-        lock.retain(|n| url_sources.iter().any(|u| u == n));
+        // Entries of sources that only another profile downloads stay: every profile's sources
+        // share [sources]' names, so only a name no longer defined at all is dropped.
+        lock.retain(|n| party.sources.contains_key(n));
         lock.save().map_err(|e| e.to_string())?;
         Ok(count)
     };

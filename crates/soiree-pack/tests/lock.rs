@@ -88,3 +88,74 @@ fn lock_records_a_pinned_download_and_build_uses_it_offline() {
     soiree_spk::unpack(&t.path().join("dist/tool.spk"), &t.path().join("unpacked")).unwrap();
     assert_eq!(std::fs::read(t.path().join("unpacked/bin/tool")).unwrap(), body);
 }
+
+#[test]
+fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
+    use sha2::Digest;
+    let t = tempfile::tempdir().unwrap();
+    let body = b"#!/bin/sh\necho release\n".to_vec();
+    let sha = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&body));
+    let (url, server) = serve(body.clone(), 1);
+    std::fs::create_dir(t.path().join("recipes")).unwrap();
+    std::fs::write(
+        t.path().join("recipes/tool.toml"),
+        "[[files]]\nsource = \"tool\"\nto = \"/bin/tool\"\nexecutable = true\n",
+    )
+    .unwrap();
+    std::fs::write(t.path().join("tool.sh"), "#!/bin/sh\necho stand-in\n").unwrap();
+    std::fs::write(
+        t.path().join("party.toml"),
+        format!(
+            "[party]\nname = \"dl\"\napp-version = 1\nmarketing-version = \"1\"\n\n\
+             [sources]\ntool = {{ path = \"tool.sh\" }}\n\n\
+             [profiles.release.sources]\ntool = {{ url = \"{url}/tool.sh\" }}\n\n\
+             [packages.tool]\ntitle = \"Tool\"\nrecipes = [{{ use = \"tool\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
+            .current_dir(t.path())
+            .args(args)
+            .env("HOME", t.path())
+            .env("XDG_CACHE_HOME", t.path().join("cache"))
+            .env("XDG_DATA_HOME", t.path().join("data"))
+            .env("NO_COLOR", "1")
+            .env_remove("SOIREE_SIGNING_KEY")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+
+    // The default profile needs no pin; the release profile's download has none yet.
+    assert_eq!(run(&["check"]).0, Some(0));
+    let (code, err) = run(&["check", "--profile", "release"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("source `tool` has a URL but no sha256"), "{err}");
+    assert!(err.contains("soiree-pack lock"), "says how to pin it: {err}");
+    assert!(err.contains("party.toml:"), "points into party.toml: {err}");
+
+    let (code, err) = run(&["lock", "--profile", "release"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(&sha) && err.contains("first download"), "{err}");
+    assert_eq!(server.join().unwrap(), 1);
+    let lock = std::fs::read_to_string(t.path().join("party.lock")).unwrap();
+    assert!(lock.contains(&sha), "{lock}");
+
+    // Locking without the profile keeps the release profile's entry.
+    assert_eq!(run(&["lock"]).0, Some(0));
+    assert!(std::fs::read_to_string(t.path().join("party.lock")).unwrap().contains(&sha));
+
+    let (code, err) = run(&["check", "--profile", "release"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["build", "--profile", "release", "--offline"]);
+    assert_eq!(code, Some(0), "{err}");
+    soiree_spk::unpack(&t.path().join("dist/tool.spk"), &t.path().join("unpacked")).unwrap();
+    assert_eq!(std::fs::read(t.path().join("unpacked/bin/tool")).unwrap(), body);
+
+    // A lock entry for another URL pins nothing.
+    let text = std::fs::read_to_string(t.path().join("party.toml")).unwrap();
+    std::fs::write(t.path().join("party.toml"), text.replace("/tool.sh\" }", "/tool-2.sh\" }")).unwrap();
+    let (code, err) = run(&["check", "--profile", "release"]);
+    assert_eq!(code, Some(1), "{err}");
+}

@@ -10,5 +10,5 @@ pub mod schema;
 pub mod vocab;
 
 pub use diagnostic::{PartyError, Problems, SourceFile};
-pub use load::{load, load_with};
+pub use load::{load, load_for_lock, load_with};
 pub use model::*;

@@ -42,6 +42,27 @@ pub fn load(party_toml: &Path, profile: Option<&str>) -> Result<Party, Problems>
 
 /// Like [`load`], but with `party.toml`'s text given (an edit not yet written to disk).
 pub fn load_with(party_toml: &Path, text: Option<&str>, profile: Option<&str>) -> Result<Party, Problems> {
+    load_inner(party_toml, text, profile, Pins::Required)
+}
+
+/// Like [`load`], but a URL source that neither `party.toml` nor `party.lock` pins is kept with
+/// `sha256: None` instead of being an error: `soiree-pack lock` downloads it and records it.
+pub fn load_for_lock(party_toml: &Path, profile: Option<&str>) -> Result<Party, Problems> {
+    load_inner(party_toml, None, profile, Pins::MayBeMissing)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pins {
+    Required,
+    MayBeMissing,
+}
+
+fn load_inner(
+    party_toml: &Path,
+    text: Option<&str>,
+    profile: Option<&str>,
+    pins: Pins,
+) -> Result<Party, Problems> {
     let mut problems = Problems::default();
     let root = soiree_spk::write::parent_dir(party_toml).to_path_buf();
     let name = party_toml
@@ -67,7 +88,8 @@ pub fn load_with(party_toml: &Path, text: Option<&str>, profile: Option<&str>) -
         }
     };
     let meta = meta(&spec.party, &file, &root, &mut problems);
-    let sources = sources(&spec, profile, &file, &root, &mut problems);
+    let mut sources = sources(&spec, profile, &file, &root, &mut problems);
+    pin_from_lock(&spec, profile, &mut sources, &file, &root, pins, &mut problems);
     let mut composer = Composer::new(&root, &file, &sources, &meta);
     let mut packages = Vec::new();
     for (name, pkg) in &spec.packages {
@@ -217,30 +239,22 @@ fn source_def(
                     .at_span(file, url.span(), problem),
                 );
             }
-            let Some(sha) = &spec.sha256 else {
-                problems.push(
-                    PartyError::new(
-                        "soiree::party::sha256",
-                        format!("source `{name}` has a URL but no sha256"),
-                    )
-                    .at_span(file, s.span(), "downloads are pinned by their sha256")
-                    .help("add sha256 = \"<64 hex digits>\" (`sha256sum FILE` prints it)"),
-                );
-                return None;
-            };
-            let hex = sha.get_ref();
-            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                problems.push(
-                    PartyError::new(
-                        "soiree::party::sha256",
-                        format!("source `{name}`: sha256 is not 64 hex digits"),
-                    )
-                    .at_span(file, sha.span(), "not a sha256"),
-                );
-            }
+            let sha256 = spec.sha256.as_ref().map(|sha| {
+                let hex = sha.get_ref();
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    problems.push(
+                        PartyError::new(
+                            "soiree::party::sha256",
+                            format!("source `{name}`: sha256 is not 64 hex digits"),
+                        )
+                        .at_span(file, sha.span(), "not a sha256"),
+                    );
+                }
+                hex.to_ascii_lowercase()
+            });
             Some(SourceDef::Url {
                 url: url.get_ref().clone(),
-                sha256: hex.to_ascii_lowercase(),
+                sha256,
                 size: spec.size,
                 strip_components: strip,
                 sub_path,
@@ -260,6 +274,67 @@ fn source_def(
             );
             None
         }
+    }
+}
+
+/// Fills in the digest of each URL source that `party.toml` leaves unpinned from `party.lock`
+/// (an entry of the same name and URL, recorded by `soiree-pack lock` on first download).
+fn pin_from_lock(
+    spec: &PartyFile,
+    profile: Option<&str>,
+    sources: &mut BTreeMap<String, SourceDef>,
+    file: &SourceFile,
+    root: &Path,
+    pins: Pins,
+    problems: &mut Problems,
+) {
+    let unpinned = |def: &SourceDef| matches!(def, SourceDef::Url { sha256: None, .. });
+    if !sources.values().any(unpinned) {
+        return;
+    }
+    let lock_path = root.join(soiree_source::LOCK_FILE_NAME);
+    let lock = match soiree_source::Lock::load(&lock_path) {
+        Ok(lock) => Some(lock),
+        Err(e) => {
+            problems.push(PartyError::new(
+                "soiree::party::lock",
+                format!("{}: {e}", lock_path.display()),
+            ));
+            None
+        }
+    };
+    for (name, def) in sources.iter_mut() {
+        let SourceDef::Url { url, sha256, .. } = def else { continue };
+        if sha256.is_some() {
+            continue;
+        }
+        let locked = lock.as_ref().and_then(|l| l.get(name)).filter(|e| &e.url == url);
+        if let Some(entry) = locked {
+            *sha256 = Some(entry.sha256.hex());
+            continue;
+        }
+        if pins == Pins::MayBeMissing {
+            continue;
+        }
+        // The profile's entry, when it replaced this source, is the one to point at.
+        let spec_entry = profile
+            .and_then(|p| spec.profiles.get(p))
+            .and_then(|p| p.sources.get(name))
+            .or_else(|| spec.sources.get(name));
+        let mut err = PartyError::new(
+            "soiree::party::sha256",
+            format!("source `{name}` has a URL but no sha256, and party.lock does not pin it"),
+        )
+        .help(format!(
+            "add sha256 = \"<64 hex digits>\" (`sha256sum FILE` prints it), or run \
+             `soiree-pack lock{}` online: it downloads the file and records its sha256 in \
+             party.lock (compare it with the checksum the publisher gives)",
+            profile.map(|p| format!(" --profile {p}")).unwrap_or_default()
+        ));
+        if let Some(s) = spec_entry {
+            err = err.at_span(file, s.span(), "downloads are pinned by their sha256");
+        }
+        problems.push(err);
     }
 }
 

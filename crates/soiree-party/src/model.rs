@@ -45,7 +45,9 @@ pub enum SourceDef {
     },
     Url {
         url: String,
-        sha256: String,
+        /// From `party.toml`, or from `party.lock` when `party.toml` leaves it out. `None` only
+        /// from [`crate::load_for_lock`].
+        sha256: Option<String>,
         size: Option<u64>,
         strip_components: u32,
         sub_path: Option<String>,

@@ -46,7 +46,15 @@ impl<'a> Sources<'a> {
                 strip_components,
                 sub_path,
             } => (
-                Source::url(name, url, sha256, *size).map_err(|e| e.to_string())?,
+                Source::url(
+                    name,
+                    url,
+                    sha256.as_deref().ok_or_else(|| {
+                        format!("source `{name}` ({url}) is not pinned: run `soiree-pack lock` to pin it")
+                    })?,
+                    *size,
+                )
+                .map_err(|e| e.to_string())?,
                 *strip_components,
                 sub_path,
             ),

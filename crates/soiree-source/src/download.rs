@@ -1,12 +1,12 @@
-//! Downloading a pinned URL into the cache: streamed into a temporary file beside its final
-//! place while hashing, and renamed to its digest only once the size and digest match. A failed
-//! or mismatched download leaves nothing behind.
+//! Downloading a URL into the cache: streamed into a temporary file beside its final place while
+//! hashing, and renamed to its digest only once the size and digest match the pin (when there is
+//! one). A failed or mismatched download leaves nothing behind.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::digest::{copy_hashed, CopyError};
+use crate::digest::{copy_hashed, CopyError, Sha256};
 use crate::error::{Error, Result};
 use crate::source::UrlPin;
 
@@ -25,22 +25,36 @@ pub(crate) fn agent() -> ureq::Agent {
 
 /// Downloads `pin` into `dir/<sha256>` and returns that path.
 pub(crate) fn download(agent: &ureq::Agent, name: &str, pin: &UrlPin, dir: &Path) -> Result<PathBuf> {
+    download_to_cache(agent, name, &pin.url, Some(pin.sha256), pin.size, dir).map(|(path, _)| path)
+}
+
+/// Downloads `url` into `dir/<sha256>`, checking `expected` and `size` when given; returns the
+/// path and the digest of what arrived.
+pub(crate) fn download_to_cache(
+    agent: &ureq::Agent,
+    name: &str,
+    url: &str,
+    expected: Option<Sha256>,
+    size: Option<u64>,
+    dir: &Path,
+) -> Result<(PathBuf, Sha256)> {
+    let pin_size = size;
     let failed = |reason: String| Error::Download {
         name: name.to_string(),
-        url: pin.url.clone(),
+        url: url.to_string(),
         reason,
     };
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let response = agent.get(&pin.url).call().map_err(|e| match e {
+    let response = agent.get(url).call().map_err(|e| match e {
         ureq::Error::StatusCode(code) => failed(format!("the server answered HTTP {code}")),
         other => failed(other.to_string()),
     })?;
     let body = response.into_body();
-    if let (Some(expected), Some(announced)) = (pin.size, body.content_length()) {
+    if let (Some(expected), Some(announced)) = (pin_size, body.content_length()) {
         if expected != announced {
             return Err(Error::SizeMismatch {
                 name: name.to_string(),
-                url: pin.url.clone(),
+                url: url.to_string(),
                 expected,
                 actual: announced,
             });
@@ -52,35 +66,37 @@ pub(crate) fn download(agent: &ureq::Agent, name: &str, pin: &UrlPin, dir: &Path
         .map_err(Error::io(dir))?;
     let temp_path = temp.path().to_path_buf();
     // With a pinned size, one byte more than it is enough to know the file is wrong.
-    let limit = pin.size.map_or(u64::MAX, |s| s.saturating_add(1));
+    let limit = pin_size.map_or(u64::MAX, |s| s.saturating_add(1));
     let mut reader = body.into_reader().take(limit);
     let (digest, size) = copy_hashed(&mut reader, temp.as_file_mut()).map_err(|e| match e {
         CopyError::Read(e) => failed(e.to_string()),
         CopyError::Write(e) => Error::io(&temp_path)(e),
     })?;
-    if let Some(expected) = pin.size {
+    if let Some(expected) = pin_size {
         if size != expected {
             return Err(Error::SizeMismatch {
                 name: name.to_string(),
-                url: pin.url.clone(),
+                url: url.to_string(),
                 expected,
                 actual: size,
             });
         }
     }
-    if digest != pin.sha256 {
-        return Err(Error::HashMismatch {
-            name: name.to_string(),
-            url: pin.url.clone(),
-            expected: pin.sha256.hex(),
-            actual: digest.hex(),
-        });
+    if let Some(expected) = expected {
+        if digest != expected {
+            return Err(Error::HashMismatch {
+                name: name.to_string(),
+                url: url.to_string(),
+                expected: expected.hex(),
+                actual: digest.hex(),
+            });
+        }
     }
     temp.as_file_mut()
         .flush()
         .and_then(|()| temp.as_file().sync_all())
         .map_err(Error::io(&temp_path))?;
-    let dest = dir.join(pin.sha256.hex());
+    let dest = dir.join(digest.hex());
     temp.persist(&dest).map_err(|e| Error::io(&dest)(e.error))?;
-    Ok(dest)
+    Ok((dest, digest))
 }

@@ -113,6 +113,19 @@ impl Fetcher {
         download::download(agent, name, pin, &self.cache.blob_dir())
     }
 
+    /// Downloads a URL nobody has pinned yet (trust on first use): the file goes into the cache
+    /// under its digest, which is returned for `party.lock`. `size`, when given, is checked.
+    pub fn fetch_unpinned(&self, name: &str, url: &str, size: Option<u64>) -> Result<(PathBuf, Sha256)> {
+        if self.offline {
+            return Err(Error::Offline {
+                name: name.to_string(),
+                url: url.to_string(),
+            });
+        }
+        let agent = self.agent.get_or_init(download::agent);
+        download::download_to_cache(agent, name, url, None, size, &self.cache.blob_dir())
+    }
+
     /// The file or directory `source` stands for, fetched and unpacked as needed.
     pub fn resolve(&self, source: &Source) -> Result<Resolved> {
         let name = source.name.as_str();
