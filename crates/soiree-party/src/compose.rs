@@ -616,19 +616,25 @@ fn service(
             .map_err(|u| problems.push(unknown_param(file, span, &u)))
             .unwrap_or_default()
     };
-    // An argument that is exactly `{{list}}` expands to the list's items, one argument each.
-    let mut command: Vec<String> = Vec::new();
-    for a in spec.command.get_ref() {
-        match params::substitute_value(&toml::Value::String(a.clone()), p) {
-            Ok(toml::Value::Array(items)) => command.extend(
-                items
-                    .iter()
+    // An item that is exactly `{{list}}` expands to the list's items, one item each.
+    let splice = |items: &mut Vec<String>, a: &str, span: std::ops::Range<usize>, problems: &mut Problems| {
+        match params::substitute_value(&toml::Value::String(a.to_string()), p) {
+            Ok(toml::Value::Array(list)) => items.extend(
+                list.iter()
                     .map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string())),
             ),
-            Ok(toml::Value::String(s)) => command.push(s),
-            Ok(other) => command.push(other.to_string()),
-            Err(u) => problems.push(unknown_param(file, spec.command.span(), &u)),
+            Ok(toml::Value::String(s)) => items.push(s),
+            Ok(other) => items.push(other.to_string()),
+            Err(u) => problems.push(unknown_param(file, span, &u)),
         }
+    };
+    let mut command: Vec<String> = Vec::new();
+    for a in spec.command.get_ref() {
+        splice(&mut command, a, spec.command.span(), problems);
+    }
+    let mut after: Vec<String> = Vec::new();
+    for a in &spec.after {
+        splice(&mut after, a.get_ref(), a.span(), problems);
     }
     if command.is_empty() {
         problems.push(
@@ -694,23 +700,53 @@ fn service(
             .map(|d| sub(d.get_ref(), d.span(), problems))
             .collect(),
         ready,
-        after: spec
-            .after
-            .iter()
-            .map(|a| sub(a.get_ref(), a.span(), problems))
-            .collect(),
+        after,
         ports,
         first_run: spec
             .first_run
             .iter()
             .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
             .collect(),
+        secrets: secrets(spec, file, problems),
         origin: Origin {
             via: via.to_string(),
             place: Place::new(file, name.span()),
         },
     };
     (problems.len() == before).then_some(service)
+}
+
+/// A secret is a variable name the service's `env` does not also set, of 16 to 1024 bytes.
+fn secrets(
+    spec: &crate::schema::ServiceSpec,
+    file: &SourceFile,
+    problems: &mut Problems,
+) -> BTreeMap<String, u32> {
+    let mut out = BTreeMap::new();
+    for (name, bytes) in &spec.secrets {
+        let n = *bytes.get_ref();
+        if !(16..=1024).contains(&n) {
+            problems.push(
+                PartyError::new(
+                    "soiree::recipe::secret",
+                    format!("secret `{name}` must be 16 to 1024 random bytes, not {n}"),
+                )
+                .at_span(file, bytes.span(), "bytes of randomness"),
+            );
+        } else if spec.env.contains_key(name) {
+            problems.push(
+                PartyError::new(
+                    "soiree::recipe::secret",
+                    format!("`{name}` is both a secret and set in the service's env"),
+                )
+                .at_span(file, bytes.span(), "generated here")
+                .help("drop one: a secret's value is generated on the grain's first start"),
+            );
+        } else {
+            out.insert(name.clone(), n);
+        }
+    }
+    out
 }
 
 /// Every `after` names a service of the package, and the dependencies have no cycle.

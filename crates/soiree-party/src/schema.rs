@@ -214,6 +214,10 @@ pub struct ServiceSpec {
     pub ports: Vec<S<toml::Value>>,
     #[serde(default)]
     pub first_run: Vec<S<Vec<String>>>,
+    /// Environment variables whose values the supervisor generates once (this many random bytes)
+    /// and keeps under `/var`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, S<u32>>,
 }
 
 /// How the supervisor knows a service is up.

@@ -33,6 +33,8 @@ struct ServiceOut<'a> {
     after: &'a [String],
     ports: &'a [u16],
     first_run: &'a [Vec<String>],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    secrets: &'a BTreeMap<String, u32>,
 }
 
 fn services_json(pkg: &Package) -> Vec<u8> {
@@ -57,6 +59,7 @@ fn services_json(pkg: &Package) -> Vec<u8> {
             after: &s.after,
             ports: &s.ports,
             first_run: &s.first_run,
+            secrets: &s.secrets,
         })
         .collect();
     let doc = serde_json::json!({ "package": pkg.name, "env": pkg.env, "services": services });
