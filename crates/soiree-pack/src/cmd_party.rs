@@ -56,6 +56,10 @@ pub fn descriptor(cmd: &DescriptorCommand) -> ExitCode {
                 eprintln!("--canonical-url goes with --interface api-session");
                 return ExitCode::from(2);
             }
+            if *tls && i != Interface::IpNetwork {
+                eprintln!("--tls goes with --interface ip-network");
+                return ExitCode::from(2);
+            }
             let tls = (i == Interface::IpNetwork).then_some(*tls);
             println!(
                 "{}",
