@@ -338,6 +338,28 @@ fn pin_from_lock(
     }
 }
 
+/// One entry of `[profiles.PROFILE.sources]`: it must replace a source `[sources]` defines.
+fn profile_source(
+    profile: &str,
+    name: &str,
+    s: &S<SourceSpec>,
+    spec: &PartyFile,
+    file: &SourceFile,
+    root: &Path,
+    problems: &mut Problems,
+) -> Option<SourceDef> {
+    if !spec.sources.contains_key(name) {
+        problems.push(
+            PartyError::new(
+                "soiree::party::profile",
+                format!("profile `{profile}` overrides source `{name}`, which [sources] does not define"),
+            )
+            .at_span(file, s.span(), "unknown source"),
+        );
+    }
+    source_def(name, s, file, root, problems)
+}
+
 fn sources(
     spec: &PartyFile,
     profile: Option<&str>,
@@ -351,20 +373,18 @@ fn sources(
             out.insert(name.clone(), def);
         }
     }
+    // Profiles not chosen are checked too, for their shape (a bad URL or digest, an unknown
+    // source name), so that a mistake in one shows before the day it is built.
+    for (name, p) in spec.profiles.iter().filter(|(n, _)| Some(n.as_str()) != profile) {
+        for (source, s) in &p.sources {
+            profile_source(name, source, s, spec, file, root, problems);
+        }
+    }
     let Some(profile) = profile else { return out };
     match spec.profiles.get(profile) {
         Some(p) => {
             for (name, s) in &p.sources {
-                if !spec.sources.contains_key(name) {
-                    problems.push(
-                        PartyError::new(
-                            "soiree::party::profile",
-                            format!("profile `{profile}` overrides source `{name}`, which [sources] does not define"),
-                        )
-                        .at_span(file, s.span(), "unknown source"),
-                    );
-                }
-                if let Some(def) = source_def(name, s, file, root, problems) {
+                if let Some(def) = profile_source(profile, name, s, spec, file, root, problems) {
                     out.insert(name.clone(), def);
                 }
             }
