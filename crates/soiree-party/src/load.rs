@@ -349,13 +349,15 @@ fn profile_source(
     problems: &mut Problems,
 ) -> Option<SourceDef> {
     if !spec.sources.contains_key(name) {
-        problems.push(
-            PartyError::new(
-                "soiree::party::profile",
-                format!("profile `{profile}` overrides source `{name}`, which [sources] does not define"),
-            )
-            .at_span(file, s.span(), "unknown source"),
-        );
+        let mut err = PartyError::new(
+            "soiree::party::profile",
+            format!("profile `{profile}` overrides source `{name}`, which [sources] does not define"),
+        )
+        .at_span(file, s.span(), "unknown source");
+        if let Some(near) = closest(name, spec.sources.keys().map(String::as_str)) {
+            err = err.help(format!("did you mean `{near}`?"));
+        }
+        problems.push(err);
     }
     source_def(name, s, file, root, problems)
 }
