@@ -127,8 +127,9 @@ pub fn lock(arg: &PartyArg, offline: bool) -> ExitCode {
                     (fetcher.fetch(name, pin).map_err(|e| e.to_string())?, pin.sha256)
                 }
                 None => {
-                    let (path, digest) =
-                        fetcher.fetch_unpinned(name, url, *size).map_err(|e| e.to_string())?;
+                    let (path, digest) = fetcher
+                        .fetch_unpinned(name, url, *size)
+                        .map_err(|e| e.to_string())?;
                     // Trust on first use: say so, so that someone compares it with the
                     // publisher's checksum before the lock is committed.
                     eprintln!(

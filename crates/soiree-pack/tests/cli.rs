@@ -241,13 +241,23 @@ fn descriptor_encode_and_decode_round_trip_and_refuse_flags_that_do_not_apply() 
         "https://v-sekai.org/uro/api/v1",
     ]));
     let decoded = ok(soiree(&["descriptor", "decode", encoded.trim()]));
-    assert!(decoded.contains("c879e379c625cdc7") || decoded.contains("14445447077279059399"), "{decoded}");
+    assert!(
+        decoded.contains("c879e379c625cdc7") || decoded.contains("14445447077279059399"),
+        "{decoded}"
+    );
     assert!(decoded.contains("https://v-sekai.org/uro/api/v1"), "{decoded}");
 
     let tls = soiree(&["descriptor", "encode", "--interface", "api-session", "--tls"]);
     assert_eq!(tls.status.code(), Some(2), "{}", stderr(&tls));
     assert!(stderr(&tls).contains("--tls goes with --interface ip-network"));
-    let url = soiree(&["descriptor", "encode", "--interface", "ip-interface", "--canonical-url", "https://x"]);
+    let url = soiree(&[
+        "descriptor",
+        "encode",
+        "--interface",
+        "ip-interface",
+        "--canonical-url",
+        "https://x",
+    ]);
     assert_eq!(url.status.code(), Some(2));
     let bad = soiree(&["descriptor", "decode", "not-a-descriptor"]);
     assert_eq!(bad.status.code(), Some(1));

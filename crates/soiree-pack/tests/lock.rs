@@ -124,7 +124,10 @@ fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
             .env_remove("SOIREE_SIGNING_KEY")
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
 
     // The default profile needs no pin; the release profile's download has none yet.
@@ -144,7 +147,9 @@ fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
 
     // Locking without the profile keeps the release profile's entry.
     assert_eq!(run(&["lock"]).0, Some(0));
-    assert!(std::fs::read_to_string(t.path().join("party.lock")).unwrap().contains(&sha));
+    assert!(std::fs::read_to_string(t.path().join("party.lock"))
+        .unwrap()
+        .contains(&sha));
 
     let (code, err) = run(&["check", "--profile", "release"]);
     assert_eq!(code, Some(0), "{err}");
@@ -155,7 +160,11 @@ fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
 
     // A lock entry for another URL pins nothing.
     let text = std::fs::read_to_string(t.path().join("party.toml")).unwrap();
-    std::fs::write(t.path().join("party.toml"), text.replace("/tool.sh\" }", "/tool-2.sh\" }")).unwrap();
+    std::fs::write(
+        t.path().join("party.toml"),
+        text.replace("/tool.sh\" }", "/tool-2.sh\" }"),
+    )
+    .unwrap();
     let (code, err) = run(&["check", "--profile", "release"]);
     assert_eq!(code, Some(1), "{err}");
 }

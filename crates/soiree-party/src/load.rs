@@ -304,7 +304,9 @@ fn pin_from_lock(
         }
     };
     for (name, def) in sources.iter_mut() {
-        let SourceDef::Url { url, sha256, .. } = def else { continue };
+        let SourceDef::Url { url, sha256, .. } = def else {
+            continue;
+        };
         if sha256.is_some() {
             continue;
         }

@@ -29,8 +29,15 @@ fn the_release_profile_downloads_upstream_inputs_over_https() {
         other => panic!("{name} is not a download: {other:?}"),
     };
     let (cockroach, sha) = url("cockroachdb");
-    assert!(cockroach.starts_with("https://binaries.cockroachdb.com/"), "{cockroach}");
-    assert_eq!(sha.map(|s| s.len()), Some(64), "CockroachDB is pinned in party.toml");
+    assert!(
+        cockroach.starts_with("https://binaries.cockroachdb.com/"),
+        "{cockroach}"
+    );
+    assert_eq!(
+        sha.map(|s| s.len()),
+        Some(64),
+        "CockroachDB is pinned in party.toml"
+    );
     let (bundle, _) = url("sandstorm-bundle");
     assert!(bundle.starts_with("https://dl.sandstorm.io/sandstorm-") && bundle.ends_with(".tar.xz"));
     // Without party.lock's entry the bundle is unpinned, and a normal load says so.
