@@ -104,14 +104,61 @@ fn struct_ptr(ptr_pos: u64, target: u64, data: u64, ptrs: u64) -> u64 {
     offset(ptr_pos, target) | (data << 32) | (ptrs << 48)
 }
 
+/// A writer of the archive stream that is also told where entries and file contents begin, so
+/// it can start independently compressed blocks where the data's own structure does (an
+/// unchanged file then yields the same blocks when offsets elsewhere shift).
+pub trait ArchiveSink: Write {
+    /// Before an entry's name.
+    fn entry(&mut self, _name: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Before a regular file's `size` content bytes (its padding to a word follows them).
+    fn file_content(&mut self, _size: u64) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// After a regular file's content and padding.
+    fn file_end(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<S: ArchiveSink + ?Sized> ArchiveSink for &mut S {
+    fn entry(&mut self, name: &[u8]) -> std::io::Result<()> {
+        (**self).entry(name)
+    }
+    fn file_content(&mut self, size: u64) -> std::io::Result<()> {
+        (**self).file_content(size)
+    }
+    fn file_end(&mut self) -> std::io::Result<()> {
+        (**self).file_end()
+    }
+}
+
+/// Any writer, deaf to the hints.
+struct Plain<W>(W);
+
+impl<W: Write> Write for Plain<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> ArchiveSink for Plain<W> {}
+
 /// Writes words and counts them, so the layout can be checked as it is produced.
-struct Out<W: Write> {
+struct Out<W: ArchiveSink> {
     w: W,
     words: u64,
     buf: Vec<u8>,
 }
 
-impl<W: Write> Out<W> {
+impl<W: ArchiveSink> Out<W> {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         debug_assert_eq!(bytes.len() % 8, 0);
         self.words += bytes.len() as u64 / 8;
@@ -132,6 +179,11 @@ impl<W: Write> Out<W> {
 /// Writes the framed archive message for `root` to `w`, reading file contents as it goes.
 /// Returns the message length in bytes. Call [`check_limits`] first.
 pub fn write_archive<W: Write>(root: &Dir, w: W) -> Result<u64> {
+    write_archive_to(root, Plain(w))
+}
+
+/// [`write_archive`] to a sink that is told where entries and file contents begin.
+pub fn write_archive_to<W: ArchiveSink>(root: &Dir, w: W) -> Result<u64> {
     let body_words = 2 + dir_words(root);
     let len = 8 + 8 * body_words;
     let mut out = Out {
@@ -162,7 +214,7 @@ pub fn write_archive<W: Write>(root: &Dir, w: W) -> Result<u64> {
     Ok(len)
 }
 
-fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -> Result<()> {
+fn write_dir<W: ArchiveSink>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Io {
         path: "archive stream".into(),
         source: e,
@@ -213,10 +265,15 @@ fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -
     }
     out.put(&table).map_err(io)?;
     for ((name, entry), content_pos) in dir.entries.iter().zip(places) {
+        out.w.entry(name).map_err(io)?;
         out.put_padded(name, true).map_err(io)?;
         let here = join(path, name);
         match &entry.node {
-            Node::File { source, size, .. } => write_file(out, source, *size, &here)?,
+            Node::File { source, size, .. } => {
+                out.w.file_content(*size).map_err(io)?;
+                write_file(out, source, *size, &here)?;
+                out.w.file_end().map_err(io)?;
+            }
             Node::Symlink { target } => out.put_padded(target, true).map_err(io)?,
             Node::Dir(d) => write_dir(out, d, content_pos, &here)?,
         }
@@ -224,7 +281,7 @@ fn write_dir<W: Write>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -
     Ok(())
 }
 
-fn write_file<W: Write>(out: &mut Out<W>, source: &Source, size: u64, path: &[u8]) -> Result<()> {
+fn write_file<W: ArchiveSink>(out: &mut Out<W>, source: &Source, size: u64, path: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Io {
         path: "archive stream".into(),
         source: e,

@@ -5,6 +5,10 @@
 //! ([`write::pack`]), signed, and assembled as `MAGIC ‖ xz(Signature) ‖ xz(Archive)`.
 //! [`read::verify`] and [`unpack::unpack`] go the other way with `spk`'s checks.
 
+pub mod block_cache;
+mod block_codec;
+pub mod block_pool;
+mod block_split;
 pub mod encode;
 pub mod error;
 mod hashio;
@@ -14,12 +18,15 @@ pub mod limits;
 pub mod manifest;
 pub mod message;
 pub mod read;
+mod read_parallel;
 pub mod replacements;
 pub mod sign;
 pub mod signature;
+mod stream_map;
 pub mod tree;
 pub mod unpack;
 pub mod write;
+mod xz_format;
 
 pub use error::{Error, Result};
 pub use ids::{AppId, PackageId};
@@ -27,7 +34,9 @@ pub use keys::{KeyPair, Keyring};
 pub use read::{open, verify, Opened, Verified};
 pub use tree::{special_file_kind, Dir, Entry, Node, NotADirectory, Source};
 pub use unpack::unpack;
-pub use write::{pack, Compression, Written};
+pub use block_cache::BlockCache;
+pub use block_pool::BlockStats;
+pub use write::{pack, pack_cached, Compression, Written};
 
 /// Reads `SOURCE_DATE_EPOCH` (seconds) as nanoseconds, if it is set and valid.
 pub fn source_date_epoch_ns() -> Option<i64> {

@@ -78,9 +78,45 @@ impl<R: Read> Read for XzSource<R> {
 }
 
 /// Checks magic, xz, signature, digest and the replacement table (what `spk unpack` checks).
+/// Blocks are decompressed in parallel when the archive stream's index lists them.
 pub fn open(path: &Path) -> Result<Opened> {
+    if let Some(opened) = crate::read_parallel::open(path) {
+        return Ok(opened);
+    }
+    open_serial(path)
+}
+
+/// [`open`] with one decoder over the whole file, as `xz -dc` reads it.
+pub fn open_serial(path: &Path) -> Result<Opened> {
     let file = File::open(path).map_err(Error::io(path))?;
     open_reader(file, path)
+}
+
+impl Opened {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        signer: AppId,
+        app_id: AppId,
+        package_id: PackageId,
+        file_size: u64,
+        archive_sha512: [u8; 64],
+        archive_len: u64,
+        signature_len: u64,
+        map: memmap2::Mmap,
+        file: File,
+    ) -> Opened {
+        Opened {
+            signer,
+            app_id,
+            package_id,
+            file_size,
+            archive_sha512,
+            archive_len,
+            signature_len,
+            map: Some(map),
+            _file: file,
+        }
+    }
 }
 
 pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {

@@ -1,9 +1,11 @@
 //! Writing a signed `.spk`: `MAGIC ‖ xz(Signature) ‖ xz(Archive)`.
 //!
-//! The archive goes out first, streamed through SHA-512 and xz into an anonymous temp file; then
-//! the output is assembled in a temp file beside the destination (magic, the small signature
-//! stream, the archive stream copied as is) and renamed into place. Two xz streams let `sign`
-//! replace the signature without recompressing the archive; `xz -dc` reads them as one payload.
+//! The archive goes out first: streamed through SHA-512, cut into blocks (block_split.rs),
+//! compressed in parallel or taken from the block cache (block_pool.rs) and framed as one xz
+//! stream in an anonymous temp file. Then the output is assembled in a temp file beside the
+//! destination (magic, the small signature stream, the archive stream copied as is) and renamed
+//! into place. Two xz streams let `sign` replace the signature without recompressing the archive;
+//! `xz -dc` reads them as one payload.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -12,23 +14,29 @@ use std::path::Path;
 
 use sha2::Digest;
 use soiree_schema::SPK_MAGIC;
-use xz2::stream::{Check, MtStreamBuilder, Stream};
+use xz2::stream::{Check, Stream};
 
+use crate::block_cache::BlockCache;
+use crate::block_pool::{self, BlockStats};
+use crate::block_split::Splitter;
 use crate::encode;
 use crate::error::{Error, Result};
-use crate::hashio::{Sha256Writer, Sha512Writer};
+use crate::hashio::Sha256Writer;
 use crate::ids::{AppId, PackageId};
 use crate::keys::KeyPair;
 use crate::manifest::{self, ManifestInfo};
 use crate::signature;
 use crate::tree::{Dir, Node, Source};
 
+/// liblzma's flag for the slower, slightly smaller variant of a preset (`xz -9e`).
+pub const PRESET_EXTREME: u32 = 0x8000_0000;
+
 /// How the archive stream is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compression {
-    /// xz preset, 0-9 (`spk pack` uses xz's default, 6).
+    /// xz preset, 0-9, optionally with [`PRESET_EXTREME`] (`spk pack` uses xz's default, 6).
     pub preset: u32,
-    /// Compression threads; xz splits the stream into independent blocks for them.
+    /// Compression workers, each compressing whole blocks.
     pub threads: u32,
 }
 
@@ -42,7 +50,7 @@ impl Default for Compression {
 }
 
 impl Compression {
-    /// Fast, larger output for development builds.
+    /// Fast, larger output for development builds (`--fast`).
     pub fn fast() -> Self {
         Compression {
             preset: 1,
@@ -50,17 +58,22 @@ impl Compression {
         }
     }
 
-    pub(crate) fn encoder(&self) -> Result<Stream> {
-        let xz = |e: xz2::stream::Error| Error::Xz(e.to_string());
-        if self.threads <= 1 {
-            Stream::new_easy_encoder(self.preset, Check::Crc64).map_err(xz)
-        } else {
-            MtStreamBuilder::new()
-                .preset(self.preset)
-                .threads(self.threads)
-                .check(Check::Crc64)
-                .encoder()
-                .map_err(xz)
+    /// The smallest output, slowest (`xz -9e`; blocks of at most 8 MiB make -9's bigger
+    /// dictionary moot, the extreme mode is what helps).
+    pub fn best() -> Self {
+        Compression {
+            preset: 9 | PRESET_EXTREME,
+            ..Compression::default()
+        }
+    }
+
+    /// `fast`, `default` or `best`.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "fast" => Some(Compression::fast()),
+            "default" => Some(Compression::default()),
+            "best" => Some(Compression::best()),
+            _ => None,
         }
     }
 }
@@ -74,6 +87,8 @@ pub struct Written {
     pub archive_len: u64,
     pub archive_sha512: [u8; 64],
     pub manifest: ManifestInfo,
+    /// How the archive's blocks were made (all zero when an archive stream was copied as is).
+    pub blocks: BlockStats,
 }
 
 /// An xz-compressed archive stream waiting in a temp file, with the digest to sign.
@@ -83,6 +98,7 @@ pub struct CompressedArchive {
     pub(crate) len: u64,
     pub(crate) archive_len: u64,
     pub(crate) digest: [u8; 64],
+    pub(crate) stats: BlockStats,
 }
 
 /// The manifest bytes of a tree about to be packed, checked like `spk pack` checks them.
@@ -115,37 +131,66 @@ pub fn tree_manifest(tree: &Dir) -> Result<ManifestInfo> {
 
 /// Streams the archive for `tree` through SHA-512 and xz into an anonymous file in `tmp_dir`.
 pub fn compress_archive(tree: &Dir, compression: Compression, tmp_dir: &Path) -> Result<CompressedArchive> {
+    compress_archive_cached(tree, compression, None, tmp_dir)
+}
+
+/// [`compress_archive`], taking unchanged blocks from `cache` and storing new ones in it.
+pub fn compress_archive_cached(
+    tree: &Dir,
+    compression: Compression,
+    cache: Option<&BlockCache>,
+    tmp_dir: &Path,
+) -> Result<CompressedArchive> {
     encode::check_limits(tree)?;
     let file = tempfile::tempfile_in(tmp_dir).map_err(Error::io(tmp_dir))?;
-    let xz =
-        xz2::write::XzEncoder::new_stream(BufWriter::with_capacity(1 << 20, file), compression.encoder()?);
-    let mut tee = Sha512Writer::new(BufWriter::with_capacity(1 << 20, xz));
-    let archive_len = encode::write_archive(tree, &mut tee)?;
-    let (buffered, digest, _) = tee.finish();
-    let io = Error::io(tmp_dir);
-    let xz = buffered.into_inner().map_err(|e| Error::Io {
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let ((archive_len, digest), stats, len) = block_pool::write_stream(
+        &mut out,
+        tmp_dir,
+        compression.preset,
+        compression.threads as usize,
+        cache,
+        |submitter| {
+            let mut splitter = Splitter::new(submitter);
+            let written = encode::write_archive_to(tree, &mut splitter);
+            if let Some(e) = splitter.failed.take() {
+                return Err(e);
+            }
+            let archive_len = written?;
+            Ok((archive_len, splitter.finish()?))
+        },
+    )?;
+    let file = out.into_inner().map_err(|e| Error::Io {
         path: tmp_dir.into(),
         source: e.into_error(),
     })?;
-    let mut file = xz.finish().map_err(io)?.into_inner().map_err(|e| Error::Io {
-        path: tmp_dir.into(),
-        source: e.into_error(),
-    })?;
-    let len = file.stream_position().map_err(Error::io(tmp_dir))?;
     Ok(CompressedArchive {
         file,
         start: 0,
         len,
         archive_len,
         digest,
+        stats,
     })
 }
 
 /// Packs `tree` (which must hold `sandstorm-manifest`) into a signed `.spk` at `out`.
 pub fn pack(tree: &Dir, key: &KeyPair, out: &Path, compression: Compression) -> Result<Written> {
+    pack_cached(tree, key, out, compression, None)
+}
+
+/// [`pack`] through a block cache: only blocks not in `cache` are compressed. The output is
+/// byte-identical either way.
+pub fn pack_cached(
+    tree: &Dir,
+    key: &KeyPair,
+    out: &Path,
+    compression: Compression,
+    cache: Option<&BlockCache>,
+) -> Result<Written> {
     let manifest = tree_manifest(tree)?;
     let dir = parent_dir(out);
-    let archive = compress_archive(tree, compression, dir)?;
+    let archive = compress_archive_cached(tree, compression, cache, dir)?;
     let (package_id, size) = assemble(
         key,
         archive.digest,
@@ -161,6 +206,7 @@ pub fn pack(tree: &Dir, key: &KeyPair, out: &Path, compression: Compression) -> 
         archive_len: archive.archive_len,
         archive_sha512: archive.digest,
         manifest,
+        blocks: archive.stats,
     })
 }
 
