@@ -21,6 +21,30 @@ pub struct KeyringArg {
     pub keyring: Option<PathBuf>,
 }
 
+/// How the archive is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// xz -1: quick, larger packages for development.
+    Fast,
+    /// xz -6, as `spk pack`.
+    Default,
+    /// xz -9e: slowest, smallest.
+    Best,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompressionArg {
+    /// How hard to compress.
+    #[arg(long, value_name = "LEVEL", default_value = "default")]
+    pub compression: Level,
+    /// Same as `--compression fast`.
+    #[arg(long)]
+    pub fast: bool,
+    /// Compress every block afresh, without reading or filling the block cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a signing key, append it to the keyring and print its app id.
@@ -45,6 +69,8 @@ pub enum Command {
         /// Sign with the key of this app id (default: SOIREE_SIGNING_KEY, or the keyring's only key).
         #[arg(long, value_name = "ID")]
         app_id: Option<String>,
+        #[command(flatten)]
+        compression: CompressionArg,
     },
     /// Check a package the way Sandstorm does before installing it.
     Verify {
@@ -76,6 +102,8 @@ pub enum Command {
         /// `human` (default) or `json`: one JSON object a line per package.
         #[arg(long, value_name = "FORMAT", default_value = "human")]
         message_format: MessageFormat,
+        #[command(flatten)]
+        compression: CompressionArg,
     },
     /// Fetch every pinned download of the party (and profile), verify it, and record it in
     /// party.lock (comments and layout of the lock file are kept).
@@ -116,7 +144,9 @@ pub enum Command {
         #[command(subcommand)]
         command: DescriptorCommand,
     },
-    /// Verify a package and write it signed with another key, without recompressing it.
+    /// Write a package signed with another key, without recompressing it. Checks the old
+    /// signature and the archive stream's structure; `--verify` also decompresses and checks
+    /// everything `verify` does.
     Sign {
         input: PathBuf,
         #[arg(short, long, value_name = "OUT.spk")]
@@ -125,6 +155,17 @@ pub enum Command {
         keyring: KeyringArg,
         #[arg(long, value_name = "ID")]
         app_id: Option<String>,
+        /// Run every `verify` check on the input first.
+        #[arg(long)]
+        verify: bool,
+        /// Used only for a package from `spk` (one xz stream), which must be recompressed.
+        #[command(flatten)]
+        compression: CompressionArg,
+    },
+    /// Manage the cache of compressed blocks that makes re-packing fast.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
     },
 }
 
@@ -160,6 +201,16 @@ pub enum DescriptorCommand {
     },
     /// Decode a descriptor string and print it as JSON.
     Decode { descriptor: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Remove cached blocks: all of them, or the least recently used down to `--keep`.
+    Clean {
+        /// Keep up to this much (bytes, or with a K, M, G suffix).
+        #[arg(long, value_name = "SIZE")]
+        keep: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

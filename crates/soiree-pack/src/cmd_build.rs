@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use soiree_party::{Package, Party};
-use soiree_spk::{keys, AppId, Compression, KeyPair, Keyring};
+use soiree_spk::{keys, AppId, KeyPair, Keyring};
 
-use crate::cli::{KeyringArg, MessageFormat, PartyArg};
+use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg};
 use crate::cmd_keys::keyring;
 use crate::cmd_party::report_problems;
+use crate::packing::Packer;
 
 /// Where development keys live: the user's data directory, never the release keyring.
 fn dev_keys_dir() -> Option<PathBuf> {
@@ -90,13 +91,13 @@ fn build_one(
     out: &Path,
     ring: &Keyring,
     release: bool,
+    packer: &Packer,
 ) -> Result<Built, String> {
     let epoch = soiree_spk::source_date_epoch_ns();
     let plan = soiree_plan::plan(pkg, sources, epoch)?;
     let key = signing_key(party, pkg, ring, release)?;
     let spk = out.join(format!("{}.spk", pkg.name));
-    let written =
-        soiree_spk::pack(&plan.tree, &key, &spk, Compression::default()).map_err(|e| format!("{e}"))?;
+    let written = packer.pack(&plan.tree, &key, &spk).map_err(|e| format!("{e}"))?;
 
     let app_id_text = key.app_id().to_string();
     let pkgdef = soiree_plan::pkgdef::render(&app_id_text, &plan.manifest, plan.bridge_config.as_ref())?;
@@ -124,6 +125,7 @@ fn build_one(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     arg: &PartyArg,
     only: &[String],
@@ -132,7 +134,15 @@ pub fn build(
     release: bool,
     offline: bool,
     format: MessageFormat,
+    compression: &CompressionArg,
 ) -> ExitCode {
+    let packer = match Packer::new(compression) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let party = match soiree_party::load(&arg.party, arg.profile.as_deref()) {
         Ok(p) => p,
         Err(problems) => return report_problems(problems),
@@ -171,7 +181,7 @@ pub fn build(
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
     {
-        match build_one(&party, pkg, &sources, out, &ring, release) {
+        match build_one(&party, pkg, &sources, out, &ring, release, &packer) {
             Ok(b) => match format {
                 MessageFormat::Json => println!(
                     "{}",

@@ -3,23 +3,44 @@
 use std::path::Path;
 
 use serde_json::json;
-use soiree_spk::{keys, Compression, Error, Verified};
+use soiree_spk::{keys, Error, Verified};
 
-use crate::cli::KeyringArg;
+use crate::cli::{CompressionArg, KeyringArg};
 use crate::cmd_keys::{keyring, parse_app_id};
+use crate::packing::{self, Packer};
+
+/// A bad `SOIREE_PACK_CACHE_SIZE` is a usage problem, reported like one.
+fn packer(arg: &CompressionArg) -> Result<Packer, Error> {
+    Packer::new(arg).map_err(|e| Error::Io {
+        path: "SOIREE_PACK_CACHE_SIZE".into(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+    })
+}
 
 fn signing_key(arg: &KeyringArg, app_id: Option<&str>) -> Result<soiree_spk::KeyPair, Error> {
     let id = app_id.map(parse_app_id).transpose()?;
     keys::choose_signing_key(&keyring(arg)?, id.as_ref())
 }
 
-pub fn pack(dir: &Path, output: &Path, arg: &KeyringArg, app_id: Option<&str>) -> Result<(), Error> {
+pub fn pack(
+    dir: &Path,
+    output: &Path,
+    arg: &KeyringArg,
+    app_id: Option<&str>,
+    compression: &CompressionArg,
+) -> Result<(), Error> {
+    let packer = packer(compression)?;
     let key = signing_key(arg, app_id)?;
     let tree = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())?;
-    let written = soiree_spk::pack(&tree, &key, output, Compression::default())?;
+    let written = packer.pack(&tree, &key, output)?;
     println!("app id      {}", written.app_id);
     println!("package id  {}", written.package_id);
-    eprintln!("wrote {} ({} bytes)", output.display(), written.size);
+    eprintln!(
+        "wrote {} ({} bytes; {})",
+        output.display(),
+        written.size,
+        packing::describe(&written.blocks)
+    );
     Ok(())
 }
 
@@ -84,16 +105,36 @@ pub fn unpack(file: &Path, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn sign(input: &Path, output: &Path, arg: &KeyringArg, app_id: Option<&str>) -> Result<(), Error> {
+pub fn sign(
+    input: &Path,
+    output: &Path,
+    arg: &KeyringArg,
+    app_id: Option<&str>,
+    verify: bool,
+    compression: &CompressionArg,
+) -> Result<(), Error> {
     let key = signing_key(arg, app_id)?;
-    let (verified, written) = soiree_spk::sign::resign(input, &key, output)?;
-    if verified.opened.app_id != written.app_id {
-        eprintln!(
-            "note: the app id changes from {} to {}",
-            verified.opened.app_id, written.app_id
-        );
+    let (old_app_id, new_app_id, package_id) = if verify {
+        let (verified, written) = soiree_spk::sign::resign(input, &key, output)?;
+        (verified.opened.app_id, written.app_id, written.package_id)
+    } else {
+        let packer = packer(compression)?;
+        let r =
+            soiree_spk::sign::resign_fast(input, &key, output, packer.compression, packer.cache.as_ref())?;
+        if let Some(stats) = &r.recompressed {
+            eprintln!(
+                "note: {} holds one xz stream, so its archive was recompressed ({})",
+                input.display(),
+                packing::describe(stats)
+            );
+            packer.trim();
+        }
+        (r.old_app_id, r.app_id, r.package_id)
+    };
+    if old_app_id != new_app_id {
+        eprintln!("note: the app id changes from {old_app_id} to {new_app_id}");
     }
-    println!("app id      {}", written.app_id);
-    println!("package id  {}", written.package_id);
+    println!("app id      {new_app_id}");
+    println!("package id  {package_id}");
     Ok(())
 }

@@ -5,6 +5,7 @@ mod cmd_build;
 mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
+mod packing;
 
 use std::process::ExitCode;
 
@@ -32,7 +33,8 @@ fn main() -> ExitCode {
             output,
             keyring,
             app_id,
-        } => cmd_package::pack(dir, output, keyring, app_id.as_deref()),
+            compression,
+        } => cmd_package::pack(dir, output, keyring, app_id.as_deref(), compression),
         Command::Verify { file, json } => {
             return match cmd_package::verify(file, *json) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -53,7 +55,19 @@ fn main() -> ExitCode {
             release,
             offline,
             message_format,
-        } => return cmd_build::build(party, packages, out, keyring, *release, *offline, *message_format),
+            compression,
+        } => {
+            return cmd_build::build(
+                party,
+                packages,
+                out,
+                keyring,
+                *release,
+                *offline,
+                *message_format,
+                compression,
+            )
+        }
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,
@@ -67,7 +81,20 @@ fn main() -> ExitCode {
             output,
             keyring,
             app_id,
-        } => cmd_package::sign(input, output, keyring, app_id.as_deref()),
+            verify,
+            compression,
+        } => cmd_package::sign(input, output, keyring, app_id.as_deref(), *verify, compression),
+        Command::Cache {
+            command: cli::CacheCommand::Clean { keep },
+        } => {
+            return match packing::cache_clean(keep.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

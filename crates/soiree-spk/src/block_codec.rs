@@ -38,7 +38,9 @@ const PRESET_DICT: [u32; 10] = [
 /// clears less per block and gives the same matches.
 pub fn dict_size(preset: u32, len: usize) -> u32 {
     let level = (preset & 0x1F).min(9) as usize;
-    let fit = (len.max(4096) as u64).next_power_of_two().min(u32::MAX as u64 / 2 + 1) as u32;
+    let fit = (len.max(4096) as u64)
+        .next_power_of_two()
+        .min(u32::MAX as u64 / 2 + 1) as u32;
     PRESET_DICT[level].min(fit)
 }
 
@@ -118,7 +120,9 @@ pub fn matches(block: &[u8], data: &[u8]) -> Option<Record> {
         return None;
     }
     let record = Record {
-        unpadded: (header_len as u64).checked_add(header.compressed?)?.checked_add(CRC64_LEN)?,
+        unpadded: (header_len as u64)
+            .checked_add(header.compressed?)?
+            .checked_add(CRC64_LEN)?,
         uncompressed: data.len() as u64,
     };
     if record.padded() != block.len() as u64 {
@@ -177,7 +181,9 @@ mod tests {
 
     #[test]
     fn a_block_round_trips_and_is_checked() {
-        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 ^ (i >> 9) as u8).collect();
+        let data: Vec<u8> = (0..200_000u32)
+            .map(|i| (i % 251) as u8 ^ (i >> 9) as u8)
+            .collect();
         let block = compress(&data, 6).unwrap();
         assert_eq!(matches(&block.bytes, &data), Some(block.record));
         let mut other = data.clone();

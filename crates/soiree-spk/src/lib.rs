@@ -28,14 +28,14 @@ pub mod unpack;
 pub mod write;
 mod xz_format;
 
+pub use block_cache::BlockCache;
+pub use block_pool::BlockStats;
 pub use error::{Error, Result};
 pub use ids::{AppId, PackageId};
 pub use keys::{KeyPair, Keyring};
 pub use read::{open, verify, Opened, Verified};
 pub use tree::{special_file_kind, Dir, Entry, Node, NotADirectory, Source};
 pub use unpack::unpack;
-pub use block_cache::BlockCache;
-pub use block_pool::BlockStats;
 pub use write::{pack, pack_cached, Compression, Written};
 
 /// Reads `SOURCE_DATE_EPOCH` (seconds) as nanoseconds, if it is set and valid.

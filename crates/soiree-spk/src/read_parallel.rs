@@ -136,7 +136,9 @@ fn decode_all(
                     Ok(rx) => rx.recv(),
                     Err(poisoned) => poisoned.into_inner().recv(),
                 };
-                let Ok((i, block, record, slice)) = job else { return };
+                let Ok((i, block, record, slice)) = job else {
+                    return;
+                };
                 let result = block_codec::decompress(header, &block, record, slice);
                 if done.send((i, result, slice)).is_err() {
                     return;

@@ -51,9 +51,7 @@ pub fn map_last_stream(file: &File, len: u64, first: u64) -> Option<StreamMap> {
     let blocks_len = records
         .iter()
         .try_fold(0u64, |sum, r| sum.checked_add(r.padded()))?;
-    let start = index_at
-        .checked_sub(blocks_len)?
-        .checked_sub(HEADER_LEN as u64)?;
+    let start = index_at.checked_sub(blocks_len)?.checked_sub(HEADER_LEN as u64)?;
     if start < first {
         return None;
     }
@@ -89,7 +87,10 @@ pub fn check_block_headers(file: &File, map: &StreamMap) -> bool {
             }
             let bytes = read_at(file, at, len)?;
             let h = xz_format::parse_block_header(&bytes)?;
-            let data_len = record.unpadded.checked_sub(len)?.checked_sub(xz_format::CRC64_LEN)?;
+            let data_len = record
+                .unpadded
+                .checked_sub(len)?
+                .checked_sub(xz_format::CRC64_LEN)?;
             let sizes_agree = h.uncompressed.is_none_or(|u| u == record.uncompressed)
                 && h.compressed.is_none_or(|c| c == data_len);
             sizes_agree.then_some(())

@@ -247,7 +247,13 @@ mod tests {
         bad[2] ^= 1;
         assert!(parse_index(&bad).is_none());
         let footer = stream_footer(idx.len() as u64, CHECK_CRC64);
-        assert_eq!(parse_stream_footer(&footer), Some((idx.len() as u64, CHECK_CRC64)));
-        assert_eq!(parse_stream_header(&stream_header(CHECK_CRC64)), Some(CHECK_CRC64));
+        assert_eq!(
+            parse_stream_footer(&footer),
+            Some((idx.len() as u64, CHECK_CRC64))
+        );
+        assert_eq!(
+            parse_stream_header(&stream_header(CHECK_CRC64)),
+            Some(CHECK_CRC64)
+        );
     }
 }
