@@ -4,10 +4,10 @@
 //! programs.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::layer::{Content, Layer};
 use crate::model::{Closure, ClosureEntry, EntryKind, How, Object, ObjectKind, Reason};
 use crate::options::Options;
 use crate::root::{Miss, Resolved, Root};
@@ -28,8 +28,9 @@ pub fn closure<P: AsRef<Path>>(programs: &[P], options: &Options) -> Result<Clos
     requested.sort();
     requested.dedup();
 
+    let root = Root::with_package(&options.root, options.package.clone());
     let mut walker = Walker {
-        loader: Loader::new(Root::new(&options.root), options.library_path.clone()),
+        loader: Loader::new(root, options.library_path.clone()),
         options,
         out: Closure {
             root: options.root.clone(),
@@ -88,10 +89,7 @@ impl Walker<'_> {
                 what: job.what,
             });
         }
-        let kind = self
-            .loader
-            .kind(&resolved.real)
-            .map_err(|e| e.opened_as(&job.path))?;
+        let kind = self.loader.kind(&resolved).map_err(|e| e.opened_as(&job.path))?;
         let object_kind = match kind {
             FileKind::Elf(_) => ObjectKind::Elf,
             FileKind::Script(_) => ObjectKind::Script,
@@ -148,7 +146,6 @@ impl Walker<'_> {
             self.add_reason(path, reason);
             return;
         }
-        let root = &self.loader.root;
         for hop in &resolved.hops {
             self.out
                 .entries
@@ -158,8 +155,9 @@ impl Walker<'_> {
                     kind: EntryKind::Symlink {
                         target: hop.target.clone(),
                     },
-                    host_path: root.host_path(&hop.link),
+                    host_path: hop.host.clone(),
                     mtime_ns: hop.mtime_ns,
+                    in_package: hop.layer == Layer::Package,
                     serves: BTreeSet::new(),
                 })
                 .serves
@@ -174,8 +172,12 @@ impl Walker<'_> {
                     size: resolved.meta.len(),
                     executable: resolved.meta.mode() & 0o111 != 0,
                 },
-                host_path: root.host_path(&resolved.real),
-                mtime_ns: crate::root::mtime_ns(&resolved.meta),
+                host_path: match &resolved.content {
+                    Content::Host(path) => path.clone(),
+                    Content::Bytes(_) | Content::InPackage => PathBuf::new(),
+                },
+                mtime_ns: resolved.meta.mtime_ns,
+                in_package: resolved.layer == Layer::Package,
                 serves: BTreeSet::new(),
             })
             .serves

@@ -47,6 +47,11 @@ pub fn expand(element: &[u8], tokens: &Tokens) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether some element of a search list uses `$ORIGIN`.
+pub fn uses_origin(list: &[u8]) -> bool {
+    (0..list.len()).any(|i| list[i] == b'$' && matches!(token_at(&list[i + 1..]), Some((Token::Origin, _))))
+}
+
 enum Token {
     Origin,
     Lib,
@@ -115,5 +120,12 @@ mod tests {
         };
         let dirs = search_dirs(b"/a::lib:$ORIGIN/x:/b", &tokens);
         assert_eq!(dirs, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn knows_which_lists_use_origin() {
+        assert!(uses_origin(b"/a:$ORIGIN/../lib"));
+        assert!(uses_origin(b"${ORIGIN}"));
+        assert!(!uses_origin(b"/w/$ORIGINz:/x/$LIB"));
     }
 }

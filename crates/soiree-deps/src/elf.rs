@@ -176,6 +176,12 @@ pub fn read_ident(host: &Path) -> Option<Ident> {
     use std::io::Read;
     let mut head = [0u8; 52];
     File::open(host).ok()?.read_exact(&mut head).ok()?;
+    ident_from_head(&head)
+}
+
+/// The identity in the first 52 bytes (or more) of an ELF file.
+pub fn ident_from_head(head: &[u8]) -> Option<Ident> {
+    let head = head.get(..52)?;
     if !head.starts_with(MAGIC) {
         return None;
     }

@@ -31,15 +31,15 @@ pub fn directories(root: &Root) -> Result<Vec<PathBuf>> {
 }
 
 fn read(root: &Root, file: &Path, dirs: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>) -> Result<()> {
-    let real = match root.resolve(file) {
-        Ok(r) if r.meta.is_file() => r.real,
+    let resolved = match root.resolve(file) {
+        Ok(r) if r.meta.is_file() => r,
         // A configuration that is absent or dangling lists nothing, as for ldconfig.
         _ => return Ok(()),
     };
-    if seen.len() >= MAX_FILES || !seen.insert(real.clone()) {
+    if seen.len() >= MAX_FILES || !seen.insert(resolved.real.clone()) {
         return Ok(());
     }
-    let text = std::fs::read(root.host_path(&real)).map_err(Error::io(file))?;
+    let text = root.read(&resolved).map_err(Error::io(file))?;
     let base = file.parent().unwrap_or(Path::new("/"));
     for line in text.split(|b| *b == b'\n') {
         let line = line.split(|b| *b == b'#').next().unwrap_or(line);
@@ -106,12 +106,12 @@ pub fn glob(root: &Root, pattern_path: &Path) -> Vec<PathBuf> {
             let Ok(resolved) = root.resolve(dir) else {
                 continue;
             };
-            let Ok(listing) = std::fs::read_dir(root.host_path(&resolved.real)) else {
+            if !resolved.meta.is_dir() {
                 continue;
-            };
-            let mut names: Vec<OsString> = listing
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name())
+            }
+            let mut names: Vec<OsString> = root
+                .list(&resolved)
+                .into_iter()
                 .filter(|n| pattern::matches(part.as_bytes(), n.as_bytes()))
                 .collect();
             names.sort();

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::model::{Closure, ClosureEntry, EntryKind};
 
 impl Closure {
-    /// A tree holding every entry: files read from their host paths (executables keep their
-    /// executable bit), symlinks as symlinks, parent directories made with `dir_mtime_ns`.
+    /// A tree holding every entry from the root: files read from their host paths (executables
+    /// keep their executable bit), symlinks as symlinks, parent directories made with
+    /// `dir_mtime_ns`. The package's own entries are left out: they are there already.
     pub fn to_dir(&self, dir_mtime_ns: i64) -> Result<Dir> {
         let mut dir = Dir::default();
         self.add_to_dir(&mut dir, dir_mtime_ns)?;
@@ -20,7 +21,7 @@ impl Closure {
     /// Adds every entry to `dir`. An entry already there with the same content is left alone;
     /// anything else already at one of these paths is a conflict.
     pub fn add_to_dir(&self, dir: &mut Dir, dir_mtime_ns: i64) -> Result<()> {
-        for entry in self.entries.values() {
+        for entry in self.entries.values().filter(|e| !e.in_package) {
             insert(dir, entry, dir_mtime_ns)?;
         }
         Ok(())

@@ -13,6 +13,7 @@ use crate::closure::{Job, Walker};
 use crate::elf::ElfInfo;
 use crate::error::{Error, Result};
 use crate::model::{How, MissingLibrary, ObjectKind, Reason, Via};
+use crate::options::ProgramOrigin;
 use crate::search::{Found, Needer, Trail, LD_SO_CACHE};
 use crate::why;
 
@@ -23,7 +24,8 @@ struct Loaded {
     info: Arc<ElfInfo>,
     /// The object whose `DT_NEEDED` brought it in.
     loader: Option<usize>,
-    origin: PathBuf,
+    /// `$ORIGIN`; `None` for a program whose directory ld.so cannot learn.
+    origin: Option<PathBuf>,
     /// The name it was needed as.
     name: Option<OsString>,
     /// The interpreter is loaded by the kernel, not searched for; its needs are its own.
@@ -35,7 +37,16 @@ impl Walker<'_> {
         if !info.loadable() {
             return Ok(());
         }
-        let origin = real.parent().map(Path::to_path_buf).unwrap_or_else(|| "/".into());
+        let origin = if info.interp.is_some() {
+            match &self.options.program_origin {
+                ProgramOrigin::ProcSelfExe => Some(parent(&real)),
+                ProgramOrigin::Fixed(dir) => Some(dir.clone()),
+                ProgramOrigin::Unknown => None,
+            }
+        } else {
+            // No PT_INTERP: a library (or ld.so), which is loaded by the name it is found under.
+            Some(parent(path))
+        };
         let mut procs = vec![Loaded {
             path: path.to_path_buf(),
             real,
@@ -59,7 +70,7 @@ impl Walker<'_> {
             }
             let what = format!("the program interpreter (PT_INTERP) of {}", path.display());
             let resolved = self.resolve(interp, &what)?;
-            let interp_info = self.loader.elf(&resolved.real).map_err(|e| e.opened_as(interp))?;
+            let interp_info = self.loader.elf(&resolved).map_err(|e| e.opened_as(interp))?;
             self.queue.push_back(Job {
                 path: interp.clone(),
                 reason: Reason {
@@ -78,7 +89,7 @@ impl Walker<'_> {
                 real: resolved.real,
                 info: interp_info,
                 loader: None,
-                origin: PathBuf::from("/"),
+                origin: Some(PathBuf::from("/")),
                 name: None,
                 walk: false,
             });
@@ -151,11 +162,7 @@ impl Walker<'_> {
                     names.entry(soname.clone()).or_insert(j);
                 }
                 procs.push(Loaded {
-                    origin: found
-                        .opened
-                        .parent()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| "/".into()),
+                    origin: Some(parent(&found.opened)),
                     path: found.opened,
                     real: found.resolved.real,
                     info: found.info,
@@ -238,7 +245,7 @@ fn needer_context(procs: &[Loaded], i: usize) -> Needer<'_> {
         while let Some(k) = at {
             let l = &procs[k];
             if let Some(rpath) = &l.info.rpath {
-                rpaths.push((l.path.as_path(), rpath.as_os_str(), l.origin.as_path()));
+                rpaths.push((l.path.as_path(), rpath.as_os_str(), l.origin.as_deref()));
             }
             at = l.loader;
         }
@@ -250,9 +257,13 @@ fn needer_context(procs: &[Loaded], i: usize) -> Needer<'_> {
             .info
             .runpath
             .as_deref()
-            .map(|r| (r, needer.origin.as_path())),
-        main_origin: &main.origin,
+            .map(|r| (r, needer.origin.as_deref())),
+        main_origin: main.origin.as_deref(),
         ident: main.info.ident,
         nodeflib: needer.info.nodeflib,
     }
+}
+
+fn parent(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_else(|| "/".into())
 }

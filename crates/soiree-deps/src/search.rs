@@ -25,6 +25,7 @@ use crate::arch::{Fit, Ident};
 use crate::dst::{self, Tokens};
 use crate::elf::{ElfInfo, MAGIC};
 use crate::error::{Error, Result};
+use crate::layer::Content;
 use crate::ld_cache::LdCache;
 use crate::ld_conf;
 use crate::model::Via;
@@ -54,12 +55,13 @@ pub struct Found {
 
 /// The needer, as far as the search is concerned.
 pub struct Needer<'a> {
-    /// `DT_RPATH` lists to try, with the object each belongs to and that object's `$ORIGIN`:
-    /// the needer's and its loaders', empty when the needer has `DT_RUNPATH`.
-    pub rpaths: Vec<(&'a Path, &'a OsStr, &'a Path)>,
-    pub runpath: Option<(&'a OsStr, &'a Path)>,
+    /// `DT_RPATH` lists to try, with the object each belongs to and that object's `$ORIGIN`
+    /// (`None` when ld.so cannot know it): the needer's and its loaders', empty when the needer
+    /// has `DT_RUNPATH`.
+    pub rpaths: Vec<(&'a Path, &'a OsStr, Option<&'a Path>)>,
+    pub runpath: Option<(&'a OsStr, Option<&'a Path>)>,
     /// The main program's `$ORIGIN`, for tokens in the extra library path.
-    pub main_origin: &'a Path,
+    pub main_origin: Option<&'a Path>,
     /// What the loader accepts: the main program's class and machine.
     pub ident: Ident,
     pub nodeflib: bool,
@@ -71,6 +73,9 @@ pub struct Trail {
     steps: Vec<(String, Vec<PathBuf>)>,
     pub other_arch: Vec<PathBuf>,
     pub broken: Vec<(PathBuf, PathBuf)>,
+    /// Search lists whose `$ORIGIN` elements were dropped because the program's `$ORIGIN` is
+    /// unknown (no /proc/self/exe, no LD_ORIGIN_PATH).
+    pub no_origin: Vec<(String, String)>,
 }
 
 impl Trail {
@@ -82,11 +87,28 @@ impl Trail {
         }
     }
 
+    /// Notes a search list that uses `$ORIGIN` when `origin` is unknown.
+    fn without_origin(&mut self, step: String, list: &[u8], origin: Option<&Path>) {
+        if origin.is_none() && dst::uses_origin(list) {
+            let list = String::from_utf8_lossy(list).into_owned();
+            if !self.no_origin.contains(&(step.clone(), list.clone())) {
+                self.no_origin.push((step, list));
+            }
+        }
+    }
+
     pub fn help(&self) -> String {
         let mut lines = vec!["looked in:".to_string()];
         for (step, dirs) in &self.steps {
             let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             lines.push(format!("  {step}: {}", dirs.join(", ")));
+        }
+        for (step, list) in &self.no_origin {
+            lines.push(format!(
+                "skipped `{list}` ({step}): a program's $ORIGIN comes from /proc/self/exe, which a \
+                 Sandstorm grain does not have; set LD_ORIGIN_PATH in the package's [env] to the \
+                 program's directory, or name the directory without $ORIGIN"
+            ));
         }
         for path in &self.other_arch {
             lines.push(format!(
@@ -124,18 +146,19 @@ impl Loader {
         }
     }
 
-    /// What the file at a real in-root path is (read once).
-    pub fn kind(&mut self, real: &Path) -> Result<FileKind> {
+    /// What a resolved file is (read once per real path).
+    pub fn kind(&mut self, resolved: &Resolved) -> Result<FileKind> {
+        let real = &resolved.real;
         if let Some(kind) = self.files.get(real) {
             return Ok(kind.clone());
         }
-        let host = self.root.host_path(real);
-        let mut head = Vec::with_capacity(script::HEAD);
-        std::fs::File::open(&host)
-            .and_then(|f| f.take(script::HEAD as u64).read_to_end(&mut head))
-            .map_err(Error::io(real))?;
+        let head = head(resolved).map_err(Error::io(real))?;
         let kind = if head.starts_with(MAGIC) {
-            FileKind::Elf(Arc::new(ElfInfo::open(&host, real)?))
+            FileKind::Elf(Arc::new(match &resolved.content {
+                Content::Host(host) => ElfInfo::open(host, real)?,
+                Content::Bytes(bytes) => ElfInfo::parse(bytes, real)?,
+                Content::InPackage => return Err(Error::io(real)(std::io::Error::other("not a file"))),
+            }))
         } else if let Some(shebang) = script::parse(&head) {
             FileKind::Script(shebang)
         } else {
@@ -145,12 +168,12 @@ impl Loader {
         Ok(kind)
     }
 
-    /// The ELF file at a real in-root path; an error if it is not one.
-    pub fn elf(&mut self, real: &Path) -> Result<Arc<ElfInfo>> {
-        match self.kind(real)? {
+    /// The resolved ELF file; an error if it is not one.
+    pub fn elf(&mut self, resolved: &Resolved) -> Result<Arc<ElfInfo>> {
+        match self.kind(resolved)? {
             FileKind::Elf(info) => Ok(info),
             _ => Err(Error::MalformedElf {
-                path: real.to_path_buf(),
+                path: resolved.real.clone(),
                 reason: "invalid ELF header".into(),
             }),
         }
@@ -210,7 +233,7 @@ impl Loader {
             let path = Path::new(LD_SO_CACHE);
             let cache = match self.root.resolve(path) {
                 Ok(r) if r.meta.is_file() => {
-                    let bytes = std::fs::read(self.root.host_path(&r.real)).map_err(Error::io(path))?;
+                    let bytes = self.root.read(&r).map_err(Error::io(path))?;
                     Some(LdCache::parse(&bytes).map_err(|reason| Error::BadLdCache {
                         path: self.root.host_path(path),
                         reason,
@@ -243,7 +266,8 @@ impl Loader {
         }
 
         for (of, rpath, origin) in &needer.rpaths {
-            let dirs = dst::search_dirs(rpath.as_bytes(), &self.tokens(needer.ident, Some(origin)));
+            trail.without_origin(format!("DT_RPATH of {}", of.display()), rpath.as_bytes(), *origin);
+            let dirs = dst::search_dirs(rpath.as_bytes(), &self.tokens(needer.ident, *origin));
             let via = Via::Rpath(of.to_path_buf());
             if let Some(found) = self.try_dirs(name, &dirs, &via, needer.ident, trail)? {
                 return Ok(Some(found));
@@ -253,7 +277,12 @@ impl Loader {
         if !self.extra.is_empty() {
             let mut dirs = Vec::new();
             for dir in self.extra.clone() {
-                let tokens = self.tokens(needer.ident, Some(needer.main_origin));
+                trail.without_origin(
+                    Via::LibraryPath.to_string(),
+                    dir.as_os_str().as_bytes(),
+                    needer.main_origin,
+                );
+                let tokens = self.tokens(needer.ident, needer.main_origin);
                 dirs.extend(dst::search_dirs(dir.as_os_str().as_bytes(), &tokens));
             }
             if let Some(found) = self.try_dirs(name, &dirs, &Via::LibraryPath, needer.ident, trail)? {
@@ -262,7 +291,8 @@ impl Loader {
         }
 
         if let Some((runpath, origin)) = needer.runpath {
-            let dirs = dst::search_dirs(runpath.as_bytes(), &self.tokens(needer.ident, Some(origin)));
+            trail.without_origin(Via::Runpath.to_string(), runpath.as_bytes(), origin);
+            let dirs = dst::search_dirs(runpath.as_bytes(), &self.tokens(needer.ident, origin));
             if let Some(found) = self.try_dirs(name, &dirs, &Via::Runpath, needer.ident, trail)? {
                 return Ok(Some(found));
             }
@@ -346,11 +376,14 @@ impl Loader {
         if !resolved.meta.is_file() {
             return Ok(None);
         }
-        let info = match self.elf(&resolved.real) {
+        let info = match self.elf(&resolved) {
             Ok(info) => info,
             Err(e) => {
-                let host = self.root.host_path(&resolved.real);
-                if crate::elf::read_ident(&host).is_some_and(|id| ident.fit(&id) == Fit::OtherArch) {
+                let other = head(&resolved)
+                    .ok()
+                    .and_then(|h| crate::elf::ident_from_head(&h))
+                    .is_some_and(|id| ident.fit(&id) == Fit::OtherArch);
+                if other {
                     trail.other_arch.push(path);
                     return Ok(None);
                 }
@@ -382,5 +415,20 @@ impl Loader {
             info,
             via,
         }))
+    }
+}
+
+/// The first bytes of a resolved file: enough for `#!` lines and ELF identification.
+fn head(resolved: &Resolved) -> std::io::Result<Vec<u8>> {
+    match &resolved.content {
+        Content::Host(host) => {
+            let mut head = Vec::with_capacity(script::HEAD);
+            std::fs::File::open(host)?
+                .take(script::HEAD as u64)
+                .read_to_end(&mut head)?;
+            Ok(head)
+        }
+        Content::Bytes(bytes) => Ok(bytes[..bytes.len().min(script::HEAD)].to_vec()),
+        Content::InPackage => Err(std::io::Error::other("not a file")),
     }
 }

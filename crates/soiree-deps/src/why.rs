@@ -72,33 +72,47 @@ pub fn lineage(closure: &Closure, path: &Path) -> Vec<PathBuf> {
     chain
 }
 
+impl Why {
+    /// What `path` is to the object it is there for, unless it is the object itself:
+    /// "… is a symlink on the way to …", "… is the file … opens".
+    pub fn role_text(&self) -> Option<String> {
+        let path = self.path.display();
+        match &self.role {
+            Role::Opened => None,
+            Role::SymlinkTo(object) => {
+                Some(format!("{path} is a symlink on the way to {}", object.display()))
+            }
+            Role::FileOf(object) => Some(format!("{path} is the file {} opens", object.display())),
+        }
+    }
+}
+
+/// One step of a chain in words: why `object` is there, given `reason`.
+pub fn step_text(object: &Path, reason: &Reason) -> String {
+    let object_shown = object.display();
+    let by = reason.by.as_deref().map(Path::display);
+    match (&reason.how, by) {
+        (How::Requested, _) | (_, None) => format!("{object_shown} was asked for"),
+        (How::Interpreter, Some(by)) => format!("{by} is run by its program interpreter {object_shown}"),
+        (How::Needed { name, via }, Some(by)) => {
+            format!("{by} needs {} → {object_shown} ({via})", name.to_string_lossy())
+        }
+        (How::Shebang, Some(by)) => format!("{by} is a script for {object_shown} (#!)"),
+        (How::Env { name }, Some(by)) => format!(
+            "{by} runs {} through env → {object_shown} (PATH)",
+            name.to_string_lossy()
+        ),
+        (How::LoaderCache, Some(by)) => format!("ld.so finds {by} only through {object_shown}"),
+    }
+}
+
 impl fmt::Display for Why {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (object, reason) in &self.steps {
-            let object = object.display();
-            let by = reason.by.as_deref().map(Path::display);
-            match (&reason.how, by) {
-                (How::Requested, _) | (_, None) => writeln!(f, "{object} was asked for")?,
-                (How::Interpreter, Some(by)) => {
-                    writeln!(f, "{by} is run by its program interpreter {object}")?
-                }
-                (How::Needed { name, via }, Some(by)) => {
-                    writeln!(f, "{by} needs {} → {object} ({via})", name.to_string_lossy())?
-                }
-                (How::Shebang, Some(by)) => writeln!(f, "{by} is a script for {object} (#!)")?,
-                (How::Env { name }, Some(by)) => writeln!(
-                    f,
-                    "{by} runs {} through env → {object} (PATH)",
-                    name.to_string_lossy()
-                )?,
-                (How::LoaderCache, Some(by)) => writeln!(f, "ld.so finds {by} only through {object}")?,
-            }
+            writeln!(f, "{}", step_text(object, reason))?;
         }
-        let path = self.path.display();
-        match &self.role {
-            Role::Opened => {}
-            Role::SymlinkTo(object) => writeln!(f, "{path} is a symlink on the way to {}", object.display())?,
-            Role::FileOf(object) => writeln!(f, "{path} is the file {} opens", object.display())?,
+        if let Some(role) = self.role_text() {
+            writeln!(f, "{role}")?;
         }
         Ok(())
     }

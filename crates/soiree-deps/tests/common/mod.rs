@@ -93,7 +93,12 @@ pub fn manifest_bytes(argv: &[&str]) -> Vec<u8> {
 /// Packs `closure` with a manifest that runs `argv` into an .spk, unpacks it, and returns the
 /// unpacked directory.
 pub fn pack_and_unpack(closure: &soiree_deps::Closure, argv: &[&str], work: &Path) -> PathBuf {
-    let mut tree = closure.to_dir(0).unwrap();
+    pack_tree_and_unpack(closure.to_dir(0).unwrap(), argv, work)
+}
+
+/// Packs `tree` with a manifest that runs `argv` into an .spk, unpacks it, and returns the
+/// unpacked directory.
+pub fn pack_tree_and_unpack(mut tree: soiree_spk::Dir, argv: &[&str], work: &Path) -> PathBuf {
     tree.entries.insert(
         b"sandstorm-manifest".to_vec(),
         Entry::bytes(manifest_bytes(argv), false, 0),
@@ -153,15 +158,21 @@ pub fn bwrap_flags() -> Result<Vec<&'static str>, String> {
 /// /proc) and a fresh /dev. No tmpfs on /tmp: the test scripts keep their host paths inside the
 /// package, and a checkout under /tmp (as CI's may be) would be hidden by one.
 pub fn run_isolated(flags: &[&str], root: &Path, argv: &[&str]) -> Output {
-    Command::new("bwrap")
-        .args(flags)
+    run_isolated_with_env(flags, root, &[], argv)
+}
+
+/// [`run_isolated`] with these variables set as well.
+pub fn run_isolated_with_env(flags: &[&str], root: &Path, env: &[(&str, &str)], argv: &[&str]) -> Output {
+    let mut cmd = Command::new("bwrap");
+    cmd.args(flags)
         .arg("--bind")
         .arg(root)
         .args(["/", "--dev", "/dev", "--clearenv"])
-        .args(["--setenv", "PATH", "/usr/bin:/bin", "--chdir", "/"])
-        .args(argv)
-        .output()
-        .expect("bwrap")
+        .args(["--setenv", "PATH", "/usr/bin:/bin", "--chdir", "/"]);
+    for (k, v) in env {
+        cmd.args(["--setenv", k, v]);
+    }
+    cmd.args(argv).output().expect("bwrap")
 }
 
 /// Copies a host file to `root` + the same path, creating parents, keeping its mode.
