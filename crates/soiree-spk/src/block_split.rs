@@ -2,8 +2,10 @@
 //! so a file that did not change gives the same blocks (and cache hits) when offsets elsewhere
 //! shift:
 //!
-//! - a regular file of at least [`OWN_BLOCK_MIN`] starts a block at its content and ends one after
-//!   it; inside, a new block starts every [`BIG_CHUNK`] bytes counted from its own start;
+//! - a regular file of at least [`OWN_BLOCK_MIN`] starts a block at its name and ends one after its
+//!   content; inside, a new block starts every [`BIG_CHUNK`] bytes counted from its first byte.
+//!   (Directory tables, whose offsets change whenever a file before them changes size, so never
+//!   share a block with a big file's bytes);
 //! - everything else (directory tables, names, small files, symlinks) is grouped: a group ends
 //!   before an entry once it holds [`GROUP_MIN`] bytes and the entry's name hashes to a cut
 //!   (one name in four), or once it holds [`GROUP_MAX`]; [`HARD_MAX`] bounds any block.
@@ -25,8 +27,6 @@ pub const BIG_CHUNK: usize = 8 << 20;
 pub const GROUP_MIN: usize = 2 << 20;
 pub const GROUP_MAX: usize = 4 << 20;
 pub const HARD_MAX: usize = 8 << 20;
-/// A small group in front of a big file joins its first block rather than making a tiny one.
-const SMALL_PREFIX: usize = 64 << 10;
 
 /// Cuts the stream into blocks and hands them to the compressors; hashes the archive on the way.
 pub struct Splitter<'s, 'a, W: Write> {
@@ -112,9 +112,12 @@ fn name_cuts(name: &[u8]) -> bool {
 }
 
 impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
-    fn entry(&mut self, name: &[u8]) -> io::Result<()> {
+    fn entry(&mut self, name: &[u8], file_size: Option<u64>) -> io::Result<()> {
         let len = self.buf.len();
-        if len >= GROUP_MAX || (len >= GROUP_MIN && name_cuts(name)) {
+        // A big file's block starts at its name: names do not change when offsets do, while the
+        // tables before it do.
+        let big = file_size.is_some_and(|s| s >= OWN_BLOCK_MIN);
+        if big || len >= GROUP_MAX || (len >= GROUP_MIN && name_cuts(name)) {
             self.cut()?;
         }
         Ok(())
@@ -122,10 +125,7 @@ impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
 
     fn file_content(&mut self, size: u64) -> io::Result<()> {
         if size >= OWN_BLOCK_MIN {
-            if self.buf.len() >= SMALL_PREFIX {
-                self.cut()?;
-            }
-            // The file's chunks count from its own first byte, whatever precedes it in this block.
+            // The file's chunks count from its own first byte, after the name.
             self.prefix = self.buf.len();
             self.in_big_file = true;
         }

@@ -108,8 +108,8 @@ fn struct_ptr(ptr_pos: u64, target: u64, data: u64, ptrs: u64) -> u64 {
 /// it can start independently compressed blocks where the data's own structure does (an
 /// unchanged file then yields the same blocks when offsets elsewhere shift).
 pub trait ArchiveSink: Write {
-    /// Before an entry's name.
-    fn entry(&mut self, _name: &[u8]) -> std::io::Result<()> {
+    /// Before an entry's name; `file_size` is the content size of a regular file.
+    fn entry(&mut self, _name: &[u8], _file_size: Option<u64>) -> std::io::Result<()> {
         Ok(())
     }
     /// Before a regular file's `size` content bytes (its padding to a word follows them).
@@ -123,8 +123,8 @@ pub trait ArchiveSink: Write {
 }
 
 impl<S: ArchiveSink + ?Sized> ArchiveSink for &mut S {
-    fn entry(&mut self, name: &[u8]) -> std::io::Result<()> {
-        (**self).entry(name)
+    fn entry(&mut self, name: &[u8], file_size: Option<u64>) -> std::io::Result<()> {
+        (**self).entry(name, file_size)
     }
     fn file_content(&mut self, size: u64) -> std::io::Result<()> {
         (**self).file_content(size)
@@ -265,7 +265,11 @@ fn write_dir<W: ArchiveSink>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[
     }
     out.put(&table).map_err(io)?;
     for ((name, entry), content_pos) in dir.entries.iter().zip(places) {
-        out.w.entry(name).map_err(io)?;
+        let file_size = match &entry.node {
+            Node::File { size, .. } => Some(*size),
+            _ => None,
+        };
+        out.w.entry(name, file_size).map_err(io)?;
         out.put_padded(name, true).map_err(io)?;
         let here = join(path, name);
         match &entry.node {
