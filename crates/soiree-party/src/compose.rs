@@ -37,6 +37,7 @@ struct Acc {
     bridges: Vec<(BridgeSpec, SourceFile, Params, String)>,
     offers: Vec<(S<OfferSpec>, SourceFile, Params, String)>,
     requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
+    deps: Deps,
 }
 
 fn conflict(code: &'static str, message: String, here: Origin, there: &Origin) -> PartyError {
@@ -163,6 +164,9 @@ impl<'a> Composer<'a> {
             acc.requests
                 .push((r.clone(), file.clone(), party_params.clone(), "party.toml".into()));
         }
+        if let Some(d) = &pkg.deps {
+            crate::deps::add(d, file, &party_params, "party.toml", &mut acc.deps, problems);
+        }
         check_services(&acc.services, problems);
         let bridge = bridge(&acc.bridges, problems);
         if bridge.is_some() && !acc.files.iter().any(|f| f.to == "/sandstorm-http-bridge") {
@@ -206,6 +210,7 @@ impl<'a> Composer<'a> {
             bridge,
             offers,
             requests,
+            deps: acc.deps,
         })
     }
 
@@ -436,10 +441,13 @@ impl<'a> Composer<'a> {
             acc.requests
                 .push((r.clone(), file.clone(), p.clone(), via.to_string()));
         }
+        if let Some(d) = &recipe.spec.deps {
+            crate::deps::add(d, file, p, via, &mut acc.deps, problems);
+        }
     }
 }
 
-fn unknown_param(file: &SourceFile, span: std::ops::Range<usize>, name: &str) -> PartyError {
+pub(crate) fn unknown_param(file: &SourceFile, span: std::ops::Range<usize>, name: &str) -> PartyError {
     PartyError::new(
         "soiree::recipe::template",
         format!("`{{{{{name}}}}}` names no parameter of this recipe"),

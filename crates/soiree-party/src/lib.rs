@@ -1,6 +1,7 @@
 //! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
 
 mod compose;
+mod deps;
 pub mod diagnostic;
 pub mod edit;
 mod load;

@@ -77,6 +77,31 @@ pub struct Package {
     pub bridge: Option<Bridge>,
     pub offers: Vec<Offer>,
     pub requests: Vec<Request>,
+    /// How the run-time closure of its programs is found.
+    pub deps: Deps,
+}
+
+/// The `[deps]` of every recipe of a package and of `party.toml`, merged in composition order;
+/// a value given twice is kept once, with its first origin.
+#[derive(Debug, Clone, Default)]
+pub struct Deps {
+    /// In-package directories ld.so searches as it searches `LD_LIBRARY_PATH`; `$ORIGIN` is the
+    /// program's directory.
+    pub library_path: Vec<DepsValue>,
+    /// In-package directories where `#!/usr/bin/env NAME` finds NAME, before the package's PATH.
+    pub path: Vec<DepsValue>,
+    /// Sonames (`DT_NEEDED` names) that may be missing: a warning, not an error.
+    pub optional: Vec<DepsValue>,
+    /// Globs of in-package paths that are not scanned for programs (files nothing runs in the
+    /// grain, such as downloads for players).
+    pub skip: Vec<DepsValue>,
+}
+
+/// One value of [`Deps`] and where it was declared.
+#[derive(Debug, Clone)]
+pub struct DepsValue {
+    pub value: String,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

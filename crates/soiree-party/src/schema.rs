@@ -73,6 +73,7 @@ pub struct PackageSpec {
     pub offers: Vec<S<OfferSpec>>,
     #[serde(default)]
     pub requests: Vec<S<RequestSpec>>,
+    pub deps: Option<DepsSpec>,
 }
 
 /// `{ use = "nginx", with = { port = 8000 } }`
@@ -163,6 +164,22 @@ pub struct RecipeFile {
     pub offers: Vec<S<OfferSpec>>,
     #[serde(default)]
     pub requests: Vec<S<RequestSpec>>,
+    pub deps: Option<DepsSpec>,
+}
+
+/// How the run-time closure of the package's programs is found: `[deps]` in a recipe,
+/// `[packages.NAME.deps]` in `party.toml`.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DepsSpec {
+    #[serde(default)]
+    pub library_path: Vec<S<String>>,
+    #[serde(default)]
+    pub path: Vec<S<String>>,
+    #[serde(default)]
+    pub optional: Vec<S<String>>,
+    #[serde(default)]
+    pub skip: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
