@@ -1,11 +1,14 @@
-//! `cargo xtask bench pack [--sizes MB,MB] [--runs N] [--source DIR] [--exe PATH] [--no-docs]`:
-//! time and peak memory of `soiree-pack pack` against `tar c | xz -6 -T<cores>` on trees of real
-//! shared libraries, written to `docs/benchmarks.md` (section `## pack`).
+//! `cargo xtask bench pack [--sizes MB,MB] [--rss-size MB] [--runs N] [--source DIR] [--exe PATH]
+//! [--no-docs]`: time and peak memory of `soiree-pack pack` against `tar c | xz -6 -T<cores>` on
+//! trees of real shared libraries; on the largest tree also re-pack after a one-file change,
+//! re-sign and verify (bench_incremental.rs); peak RSS on a bigger tree; all written to
+//! `docs/benchmarks.md` (section `## pack`).
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::bench_incremental;
 use crate::bench_measure::{self, Usage};
 use crate::bench_report::{self, RunFacts, SizeResult};
 use crate::bench_tree;
@@ -14,6 +17,8 @@ use crate::bench_tree;
 pub struct Options {
     /// Tree sizes in MB (10^6 bytes).
     pub sizes_mb: Vec<u64>,
+    /// A bigger tree packed once for its peak RSS (0: none).
+    pub rss_mb: u64,
     pub runs: usize,
     pub source: PathBuf,
     /// A soiree-pack binary to measure instead of building one.
@@ -24,6 +29,7 @@ pub struct Options {
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut opts = Options {
         sizes_mb: vec![40, 160],
+        rss_mb: 400,
         runs: 3,
         source: PathBuf::from("/usr/lib/x86_64-linux-gnu"),
         exe: None,
@@ -54,6 +60,10 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 if opts.sizes_mb.contains(&0) {
                     return Err("--sizes: every size must be at least 1 MB".into());
                 }
+            }
+            "--rss-size" => {
+                let text = value()?;
+                opts.rss_mb = text.parse().map_err(|e| format!("--rss-size {text:?}: {e}"))?;
             }
             "--runs" => {
                 let text = value()?;
@@ -165,6 +175,24 @@ fn file_len(path: &Path) -> Result<u64, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// `soiree-pack pack TREE -o OUT --keyring K` with the block cache in `cache`.
+fn pack_command(exe: &Path, keyring: &Path, tree: &Path, cache: &Path, out: &Path) -> Command {
+    let mut pack = Command::new(exe);
+    pack.arg("pack")
+        .arg(tree)
+        .arg("-o")
+        .arg(out)
+        .arg("--keyring")
+        .arg(keyring)
+        .env("SOIREE_PACK_CACHE_DIR", cache)
+        .env_remove("SOIREE_PACK_CACHE_SIZE")
+        .env_remove("SOIREE_SIGNING_KEY")
+        .env_remove("SOURCE_DATE_EPOCH");
+    pack
+}
+
+/// Full packs (each with an empty block cache) against tar | xz. The last run's package and
+/// cache are left for the incremental figures.
 fn measure_size(
     exe: &Path,
     keyring: &Path,
@@ -174,19 +202,13 @@ fn measure_size(
 ) -> Result<SizeResult, String> {
     let spk = scratch.join("out.spk");
     let txz = scratch.join("out.tar.xz");
+    let cache = scratch.join("cache");
     let (mut soiree, mut xz, mut tar) = (Vec::new(), Vec::new(), Vec::new());
     let (mut spk_bytes, mut xz_bytes) = (Vec::new(), Vec::new());
     for run in 1..=runs {
         let _ = std::fs::remove_file(&spk);
-        let mut pack = Command::new(exe);
-        pack.arg("pack")
-            .arg(tree)
-            .arg("-o")
-            .arg(&spk)
-            .arg("--keyring")
-            .arg(keyring)
-            .env_remove("SOIREE_SIGNING_KEY")
-            .env_remove("SOURCE_DATE_EPOCH");
+        let _ = std::fs::remove_dir_all(&cache);
+        let mut pack = pack_command(exe, keyring, tree, &cache, &spk);
         let s = bench_measure::command(&mut pack, "soiree-pack pack", &scratch.join("pack.log"))?;
         spk_bytes.push(file_len(&spk)?);
         let (x, t) = bench_measure::tar_xz(tree, &txz, 6, nproc())?;
@@ -233,7 +255,8 @@ pub fn pack(root: &Path, opts: &Options, args: &[String]) -> Result<String, Stri
     )?;
     let libs = bench_tree::shared_libraries(&opts.source)?;
     let mut results = Vec::new();
-    for &size in &opts.sizes_mb {
+    let mut incremental = None;
+    for (i, &size) in opts.sizes_mb.iter().enumerate() {
         let tree = scratch.path().join(format!("tree-{size}MB"));
         let info = bench_tree::build(&opts.source, &libs, &tree, size * 1_000_000)?;
         eprintln!(
@@ -241,15 +264,43 @@ pub fn pack(root: &Path, opts: &Options, args: &[String]) -> Result<String, Stri
             info.files, info.bytes, opts.runs
         );
         let result = measure_size(&exe, &keyring, &tree, scratch.path(), opts.runs)?;
+        if i + 1 == opts.sizes_mb.len() {
+            eprintln!("xtask: re-pack, re-sign and verify on the {size} MB tree");
+            let cache = scratch.path().join("cache");
+            let pack = |out: &Path| pack_command(&exe, &keyring, &tree, &cache, out);
+            let spk = scratch.path().join("out.spk");
+            let inc =
+                bench_incremental::measure(&pack, &exe, &keyring, &tree, &spk, scratch.path(), opts.runs)?;
+            incremental = Some((info, inc));
+        }
         results.push(SizeResult { tree: info, ..result });
         // Free the disk before the next, larger tree.
+        std::fs::remove_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+    }
+    let mut rss = None;
+    if opts.rss_mb > 0 {
+        let tree = scratch.path().join(format!("tree-{}MB", opts.rss_mb));
+        let info = bench_tree::build(&opts.source, &libs, &tree, opts.rss_mb * 1_000_000)?;
+        eprintln!(
+            "xtask: {} MB tree for peak RSS: {} files, {} bytes; 1 run",
+            opts.rss_mb, info.files, info.bytes
+        );
+        let cache = scratch.path().join("cache-rss");
+        let spk = scratch.path().join("rss.spk");
+        let usage = bench_measure::command(
+            &mut pack_command(&exe, &keyring, &tree, &cache, &spk),
+            "soiree-pack pack",
+            &scratch.path().join("pack.log"),
+        )?;
+        eprintln!("  {:.2} s, {} KiB", usage.wall.as_secs_f64(), usage.max_rss_kib);
+        rss = Some((info, usage));
         std::fs::remove_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
     }
     let facts = RunFacts {
         load_after: load_average(),
         ..facts
     };
-    let section = bench_report::section(&facts, &results);
+    let section = bench_report::section(&facts, &results, incremental.as_ref(), rss.as_ref());
     if opts.write_docs {
         bench_report::write_docs(root, &section)?;
     }

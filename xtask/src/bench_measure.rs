@@ -116,3 +116,37 @@ pub fn tar_xz(tree: &Path, out: &Path, preset: u32, threads: usize) -> Result<(U
         tar_usage,
     ))
 }
+
+/// Runs `xz -dc FILE | sha512sum`: the baseline for `verify`, which decompresses and hashes the
+/// archive. Returns the wall time of the pipeline with the CPU time of both and xz's peak RSS.
+pub fn xz_dc_sha512(file: &Path) -> Result<Usage, String> {
+    let start = Instant::now();
+    let mut xz = Command::new("xz")
+        .arg("-dc")
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("xz: {e}"))?;
+    let pipe = xz.stdout.take().ok_or("xz has no stdout pipe")?;
+    let sha = Command::new("sha512sum")
+        .stdin(Stdio::from(pipe))
+        .stdout(Stdio::null())
+        .spawn();
+    let sha = match sha {
+        Ok(sha) => sha,
+        Err(e) => {
+            let _ = xz.kill();
+            let _ = reap(xz, "xz -dc");
+            return Err(format!("sha512sum: {e}"));
+        }
+    };
+    let xz_usage = reap(xz, "xz -dc");
+    let sha_usage = reap(sha, "sha512sum");
+    let (xz_usage, sha_usage) = (xz_usage?, sha_usage?);
+    Ok(Usage {
+        wall: start.elapsed(),
+        cpu: xz_usage.cpu + sha_usage.cpu,
+        max_rss_kib: xz_usage.max_rss_kib,
+    })
+}

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::bench_incremental::IncrementalResult;
 use crate::bench_measure::Usage;
 use crate::bench_tree::TreeInfo;
 
@@ -136,21 +137,93 @@ pub fn table(results: &[SizeResult]) -> String {
     s
 }
 
+/// Re-pack, re-sign, verify and peak RSS against their targets.
+pub fn incremental_table(
+    results: &[SizeResult],
+    incremental: Option<&(TreeInfo, IncrementalResult)>,
+    rss: Option<&(TreeInfo, Usage)>,
+) -> String {
+    let mut s = String::new();
+    s.push_str("| figure | measured | ratio | target | |\n|---|--:|--:|--:|---|\n");
+    let mut row = |figure: String, measured: String, r: f64, target: &str, ok: bool| {
+        let _ = writeln!(
+            s,
+            "| {figure} | {measured} | {r:.3}× | {target} | {} |",
+            verdict(ok)
+        );
+    };
+    if let Some((tree, inc)) = incremental {
+        if let Some(full) = results.iter().find(|r| r.tree.bytes == tree.bytes) {
+            let full_wall = full.soiree.wall.as_secs_f64();
+            let r = ratio(inc.repack.wall.as_secs_f64(), full_wall);
+            row(
+                format!(
+                    "re-pack after changing `{}` ({} bytes) in the {} tree ({}) / full pack",
+                    inc.changed.0,
+                    inc.changed.1,
+                    mb(tree.bytes),
+                    inc.repack_blocks
+                ),
+                format!("{} / {}", secs(inc.repack.wall), secs(full.soiree.wall)),
+                r,
+                "≤ 0.10×",
+                r <= 0.10,
+            );
+            let r = ratio(inc.resign.wall.as_secs_f64(), full_wall);
+            row(
+                "re-sign (`sign`) / full pack".into(),
+                format!("{} / {}", secs(inc.resign.wall), secs(full.soiree.wall)),
+                r,
+                "≤ 0.02×",
+                r <= 0.02,
+            );
+        }
+        let r = ratio(inc.verify.wall.as_secs_f64(), inc.xz_dc_sha512.wall.as_secs_f64());
+        row(
+            "`verify` / `xz -dc | sha512sum`".into(),
+            format!("{} / {}", secs(inc.verify.wall), secs(inc.xz_dc_sha512.wall)),
+            r,
+            "≤ 0.60×",
+            r <= 0.60,
+        );
+    }
+    if let (Some((tree, usage)), Some(first)) = (rss, results.first()) {
+        let r = ratio(usage.max_rss_kib as f64, first.soiree.max_rss_kib as f64);
+        row(
+            format!("peak RSS at {} / at {}", mb(tree.bytes), mb(first.tree.bytes)),
+            format!("{} / {}", mib(usage.max_rss_kib), mib(first.soiree.max_rss_kib)),
+            r,
+            "within ±10%",
+            (0.9..=1.1).contains(&r),
+        );
+    }
+    s
+}
+
 /// The whole `## pack` section.
-pub fn section(facts: &RunFacts, results: &[SizeResult]) -> String {
+pub fn section(
+    facts: &RunFacts,
+    results: &[SizeResult],
+    incremental: Option<&(TreeInfo, IncrementalResult)>,
+    rss: Option<&(TreeInfo, Usage)>,
+) -> String {
     format!(
         "## pack\n\n\
          `soiree-pack pack TREE -o OUT.spk --keyring K` against `tar c -C TREE . | xz -6 -T{nproc}`, \
          on trees of real shared libraries from {source} (`*.so*` regular files in path order, \
          each inode once, none over 16 MiB) with a minimal `sandstorm-manifest`. Each figure is \
          the median of {runs} runs; peak RSS is each process's own `ru_maxrss` (from `wait4`), for \
-         the pipeline xz's. Both sides use liblzma's multithreaded encoder (preset 6: 24 MiB \
-         blocks), whose buffers are only all touched once the input spans a block per thread, so \
-         peak RSS rises a little from the smallest tree and is flat after that.\n\n\
+         the pipeline xz's. A full pack starts with an empty block cache (and fills it). xz uses \
+         liblzma's multithreaded encoder (preset 6: 24 MiB blocks); soiree-pack compresses its own \
+         blocks of at most 8 MiB cut at file boundaries, a worker per core.\n\n\
          - date: {date}\n- command: `{command}`\n- nproc: {nproc}\n- CPU: {cpu}\n- xz: {xz}\n\
          - load average (1, 5, 15 min) before the run: {load}; after: {load_after} \
          (other work on the machine disturbs the times)\n\n\
-         {table}",
+         {table}\n\
+         Re-pack (the block cache warm from the full packs; each run changes 64 KiB in the middle \
+         of the file, and its mtime), re-sign and verify of the largest tree's package, and peak \
+         RSS of one full pack of a bigger tree:\n\n\
+         {incremental}",
         nproc = facts.nproc,
         source = facts.source,
         runs = facts.runs,
@@ -161,6 +234,7 @@ pub fn section(facts: &RunFacts, results: &[SizeResult]) -> String {
         load = facts.load_before,
         load_after = facts.load_after,
         table = table(results),
+        incremental = incremental_table(results, incremental, rss),
     )
 }
 
