@@ -1,0 +1,238 @@
+//! `/opt/soiree/services.json`: what the plan writes and the supervisor reads, checked before
+//! anything starts.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::Error;
+
+/// The whole file: the package's environment and its services, in the order the recipes
+/// declared them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub package: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub workdir: Option<String>,
+    #[serde(default)]
+    pub var_dirs: Vec<String>,
+    #[serde(default)]
+    pub ready: Option<Ready>,
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    #[serde(default)]
+    pub first_run: Vec<Vec<String>>,
+    /// Seconds to wait for `ready` before the grain gives up.
+    #[serde(default = "default_ready_timeout")]
+    pub ready_timeout: f64,
+    /// Seconds between SIGTERM and SIGKILL when the grain stops.
+    #[serde(default = "default_stop_timeout")]
+    pub stop_timeout: f64,
+    #[serde(default)]
+    pub restart: Restart,
+}
+
+/// Defaults shared with the plan, which writes them explicitly.
+pub const DEFAULT_READY_TIMEOUT: f64 = 120.0;
+pub const DEFAULT_STOP_TIMEOUT: f64 = 10.0;
+
+fn default_ready_timeout() -> f64 {
+    DEFAULT_READY_TIMEOUT
+}
+
+fn default_stop_timeout() -> f64 {
+    DEFAULT_STOP_TIMEOUT
+}
+
+/// How the supervisor knows a service is up.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Ready {
+    Tcp(u16),
+    Http(String),
+    Unix(String),
+    File(String),
+}
+
+/// What happens when a service's process exits while the grain runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    /// Started again after any exit (a grain has no operator to do it).
+    #[default]
+    Always,
+    /// Started again after a non-zero exit or a signal; an exit with 0 means it is done.
+    OnFailure,
+    /// Never started again.
+    Never,
+}
+
+impl Service {
+    pub fn ready_timeout(&self) -> Duration {
+        secs(self.ready_timeout)
+    }
+
+    pub fn stop_timeout(&self) -> Duration {
+        secs(self.stop_timeout)
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        Config::parse(&bytes)
+    }
+
+    /// Parses and checks a services.json document.
+    pub fn parse(bytes: &[u8]) -> Result<Config, Error> {
+        let config: Config = serde_json::from_slice(bytes).map_err(|e| Error::Config(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let bad = |s: &Service, what: String| Error::Config(format!("service `{}`: {what}", s.name));
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.services {
+            if s.name.is_empty() || s.name.contains(['/', '\0']) || s.name.starts_with('.') {
+                return Err(Error::Config(format!(
+                    "`{}` is not a service name (it names a marker file: no `/`, no leading `.`)",
+                    s.name
+                )));
+            }
+            if !seen.insert(s.name.as_str()) {
+                return Err(bad(s, "defined twice".into()));
+            }
+            if s.command.is_empty() || s.command[0].is_empty() {
+                return Err(bad(s, "empty command".into()));
+            }
+            if let Some(c) = s.first_run.iter().find(|c| c.is_empty() || c[0].is_empty()) {
+                return Err(bad(s, format!("empty first-run command {c:?}")));
+            }
+            for d in &s.var_dirs {
+                if !is_relative_inside(d) {
+                    return Err(bad(
+                        s,
+                        format!("var dir `{d}` is not a relative path inside /var"),
+                    ));
+                }
+            }
+            for t in [s.ready_timeout, s.stop_timeout] {
+                if !(t.is_finite() && t >= 0.0) {
+                    return Err(bad(s, format!("{t} is not a number of seconds")));
+                }
+            }
+            if let Some(Ready::Http(url)) = &s.ready {
+                crate::ready::HttpUrl::parse(url).map_err(|e| bad(s, e))?;
+            }
+        }
+        crate::order::start_order(&self.services)?;
+        Ok(())
+    }
+}
+
+/// `a/b` yes; `/a`, `a/../..`, `..`, `` no.
+fn is_relative_inside(p: &str) -> bool {
+    let path = Path::new(p);
+    !p.is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && path.components().any(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_the_plan_writes() {
+        let c = Config::parse(
+            br#"{"package": "uro", "env": {"HOME": "/var"}, "services": [
+                {"name": "redis", "command": ["/usr/bin/redis-server"], "env": {}, "var_dirs": ["redis"],
+                 "ready": {"tcp": 6379}, "after": [], "ports": [6379], "first_run": []},
+                {"name": "web", "command": ["/bin/web"], "workdir": "/var", "var_dirs": [],
+                 "ready": {"http": "http://127.0.0.1:8000/health"}, "after": ["redis"], "ports": [8000],
+                 "first_run": [["/bin/web", "--init"]], "restart": "on-failure", "stop_timeout": 2.5}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.services[0].ready, Some(Ready::Tcp(6379)));
+        assert_eq!(c.services[1].restart, Restart::OnFailure);
+        assert_eq!(c.services[1].stop_timeout(), Duration::from_millis(2500));
+        assert_eq!(c.services[0].ready_timeout(), Duration::from_secs(120));
+    }
+
+    fn one(service: &str) -> Result<Config, Error> {
+        Config::parse(format!(r#"{{"package": "p", "services": [{service}]}}"#).as_bytes())
+    }
+
+    #[test]
+    fn rejects_what_the_supervisor_cannot_run() {
+        for (json, want) in [
+            (r#"{"name": "a", "command": []}"#, "empty command"),
+            (r#"{"name": "a/b", "command": ["x"]}"#, "not a service name"),
+            (
+                r#"{"name": "a", "command": ["x"], "var_dirs": ["../etc"]}"#,
+                "not a relative path",
+            ),
+            (
+                r#"{"name": "a", "command": ["x"], "var_dirs": ["/var/a"]}"#,
+                "not a relative path",
+            ),
+            (
+                r#"{"name": "a", "command": ["x"], "first_run": [[]]}"#,
+                "empty first-run",
+            ),
+            (
+                r#"{"name": "a", "command": ["x"], "ready": {"http": "https://x/"}}"#,
+                "http://",
+            ),
+            (
+                r#"{"name": "a", "command": ["x"], "ready": {"tcp": 1, "file": "/f"}}"#,
+                "",
+            ),
+            (
+                r#"{"name": "a", "command": ["x"], "restart": "sometimes"}"#,
+                "unknown variant",
+            ),
+            (r#"{"name": "a", "command": ["x"], "colour": 1}"#, "unknown field"),
+            (
+                r#"{"name": "a", "command": ["x"], "after": ["b"]}"#,
+                "no service `b`",
+            ),
+        ] {
+            let e = one(json).unwrap_err().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+        assert!(
+            one(r#"{"name": "a", "command": ["x"]}, {"name": "a", "command": ["y"]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("defined twice")
+        );
+    }
+}
