@@ -104,6 +104,8 @@ pub enum Command {
         message_format: MessageFormat,
         #[command(flatten)]
         compression: CompressionArg,
+        #[command(flatten)]
+        sysroot: SysrootArg,
     },
     /// Fetch every pinned download of the party (and profile), verify it, and record it in
     /// party.lock (comments and layout of the lock file are kept).
@@ -167,6 +169,51 @@ pub enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// List a package's files with their sizes, grouped by the recipe and source (or the program
+    /// whose run-time closure) that put them there, with totals; warn near Sandstorm's limits.
+    /// Plans the package without packing it.
+    Ls {
+        package: String,
+        #[command(flatten)]
+        plan: PlanArg,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say why a path is in a package: the recipe and source that placed it, or the chain from
+    /// a program of the package down to the library or interpreter it needs.
+    Why {
+        package: String,
+        /// An absolute path inside the package, e.g. /lib/x86_64-linux-gnu/libc.so.6.
+        path: PathBuf,
+        #[command(flatten)]
+        plan: PlanArg,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where the run-time closures of the packages' programs come from.
+#[derive(Debug, clap::Args)]
+pub struct SysrootArg {
+    /// Take the system from DIR instead of this machine (a debootstrap tree, an exported
+    /// container filesystem): the libraries and interpreters the programs need, and every
+    /// source whose path is `/`.
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+}
+
+/// What planning a package without building it needs.
+#[derive(Debug, clap::Args)]
+pub struct PlanArg {
+    #[command(flatten)]
+    pub party: PartyArg,
+    /// Use only sources already in the cache; a missing one is an error that names it.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub sysroot: SysrootArg,
 }
 
 #[derive(Debug, clap::Args)]

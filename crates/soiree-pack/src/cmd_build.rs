@@ -7,7 +7,9 @@ use serde_json::json;
 use soiree_party::{Package, Party};
 use soiree_spk::{keys, AppId, KeyPair, Keyring};
 
-use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg};
+use soiree_plan::PlanError;
+
+use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg, SysrootArg};
 use crate::cmd_keys::keyring;
 use crate::cmd_party::report_problems;
 use crate::packing::Packer;
@@ -92,9 +94,12 @@ fn build_one(
     ring: &Keyring,
     release: bool,
     packer: &Packer,
-) -> Result<Built, String> {
+) -> Result<Built, PlanError> {
     let epoch = soiree_spk::source_date_epoch_ns();
     let plan = soiree_plan::plan(pkg, sources, epoch)?;
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
     let key = signing_key(party, pkg, ring, release)?;
     let spk = out.join(format!("{}.spk", pkg.name));
     let written = packer.pack(&plan.tree, &key, &spk).map_err(|e| format!("{e}"))?;
@@ -135,6 +140,7 @@ pub fn build(
     offline: bool,
     format: MessageFormat,
     compression: &CompressionArg,
+    sysroot: &SysrootArg,
 ) -> ExitCode {
     let packer = match Packer::new(compression) {
         Ok(p) => p,
@@ -168,12 +174,9 @@ pub fn build(
         eprintln!("error: {}: {e}", out.display());
         return ExitCode::from(3);
     }
-    let sources = match soiree_plan::sources::default_fetcher(offline, &party.root) {
-        Ok(f) => soiree_plan::Sources::new(&party, f),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
+    let sources = match crate::cmd_inspect::sources(&party, offline, sysroot) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let mut failed = false;
     for pkg in party
@@ -204,7 +207,7 @@ pub fn build(
                 ),
             },
             Err(e) => {
-                eprintln!("error: package `{}`: {e}", pkg.name);
+                crate::cmd_inspect::report_plan_error(&pkg.name, e);
                 failed = true;
             }
         }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_inspect;
 mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
             offline,
             message_format,
             compression,
+            sysroot,
         } => {
             return cmd_build::build(
                 party,
@@ -66,8 +68,16 @@ fn main() -> ExitCode {
                 *offline,
                 *message_format,
                 compression,
+                sysroot,
             )
         }
+        Command::Ls { package, plan, json } => return cmd_inspect::ls(package, plan, *json),
+        Command::Why {
+            package,
+            path,
+            plan,
+            json,
+        } => return cmd_inspect::why(package, path, plan, *json),
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,

@@ -13,6 +13,13 @@ use crate::vocab;
 
 const CODE: &str = "soiree::recipe::deps";
 
+/// Where one `[deps]` table is declared: its file, the recipe parameters, the include chain.
+struct Declared<'a> {
+    file: &'a SourceFile,
+    params: &'a Params,
+    via: &'a str,
+}
+
 /// Adds one `[deps]` table, declared in `file` and reached through `via`, to `into`.
 pub(crate) fn add(
     spec: &DepsSpec,
@@ -22,44 +29,67 @@ pub(crate) fn add(
     into: &mut Deps,
     problems: &mut Problems,
 ) {
-    type Check = fn(&str) -> Option<String>;
-    let lists: [(&str, &[S<String>], &mut Vec<DepsValue>, Check); 4] = [
-        (
-            "library-path",
-            &spec.library_path,
-            &mut into.library_path,
-            library_dir_problem,
-        ),
-        ("path", &spec.path, &mut into.path, path_dir_problem),
-        ("optional", &spec.optional, &mut into.optional, soname_problem),
-        ("skip", &spec.skip, &mut into.skip, skip_problem),
-    ];
-    for (key, values, out, problem) in lists {
-        for v in values {
-            let value = match params::substitute(v.get_ref(), params) {
-                Ok(value) => value,
-                Err(unknown) => {
-                    problems.push(unknown_param(file, v.span(), &unknown));
-                    continue;
-                }
-            };
-            if let Some(why) = problem(&value) {
-                problems.push(
-                    PartyError::new(CODE, format!("`{value}` is not a usable deps.{key} entry"))
-                        .at_span(file, v.span(), why)
-                        .help("docs/recipes.md (deps) says what each key takes"),
-                );
+    let at = Declared { file, params, via };
+    add_list(
+        &at,
+        "library-path",
+        &spec.library_path,
+        library_dir_problem,
+        &mut into.library_path,
+        problems,
+    );
+    add_list(
+        &at,
+        "path",
+        &spec.path,
+        path_dir_problem,
+        &mut into.path,
+        problems,
+    );
+    add_list(
+        &at,
+        "optional",
+        &spec.optional,
+        soname_problem,
+        &mut into.optional,
+        problems,
+    );
+    add_list(&at, "skip", &spec.skip, skip_problem, &mut into.skip, problems);
+}
+
+/// Substitutes and checks the values of one key, and adds those not there yet.
+fn add_list(
+    at: &Declared,
+    key: &str,
+    values: &[S<String>],
+    problem: fn(&str) -> Option<String>,
+    out: &mut Vec<DepsValue>,
+    problems: &mut Problems,
+) {
+    for v in values {
+        let value = match params::substitute(v.get_ref(), at.params) {
+            Ok(value) => value,
+            Err(unknown) => {
+                problems.push(unknown_param(at.file, v.span(), &unknown));
                 continue;
             }
-            if !out.iter().any(|d| d.value == value) {
-                out.push(DepsValue {
-                    value,
-                    origin: Origin {
-                        via: via.to_string(),
-                        place: Place::new(file, v.span()),
-                    },
-                });
-            }
+        };
+        if let Some(why) = problem(&value) {
+            problems.push(
+                PartyError::new(CODE, format!("`{value}` is not a usable deps.{key} entry"))
+                    .at_span(at.file, v.span(), why)
+                    .help("docs/recipes.md (deps) says what each key takes"),
+            );
+            continue;
+        }
+        if !out.iter().any(|d| d.value == value) {
+            out.push(DepsValue {
+                value,
+                origin: Origin {
+                    via: at.via.to_string(),
+                    place: Place::new(at.file, v.span()),
+                },
+            });
         }
     }
 }

@@ -1,14 +1,18 @@
-//! One package's plan: its tree with every generated file, its manifest and bridge config, its
-//! encoded powerbox requests and the services its supervisor runs.
+//! One package's plan: its tree with every generated file and the run-time closure of its
+//! programs, where each path came from, its manifest and bridge config, its encoded powerbox
+//! requests and the services its supervisor runs.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use soiree_party::{Package, Ready};
 use soiree_spk::{Dir, Entry};
 
+use crate::error::PlanError;
 use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON};
 use crate::powerbox::{self, EncodedRequest};
+use crate::provenance::{Placed, Provenance};
 use crate::sources::{self, Sources};
 use crate::tree;
 
@@ -17,6 +21,12 @@ pub struct Plan {
     pub manifest: capnp::message::Builder<capnp::message::HeapAllocator>,
     pub bridge_config: Option<capnp::message::Builder<capnp::message::HeapAllocator>>,
     pub requests: Vec<EncodedRequest>,
+    /// The run-time closure of every program in the tree (its root is where it came from).
+    pub closure: soiree_deps::Closure,
+    /// Who placed each path: a recipe, soiree-pack, or the closure.
+    pub provenance: Provenance,
+    /// What does not stop the build but should be said: optional libraries that are missing…
+    pub warnings: Vec<String>,
 }
 
 /// What the supervisor reads from `/opt/soiree/services.json`.
@@ -68,9 +78,10 @@ fn services_json(pkg: &Package) -> Vec<u8> {
     out
 }
 
-/// Builds the plan of `pkg`: every file it holds, generated ones included.
-pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, String> {
-    let mut tree = sources::package_files(pkg, sources, epoch_ns)?;
+/// Builds the plan of `pkg`: every file it holds, generated ones and the run-time closure of its
+/// programs included.
+pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, PlanError> {
+    let (mut tree, mut provenance) = sources::mapped_files(pkg, sources, epoch_ns)?;
     let mtime = epoch_ns.unwrap_or(0);
     let manifest = manifest::manifest(pkg)?;
     let bridge_config = manifest::bridge_config(pkg);
@@ -98,7 +109,16 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
         if let Some(bytes) = bytes {
             // Synthetic files carry no build-machine time, as `spk pack` gives them 0.
             tree::graft(&mut tree, path, Entry::bytes(bytes, false, 0), "soiree-pack")?;
+            provenance.insert(PathBuf::from(path), Placed::Generated);
         }
+    }
+    // Last: the closure is that of every file placed above, whoever placed it.
+    let added = crate::closure::add(&mut tree, pkg, sources.closure_root(), &provenance, mtime)?;
+    for entry in added.closure.entries.values().filter(|e| !e.in_package) {
+        provenance.entry(entry.path.clone()).or_insert(Placed::Closure);
+    }
+    if let Some(epoch) = epoch_ns {
+        tree.clamp_mtimes(epoch);
     }
     tree.add_sandbox_mount_points(mtime).map_err(|e| e.to_string())?;
     Ok(Plan {
@@ -106,5 +126,8 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
         manifest,
         bridge_config,
         requests,
+        closure: added.closure,
+        provenance,
+        warnings: added.warnings,
     })
 }

@@ -1,14 +1,17 @@
 //! Resolving a package's file mappings against the party's sources: local paths, archives and
-//! pinned downloads (through soiree-source's cache), with conflicts that name both origins.
+//! pinned downloads (through soiree-source's cache), with conflicts that name both origins; and
+//! the system root that closures come from (`/`, or a sysroot that also stands in for every
+//! `path = "/"` source).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use soiree_party::{FileContent, Origin, Package, Party, SourceDef};
 use soiree_source::{Fetcher, FileSet, Mapping, Resolved, Source};
 use soiree_spk::{Dir, Entry};
 
+use crate::provenance::{Placed, Provenance};
 use crate::tree;
 
 /// Fetches (or finds in the cache) each source once per build.
@@ -16,6 +19,7 @@ pub struct Sources<'a> {
     party: &'a Party,
     fetcher: Fetcher,
     resolved: RefCell<HashMap<String, Resolved>>,
+    sysroot: Option<PathBuf>,
 }
 
 impl<'a> Sources<'a> {
@@ -24,7 +28,20 @@ impl<'a> Sources<'a> {
             party,
             fetcher: fetcher.base_dir(&party.root),
             resolved: RefCell::new(HashMap::new()),
+            sysroot: None,
         }
+    }
+
+    /// Takes the system from `dir` instead of the build machine: the run-time closures of the
+    /// packages' programs, and every source whose path is `/`.
+    pub fn with_sysroot(mut self, dir: impl Into<PathBuf>) -> Sources<'a> {
+        self.sysroot = Some(dir.into());
+        self
+    }
+
+    /// The root directory run-time closures are taken from: the sysroot, or `/`.
+    pub fn closure_root(&self) -> &Path {
+        self.sysroot.as_deref().unwrap_or(Path::new("/"))
     }
 
     fn source(&self, name: &str) -> Result<Source, String> {
@@ -38,7 +55,13 @@ impl<'a> Sources<'a> {
                 path,
                 strip_components,
                 sub_path,
-            } => (Source::path(name, path), *strip_components, sub_path),
+            } => {
+                let path = match &self.sysroot {
+                    Some(sysroot) if path == Path::new("/") => sysroot,
+                    _ => path,
+                };
+                (Source::path(name, path), *strip_components, sub_path)
+            }
             SourceDef::Url {
                 url,
                 sha256,
@@ -90,6 +113,16 @@ fn describe(origin: &Origin) -> String {
 
 /// The package's files from its recipes: source mappings and generated text files.
 pub fn package_files(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Dir, String> {
+    mapped_files(pkg, sources, epoch_ns).map(|(dir, _)| dir)
+}
+
+/// [`package_files`], with the mapping or template that placed each path.
+pub fn mapped_files(
+    pkg: &Package,
+    sources: &Sources,
+    epoch_ns: Option<i64>,
+) -> Result<(Dir, Provenance), String> {
+    let mut provenance = Provenance::new();
     let mut set = FileSet::new();
     let mut texts = Vec::new();
     for m in &pkg.files {
@@ -110,6 +143,15 @@ pub fn package_files(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) ->
                     via: Some(describe(&m.origin)),
                 };
                 let entries = soiree_source::map_files(&resolved, &mapping).map_err(|e| format!("{e}"))?;
+                for e in &entries {
+                    provenance
+                        .entry(e.path.clone())
+                        .or_insert_with(|| Placed::Source {
+                            origin: m.origin.clone(),
+                            source: e.origin.source.clone(),
+                            path: e.origin.path.clone(),
+                        });
+                }
                 set.extend(entries).map_err(|e| format!("{e}"))?;
             }
             FileContent::Text(text) => texts.push((m, text)),
@@ -124,8 +166,13 @@ pub fn package_files(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) ->
     for (m, text) in texts {
         let entry = Entry::bytes(text.as_bytes().to_vec(), m.executable.unwrap_or(false), mtime);
         tree::graft(&mut dir, &m.to, entry, &describe(&m.origin))?;
+        provenance
+            .entry(PathBuf::from(&m.to))
+            .or_insert_with(|| Placed::Template {
+                origin: m.origin.clone(),
+            });
     }
-    Ok(dir)
+    Ok((dir, provenance))
 }
 
 /// A fetcher on the user's cache, online unless `offline`.

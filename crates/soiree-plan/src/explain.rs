@@ -1,0 +1,166 @@
+//! `soiree-pack why`: why one path is in a package. A file a recipe placed names the recipe line
+//! and the source; a file of the run-time closure names the chain from a program of the package
+//! (and the recipe that placed it) down to it, and the root it came from. A package file that
+//! programs load also says who loads it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use soiree_deps::How;
+use std::os::unix::ffi::OsStrExt;
+
+use soiree_spk::{Dir, Entry, Node};
+
+use crate::plan::Plan;
+use crate::provenance::{self, Placed};
+
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    pub package: String,
+    pub path: PathBuf,
+    /// `file`, `executable`, `symlink` or `directory`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// `source`, `template`, `soiree-pack`, `closure` or `directory`.
+    pub placed: &'static str,
+    /// From who placed it (or the program that needs it) down to it, one sentence a step.
+    pub chain: Vec<String>,
+    /// For the package's own files that programs load: each program or library that needs it.
+    pub needed_by: Vec<String>,
+    /// For closure files: the root they were taken from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<PathBuf>,
+}
+
+/// Why `path` (absolute in the package; a missing leading `/` is added) is in the package;
+/// `None` if the package has no such path.
+pub fn why(plan: &Plan, package: &str, path: &Path) -> Option<Explanation> {
+    let path: PathBuf = Path::new("/").join(path.strip_prefix("/").unwrap_or(path));
+    let entry = entry_at(&plan.tree, &path)?;
+    let (kind, size, target) = match &entry.node {
+        Node::File { size, executable, .. } => {
+            (if *executable { "executable" } else { "file" }, Some(*size), None)
+        }
+        Node::Symlink { target } => (
+            "symlink",
+            None,
+            Some(String::from_utf8_lossy(target).into_owned()),
+        ),
+        Node::Dir(_) => ("directory", None, None),
+    };
+    let mut e = bare(plan, package, &path);
+    e.kind = kind;
+    e.size = size;
+    e.target = target;
+    if kind == "directory" && !plan.provenance.contains_key(&path) {
+        e.placed = "directory";
+        e.chain = vec![format!(
+            "{} is a directory on the way to other entries",
+            path.display()
+        )];
+    }
+    Some(e)
+}
+
+/// The entry at an absolute path of the tree, by the bytes of its components.
+fn entry_at<'t>(tree: &'t Dir, path: &Path) -> Option<&'t Entry> {
+    let mut dir = tree;
+    let mut found: Option<&Entry> = None;
+    for part in path.iter().skip(1) {
+        if let Some(entry) = found {
+            match &entry.node {
+                Node::Dir(d) => dir = d,
+                _ => return None,
+            }
+        }
+        found = Some(dir.entries.get(part.as_bytes())?);
+    }
+    found
+}
+
+fn bare(plan: &Plan, package: &str, path: &Path) -> Explanation {
+    let placed = provenance::placed(&plan.provenance, path, false);
+    let mut e = Explanation {
+        package: package.to_string(),
+        path: path.to_path_buf(),
+        kind: "file",
+        size: None,
+        target: None,
+        placed: placed.kind(),
+        chain: Vec::new(),
+        needed_by: Vec::new(),
+        root: None,
+    };
+    match &placed {
+        Placed::Closure => {
+            e.root = Some(plan.closure.root.clone());
+            if let Some(why) = plan.closure.why(path) {
+                for (i, (object, reason)) in why.steps.iter().enumerate() {
+                    if i == 0 && reason.how == How::Requested {
+                        let by = provenance::placed(&plan.provenance, object, false);
+                        e.chain
+                            .push(format!("{} is placed by {}", object.display(), by.describe()));
+                    } else {
+                        e.chain.push(soiree_deps::step_text(object, reason));
+                    }
+                }
+                e.chain.extend(why.role_text());
+            }
+            e.chain
+                .push(format!("taken from {}", root_name(&plan.closure.root)));
+        }
+        other => {
+            e.chain
+                .push(format!("{} is placed by {}", path.display(), other.describe()));
+            if let Some(object) = plan.closure.object_for(path) {
+                for reason in object.reasons.iter().filter(|r| r.how != How::Requested) {
+                    e.needed_by.push(soiree_deps::step_text(&object.path, reason));
+                }
+            }
+        }
+    }
+    e
+}
+
+fn root_name(root: &Path) -> String {
+    if root == Path::new("/") {
+        "/ (the build machine)".into()
+    } else {
+        format!("the sysroot {}", root.display())
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let size = self
+            .size
+            .map(|s| format!(", {}", crate::listing::human(s)))
+            .unwrap_or_default();
+        let target = self
+            .target
+            .as_deref()
+            .map(|t| format!(" → {t}"))
+            .unwrap_or_default();
+        writeln!(
+            f,
+            "{}{target} in package `{}` ({}{size})",
+            self.path.display(),
+            self.package,
+            self.kind
+        )?;
+        for line in &self.chain {
+            writeln!(f, "  {line}")?;
+        }
+        if !self.needed_by.is_empty() {
+            writeln!(f, "  loaded by programs of the package:")?;
+            for line in &self.needed_by {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
