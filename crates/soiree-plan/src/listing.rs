@@ -168,6 +168,14 @@ fn walk(dir: &Dir, at: &mut PathBuf, out: &mut Vec<(PathBuf, Listed)>) {
     }
 }
 
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".into()
+    } else {
+        format!("{n} files")
+    }
+}
+
 /// Bytes in the largest binary unit that keeps a number ≥ 1: `1.9 MiB`, `512 B`.
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -187,7 +195,7 @@ pub fn human(bytes: u64) -> String {
 impl fmt::Display for Listing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for g in &self.groups {
-            writeln!(f, "{} ({} files, {})", g.title, g.files.len(), human(g.bytes))?;
+            writeln!(f, "{} ({}, {})", g.title, files(g.files.len()), human(g.bytes))?;
             for file in &g.files {
                 let target = file
                     .target
@@ -200,9 +208,9 @@ impl fmt::Display for Listing {
         }
         writeln!(
             f,
-            "{}: {} files, {}; archive {} of Sandstorm's {}",
+            "{}: {}, {}; archive {} of Sandstorm's {}",
             self.package,
-            self.files,
+            files(self.files),
             human(self.bytes),
             human(self.archive_bytes),
             human(MAX_ARCHIVE_SIZE)
