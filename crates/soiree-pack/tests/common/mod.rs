@@ -44,6 +44,7 @@ impl Party {
 
     /// Runs `soiree-pack ARGS` in the party directory, offline, with its own keys and cache.
     pub fn run(&self, args: &[&str]) -> Output {
+        ensure_grain();
         Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
             .current_dir(self.dir.path())
             .args(args)
@@ -72,6 +73,30 @@ impl Party {
         soiree_spk::unpack(&self.path("dist/app.spk"), &unpacked).unwrap();
         Ok(unpacked)
     }
+}
+
+/// Makes sure the grain supervisor that every package ships is beside soiree-pack in
+/// `target/<profile>/`: `cargo test --workspace` builds it, `cargo test -p soiree-pack` does not.
+pub fn ensure_grain() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
+        let grain = pack.with_file_name("soiree-grain");
+        if grain.exists() {
+            return;
+        }
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "soiree-grain"]);
+        if pack.parent().and_then(Path::file_name) == Some("release".as_ref()) {
+            cmd.arg("--release");
+        }
+        let built = cmd.status().is_ok_and(|s| s.success());
+        assert!(
+            built && grain.exists(),
+            "could not build soiree-grain beside {}",
+            pack.display()
+        );
+    });
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -114,10 +139,21 @@ pub fn ldd_real(program: &Path) -> BTreeSet<PathBuf> {
     ldd(program).into_iter().map(|(_, real)| real).collect()
 }
 
+/// The grain supervisor soiree-pack ships in every package, if there is one to ship:
+/// `SOIREE_GRAIN`, or `soiree-grain` beside soiree-pack.
+pub fn supervisor() -> Option<PathBuf> {
+    std::env::var_os("SOIREE_GRAIN")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| Some(Path::new(env!("CARGO_BIN_EXE_soiree-pack")).with_file_name("soiree-grain")))
+        .filter(|p| p.is_file())
+}
+
 /// A sysroot holding, as plain files at the paths ld.so opens them under, what `ldd` lists
-/// for `programs`.
+/// for `programs` and for the supervisor every package carries.
 pub fn sysroot_for(root: &Path, programs: &[&Path]) {
-    for program in programs {
+    let supervisor = supervisor();
+    for program in programs.iter().copied().chain(supervisor.as_deref()) {
         for (named, _) in ldd(program) {
             let dest = root.join(named.strip_prefix("/").unwrap());
             std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
