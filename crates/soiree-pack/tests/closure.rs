@@ -240,6 +240,15 @@ fn a_missing_library_names_program_library_and_recipe_unless_optional() {
             && err.contains("recipes/app.toml:6:13"),
         "{err}"
     );
+
+    // A program nothing runs in the grain is left out of the scan altogether.
+    party.recipe(
+        "app",
+        &format!("{APP_RECIPE}\n[deps]\nskip = [\"/opt/app/bin/*\"]\n"),
+    );
+    let out = party.run(&["build", "--out", "dist"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("libgreet"), "{}", text(&out.stderr));
 }
 
 #[test]
