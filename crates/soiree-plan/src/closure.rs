@@ -28,18 +28,14 @@ pub fn add(
     provenance: &Provenance,
     dir_mtime_ns: i64,
 ) -> Result<Added, PlanError> {
-    let skip = pkg
-        .deps
-        .skip_set()
-        .map_err(|e| format!("package `{}`: {e}", pkg.name))?;
-    let programs = soiree_deps::programs_in(tree, |p| skip.is_match(p))
-        .map_err(|e| format!("package `{}`: {e}", pkg.name))?;
+    let skip = pkg.deps.skip_set()?;
+    let programs = soiree_deps::programs_in(tree, |p| skip.is_match(p)).map_err(|e| e.to_string())?;
     let options = options(pkg, root, tree);
     let closure = soiree_deps::closure(&programs, &options)
         .map_err(|e| blame(pkg, &programs, &options, provenance, e))?;
     closure
         .add_to_dir(tree, dir_mtime_ns)
-        .map_err(|e| format!("package `{}`: {e}", pkg.name))?;
+        .map_err(|e| e.to_string())?;
 
     let mut warnings: Vec<String> = closure
         .warnings
