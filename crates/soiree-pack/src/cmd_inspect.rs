@@ -10,13 +10,18 @@ use soiree_plan::{Plan, PlanError, Sources};
 use crate::cli::{PlanArg, SysrootArg};
 use crate::cmd_party::report_problems;
 
-/// The party's sources, fetched as `offline` allows, with the sysroot if one is given.
+/// The party's sources, fetched as `offline` allows, with the sysroot if one is given, and the
+/// grain supervisor every package ships.
 pub fn sources<'p>(party: &'p Party, offline: bool, sysroot: &SysrootArg) -> Result<Sources<'p>, ExitCode> {
     let fetcher = soiree_plan::sources::default_fetcher(offline, &party.root).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(3)
     })?;
-    let sources = Sources::new(party, fetcher);
+    let supervisor = crate::supervisor::locate().map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(3)
+    })?;
+    let sources = Sources::new(party, fetcher).with_supervisor(supervisor);
     match &sysroot.sysroot {
         None => Ok(sources),
         Some(dir) if dir.is_dir() => Ok(sources.with_sysroot(dir)),

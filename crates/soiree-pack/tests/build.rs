@@ -2,6 +2,8 @@
 //! packages whose manifests, bridge configs, powerbox descriptors and pkgdefs are what they
 //! should be, checked with the real `capnp` tool where it matters.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,6 +26,7 @@ struct Built {
 fn build(extra: &[&str]) -> Built {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
+    common::ensure_grain();
     let o = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
         .current_dir(workspace())
         .args(["build", "--message-format", "json", "--out"])
@@ -195,6 +198,7 @@ fn every_pkgdef_evaluates_and_its_manifest_is_the_packed_one() {
 #[test]
 fn release_builds_refuse_a_missing_key() {
     let tmp = tempfile::tempdir().unwrap();
+    common::ensure_grain();
     let o = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
         .current_dir(workspace())
         .args(["build", "--release", "--out"])

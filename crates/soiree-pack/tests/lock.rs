@@ -1,5 +1,7 @@
 //! `soiree-pack lock` and `build` with a pinned download, served from loopback.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -50,6 +52,7 @@ fn lock_records_a_pinned_download_and_build_uses_it_offline() {
     )
     .unwrap();
     let run = |args: &[&str]| {
+        common::ensure_grain();
         Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
             .current_dir(t.path())
             .args(args)
@@ -114,6 +117,7 @@ fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
     )
     .unwrap();
     let run = |args: &[&str]| {
+        common::ensure_grain();
         let out = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
             .current_dir(t.path())
             .args(args)

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use soiree_party::{Package, Ready};
-use soiree_spk::{Dir, Entry};
+use soiree_spk::{Dir, Entry, Node};
 
 use crate::error::PlanError;
-use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON};
+use crate::manifest::{self, POWERBOX_JSON, SERVICES_JSON, SUPERVISOR};
 use crate::powerbox::{self, EncodedRequest};
 use crate::provenance::{Placed, Provenance};
 use crate::sources::{self, Sources};
@@ -112,6 +112,21 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
             provenance.insert(PathBuf::from(path), Placed::Generated);
         }
     }
+    // The supervisor is soiree-pack's own program; its closure comes with the others below.
+    let supervisor = sources.supervisor().ok_or_else(|| {
+        format!("no supervisor program given to ship at {SUPERVISOR} (Sources::with_supervisor)")
+    })?;
+    let meta = std::fs::metadata(supervisor).map_err(|e| format!("{}: {e}", supervisor.display()))?;
+    let program = Entry {
+        node: Node::File {
+            source: soiree_spk::Source::Path(supervisor.to_path_buf()),
+            size: meta.len(),
+            executable: true,
+        },
+        mtime_ns: mtime,
+    };
+    tree::graft(&mut tree, SUPERVISOR, program, "soiree-pack")?;
+    provenance.insert(PathBuf::from(SUPERVISOR), Placed::Generated);
     // Last: the closure is that of every file placed above, whoever placed it.
     let added = crate::closure::add(&mut tree, pkg, sources.closure_root(), &provenance, mtime)?;
     for entry in added.closure.entries.values().filter(|e| !e.in_package) {

@@ -20,6 +20,7 @@ pub struct Sources<'a> {
     fetcher: Fetcher,
     resolved: RefCell<HashMap<String, Resolved>>,
     sysroot: Option<PathBuf>,
+    supervisor: Option<PathBuf>,
 }
 
 impl<'a> Sources<'a> {
@@ -29,6 +30,7 @@ impl<'a> Sources<'a> {
             fetcher: fetcher.base_dir(&party.root),
             resolved: RefCell::new(HashMap::new()),
             sysroot: None,
+            supervisor: None,
         }
     }
 
@@ -37,6 +39,17 @@ impl<'a> Sources<'a> {
     pub fn with_sysroot(mut self, dir: impl Into<PathBuf>) -> Sources<'a> {
         self.sysroot = Some(dir.into());
         self
+    }
+
+    /// The grain supervisor (`soiree-grain`) to ship at `/opt/soiree/bin/soiree-grain`, which
+    /// every package's grain command runs. The caller finds it; a plan without one fails.
+    pub fn with_supervisor(mut self, program: impl Into<PathBuf>) -> Sources<'a> {
+        self.supervisor = Some(program.into());
+        self
+    }
+
+    pub fn supervisor(&self) -> Option<&Path> {
+        self.supervisor.as_deref()
     }
 
     /// The root directory run-time closures are taken from: the sysroot, or `/`.
