@@ -51,6 +51,20 @@ fn why_names_the_recipe_the_source_the_program_and_the_library() {
     );
     assert!(shown.contains("taken from / (the build machine)"), "{shown}");
 
+    // The path as ldd names it goes through the package's own symlinks (`/lib → usr/lib` on a
+    // merged-/usr machine); it is explained through the file it opens.
+    let named = libssl.0.to_str().unwrap();
+    let out = party.run(&["why", "app", named]);
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        shown.contains("/usr/bin/redis-server needs libssl.so.3"),
+        "{shown}"
+    );
+    if named != real {
+        assert!(shown.contains(&format!("{real} is the file it opens")), "{shown}");
+    }
+
     // A file a recipe placed names the recipe; a path the package lacks is an error.
     let out = party.run(&["why", "app", "/usr/bin/redis-server"]);
     assert!(

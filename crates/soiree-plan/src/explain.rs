@@ -36,11 +36,20 @@ pub struct Explanation {
     pub root: Option<PathBuf>,
 }
 
-/// Why `path` (absolute in the package; a missing leading `/` is added) is in the package;
-/// `None` if the package has no such path.
+/// Why `path` (absolute in the package; a missing leading `/` is added) is in the package. A
+/// path through the package's symlinks that a program or ld.so opens (`/lib/…/libc.so.6` where
+/// `/lib → usr/lib`) is explained through the file it opens. `None` if the package has no such
+/// path.
 pub fn why(plan: &Plan, package: &str, path: &Path) -> Option<Explanation> {
     let path: PathBuf = Path::new("/").join(path.strip_prefix("/").unwrap_or(path));
-    let entry = entry_at(&plan.tree, &path)?;
+    let (real, entry) = match entry_at(&plan.tree, &path) {
+        Some(entry) => (path.clone(), entry),
+        None => {
+            let real = plan.closure.objects.get(&path)?.real.clone();
+            let entry = entry_at(&plan.tree, &real)?;
+            (real, entry)
+        }
+    };
     let (kind, size, target) = match &entry.node {
         Node::File { size, executable, .. } => {
             (if *executable { "executable" } else { "file" }, Some(*size), None)
@@ -52,7 +61,7 @@ pub fn why(plan: &Plan, package: &str, path: &Path) -> Option<Explanation> {
         ),
         Node::Dir(_) => ("directory", None, None),
     };
-    let mut e = bare(plan, package, &path);
+    let mut e = explain(plan, package, &path, &real);
     e.kind = kind;
     e.size = size;
     e.target = target;
@@ -82,8 +91,10 @@ fn entry_at<'t>(tree: &'t Dir, path: &Path) -> Option<&'t Entry> {
     found
 }
 
-fn bare(plan: &Plan, package: &str, path: &Path) -> Explanation {
-    let placed = provenance::placed(&plan.provenance, path, false);
+/// The explanation of `path`, whose entry in the tree is at `real` (the same path unless `path`
+/// goes through symlinks).
+fn explain(plan: &Plan, package: &str, path: &Path, real: &Path) -> Explanation {
+    let placed = provenance::placed(&plan.provenance, real, false);
     let mut e = Explanation {
         package: package.to_string(),
         path: path.to_path_buf(),
@@ -110,12 +121,15 @@ fn bare(plan: &Plan, package: &str, path: &Path) -> Explanation {
                 }
                 e.chain.extend(why.role_text());
             }
+            if real != path {
+                e.chain.push(format!("{} is the file it opens", real.display()));
+            }
             e.chain
                 .push(format!("taken from {}", root_name(&plan.closure.root)));
         }
         other => {
             e.chain
-                .push(format!("{} is placed by {}", path.display(), other.describe()));
+                .push(format!("{} is placed by {}", real.display(), other.describe()));
             if let Some(object) = plan.closure.object_for(path) {
                 for reason in object.reasons.iter().filter(|r| r.how != How::Requested) {
                     e.needed_by.push(soiree_deps::step_text(&object.path, reason));
