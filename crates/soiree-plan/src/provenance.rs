@@ -53,7 +53,7 @@ impl Placed {
                 )
             }
             Placed::Template { origin } => format!("recipe {} ({}), a template", origin.via, at(origin)),
-            Placed::Generated => "soiree-pack (generated)".into(),
+            Placed::Generated => "soiree-pack itself".into(),
             Placed::Closure => "the run-time closure of a program of the package".into(),
             Placed::Directory => "a directory on the way to other entries".into(),
         }
