@@ -122,6 +122,9 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         s.watch();
     }
     s.stop_all();
+    if result.is_ok() {
+        log::say("every service is stopped");
+    }
     result
 }
 

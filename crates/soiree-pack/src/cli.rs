@@ -107,6 +107,29 @@ pub enum Command {
         #[command(flatten)]
         sysroot: SysrootArg,
     },
+    /// Run a package the way a grain would, in bubblewrap: a package of the party (planned and
+    /// staged now) or a FILE.spk (verified and unpacked). Logs stream here; Ctrl-C stops it.
+    Run {
+        /// A package of the party, or a .spk file.
+        #[arg(value_name = "PACKAGE|FILE.spk")]
+        target: String,
+        #[command(flatten)]
+        plan: PlanArg,
+        /// The host directory that is the grain's /var, kept between runs
+        /// (default: .soiree/run/NAME/var).
+        #[arg(long, value_name = "DIR")]
+        var: Option<PathBuf>,
+        /// The host port (on 127.0.0.1) for the HTTP bridge's port (default: the same number;
+        /// 0 picks a free one).
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Also forward a TCP port of the grain: GRAIN[:HOST] (HOST defaults to GRAIN).
+        #[arg(long, value_name = "GRAIN[:HOST]")]
+        tcp: Vec<String>,
+        /// Forward a UDP port of the grain: GRAIN[:HOST] (HOST defaults to GRAIN).
+        #[arg(long, value_name = "GRAIN[:HOST]")]
+        udp: Vec<String>,
+    },
     /// Fetch every pinned download of the party (and profile), verify it, and record it in
     /// party.lock (comments and layout of the lock file are kept).
     Lock {

@@ -42,7 +42,7 @@ pub fn report_plan_error(package: &str, e: PlanError) {
 }
 
 /// Loads the party and plans `package`, then hands the plan to `show`.
-fn with_plan(arg: &PlanArg, package: &str, show: impl FnOnce(&Plan) -> ExitCode) -> ExitCode {
+pub fn with_plan(arg: &PlanArg, package: &str, show: impl FnOnce(&Plan) -> ExitCode) -> ExitCode {
     let party = match soiree_party::load(&arg.party.party, arg.party.profile.as_deref()) {
         Ok(p) => p,
         Err(problems) => return report_problems(problems),

@@ -6,6 +6,7 @@ mod cmd_inspect;
 mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
+mod cmd_run;
 mod packing;
 mod supervisor;
 
@@ -79,6 +80,14 @@ fn main() -> ExitCode {
             plan,
             json,
         } => return cmd_inspect::why(package, path, plan, *json),
+        Command::Run {
+            target,
+            plan,
+            var,
+            port,
+            tcp,
+            udp,
+        } => return cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,

@@ -124,6 +124,7 @@ pub struct Running {
     published: Vec<(Publish, SocketAddr)>,
     forwarders: Vec<Forwarder>,
     status: Option<ExitStatus>,
+    bridge_port: Option<u16>,
 }
 
 /// Starts the package at `opts.root` in a sandbox and forwards its ports. Returns once the
@@ -182,7 +183,10 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         &grain,
         info_fd,
     ))
-    .stdin(Stdio::null());
+    .stdin(Stdio::null())
+    // A group of its own: a terminal's Ctrl-C would kill bwrap's monitor, and with it the grain
+    // at once. The caller stops the grain with `request_stop` instead.
+    .process_group(0);
     if let Some(log) = &opts.log {
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -230,6 +234,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         published,
         forwarders,
         status: None,
+        bridge_port: grain.bridge_port,
     })
 }
 
@@ -260,6 +265,11 @@ impl Running {
             .iter()
             .find(|(p, _)| p.proto == proto && p.grain == grain_port)
             .map(|(_, a)| *a)
+    }
+
+    /// The grain port Sandstorm's HTTP bridge would send requests to, if the package has one.
+    pub fn bridge_port(&self) -> Option<u16> {
+        self.bridge_port
     }
 
     /// The supervisor's pid on the host.

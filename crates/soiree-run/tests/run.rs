@@ -16,27 +16,24 @@ use soiree_spk::{Dir, Entry};
 const BRIDGE_PORT: u16 = 8000;
 const UDP_PORT: u16 = 7777;
 
-/// The `soiree-grain` binary cargo built beside this test (`target/<profile>/`), built now if
-/// only this package's tests were built.
+/// The `soiree-grain` binary beside this test's profile directory (`target/<profile>/`), built
+/// (or brought up to date) now: only `cargo test --workspace` would build it otherwise.
 fn grain_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("SOIREE_GRAIN") {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("soiree-grain");
-    if !bin.exists() {
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = std::process::Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "soiree-grain"]);
-        if release {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().unwrap().success(),
-            "cargo build -p soiree-grain failed"
-        );
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "-p", "soiree-grain"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
     }
+    assert!(
+        cmd.status().unwrap().success(),
+        "cargo build -p soiree-grain failed"
+    );
+    let bin = profile_dir.join("soiree-grain");
     assert!(bin.exists(), "{} is missing", bin.display());
     bin
 }

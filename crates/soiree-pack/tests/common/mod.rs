@@ -76,17 +76,15 @@ impl Party {
 }
 
 /// Makes sure the grain supervisor that every package ships is beside soiree-pack in
-/// `target/<profile>/`: `cargo test --workspace` builds it, `cargo test -p soiree-pack` does not.
+/// `target/<profile>/` and up to date: `cargo test --workspace` builds it, `cargo test -p
+/// soiree-pack` does not.
 pub fn ensure_grain() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
         let grain = pack.with_file_name("soiree-grain");
-        if grain.exists() {
-            return;
-        }
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "soiree-grain"]);
+        cmd.args(["build", "--quiet", "-p", "soiree-grain"]);
         if pack.parent().and_then(Path::file_name) == Some("release".as_ref()) {
             cmd.arg("--release");
         }

@@ -1,0 +1,169 @@
+//! `soiree-pack run`: a party's package (planned and staged) and the same package built into an
+//! .spk, each run in bubblewrap with the shipped supervisor; Redis inside answers through the
+//! forwarded port; SIGINT (Ctrl-C) stops the grain cleanly with exit code 0.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{text, Party};
+
+const REDIS_RECIPE: &str = r#"
+[[files]]
+source = "redis"
+from = "usr/bin/redis-server"
+to = "/usr/bin/redis-server"
+executable = true
+
+[services.redis]
+command = ["/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", "6379", "--dir", "/var/redis", "--save", ""]
+var-dirs = ["redis"]
+ready = { tcp = 6379 }
+"#;
+
+fn party() -> Party {
+    let redis = common::program("/usr/bin/redis-server", "redis-server");
+    let party = Party::new("redis = { path = \"inputs/redis\" }", &["redis"]);
+    party.copy(&redis, "inputs/redis/usr/bin/redis-server");
+    party.recipe("redis", REDIS_RECIPE);
+    party
+}
+
+/// `soiree-pack run ARGS` in the party directory, its stderr collected.
+struct Run {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Run {
+    fn start(party: &Party, args: &[&str]) -> Run {
+        common::ensure_grain();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
+            .current_dir(party.dir.path())
+            .arg("run")
+            .args(args)
+            .env("XDG_DATA_HOME", party.path("data"))
+            .env("XDG_CACHE_HOME", party.path("cache"))
+            .env("HOME", party.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&text(&buf[..n]));
+            }
+        });
+        Run { child, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_log(&mut self, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.log().contains(want) {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                panic!("run ended ({st}) before `{want}`:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The host address `run` printed for grain TCP port `port`.
+    fn host_addr(&self, port: u16) -> String {
+        let log = self.log();
+        let prefix = format!("grain tcp port {port} is ");
+        let line = log.lines().find(|l| l.contains(&prefix)).unwrap();
+        let rest = &line[line.find(&prefix).unwrap() + prefix.len()..];
+        rest.split_whitespace().next().unwrap().to_string()
+    }
+
+    /// Ctrl-C, then the exit code.
+    fn interrupt(mut self) -> (Option<i32>, String) {
+        // SAFETY: kill(2) on our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                return (st.code(), self.log());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("run did not stop after SIGINT:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn ping(addr: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap();
+    text(&buf[..n])
+}
+
+#[test]
+fn runs_a_package_and_its_spk_and_stops_on_ctrl_c() {
+    let party = party();
+    // From the party: planned and staged.
+    let mut run = Run::start(&party, &["app", "--offline", "--tcp", "6379:0"]);
+    run.wait_log("services of `app` are up");
+    assert_eq!(ping(&run.host_addr(6379)), "+PONG\r\n", "{}", run.log());
+    let (code, log) = run.interrupt();
+    assert_eq!(code, Some(0), "{log}");
+    for want in [
+        "soiree-grain| redis is ready (tcp port 6379)",
+        "soiree-grain| stopping redis",
+        "soiree-grain| every service is stopped",
+        "/var is .soiree/run/app/var",
+    ] {
+        assert!(log.contains(want), "no `{want}` in:\n{log}");
+    }
+    assert!(party.path(".soiree/run/app/var/redis").is_dir());
+
+    // The same package built, from its .spk.
+    party.build(&[]).unwrap_or_else(|o| panic!("{}", text(&o.stderr)));
+    let mut run = Run::start(&party, &["dist/app.spk", "--tcp", "6379:0"]);
+    run.wait_log("services of `app` are up");
+    assert_eq!(ping(&run.host_addr(6379)), "+PONG\r\n", "{}", run.log());
+    let (code, log) = run.interrupt();
+    assert_eq!(code, Some(0), "{log}");
+    // Each run's package files are gone; the grain's /var stays.
+    let left: Vec<String> = std::fs::read_dir(party.path(".soiree/run/app"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["var"]);
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let party = party();
+    let out = party.run(&["run", "app", "--udp", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--udp `x` in `x` is not a port"));
+    let out = party.run(&["run", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the party has no package `nope`"));
+}
