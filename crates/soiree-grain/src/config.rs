@@ -40,6 +40,9 @@ pub struct Service {
     pub ports: Vec<u16>,
     #[serde(default)]
     pub first_run: Vec<Vec<String>>,
+    /// Commands run before each start of the service by the grain (migrations).
+    #[serde(default)]
+    pub pre_start: Vec<Vec<String>>,
     /// Seconds to wait for `ready` before the grain gives up.
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout: f64,
@@ -48,6 +51,9 @@ pub struct Service {
     pub stop_timeout: f64,
     #[serde(default)]
     pub restart: Restart,
+    /// Variables generated once per grain: name → bytes of randomness.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, u32>,
 }
 
 /// Defaults shared with the plan, which writes them explicitly.
@@ -130,8 +136,10 @@ impl Config {
             if s.command.is_empty() || s.command[0].is_empty() {
                 return Err(bad(s, "empty command".into()));
             }
-            if let Some(c) = s.first_run.iter().find(|c| c.is_empty() || c[0].is_empty()) {
-                return Err(bad(s, format!("empty first-run command {c:?}")));
+            for (what, steps) in [("first-run", &s.first_run), ("pre-start", &s.pre_start)] {
+                if let Some(c) = steps.iter().find(|c| c.is_empty() || c[0].is_empty()) {
+                    return Err(bad(s, format!("empty {what} command {c:?}")));
+                }
             }
             for d in &s.var_dirs {
                 if !is_relative_inside(d) {

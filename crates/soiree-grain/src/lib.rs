@@ -1,7 +1,7 @@
 //! The grain supervisor: runs a package's services (from `/opt/soiree/services.json`) inside a Sandstorm grain.
 //!
 //! It creates their `/var` directories, starts them in dependency order, waits for each one's
-//! readiness check, runs first-run commands once per grain, restarts what crashes with backoff,
+//! readiness check, runs first-run commands once per grain, generates per-grain secrets once, restarts what crashes with backoff,
 //! prefixes their output with their names, and on SIGTERM stops them in reverse order. It needs
 //! no `/proc`, no privileges and no writable path but `/var` (and `/tmp`).
 
@@ -11,6 +11,7 @@ pub mod log;
 pub mod order;
 pub mod ready;
 pub mod relay;
+pub mod secrets;
 pub mod supervise;
 
 pub use config::{Config, Ready, Restart, Service};

@@ -77,6 +77,8 @@ struct Supervisor<'a> {
     stopping: bool,
     signals: Receiver<i32>,
     base_env: Vec<(OsString, OsString)>,
+    /// Each service's generated secrets, by service name.
+    secrets: std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs the services of `config` until SIGTERM, SIGINT or SIGHUP, then stops them. Returns
@@ -105,6 +107,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         base_env: std::env::vars_os()
             .filter(|(k, _)| k.as_os_str() != relay::RELAY_ENV)
             .collect(),
+        secrets: Default::default(),
     };
     let result = s.start_all(&order);
     if let Err(e) = &result {
@@ -163,6 +166,15 @@ impl Supervisor<'_> {
                 })?;
             }
         }
+        for &i in order {
+            let svc = self.svc(i);
+            if svc.secrets.is_empty() {
+                continue;
+            }
+            let values = crate::secrets::load_or_create(&self.opts.var_dir, &svc.name, &svc.secrets)
+                .map_err(|e| Error::Io(format!("service `{}`: cannot keep its secrets: {e}", svc.name)))?;
+            self.secrets.insert(svc.name.clone(), values);
+        }
         if let Some(dir) = &self.opts.relay_dir {
             relay::serve(dir).map_err(|e| Error::Io(format!("relay {}: {e}", dir.display())))?;
         }
@@ -171,6 +183,9 @@ impl Supervisor<'_> {
                 return Ok(());
             }
             let name = self.svc(i).name.clone();
+            if !self.pre_start(i)? {
+                return Ok(());
+            }
             self.spawn(i)
                 .map_err(|e| Error::Start(format!("service `{name}`: {e}")))?;
             self.started.push(i);
@@ -208,6 +223,7 @@ impl Supervisor<'_> {
             .envs(self.base_env.iter().map(|(k, v)| (k, v)))
             .envs(&self.config.env)
             .envs(&svc.env)
+            .envs(self.secrets.get(&svc.name).into_iter().flatten())
             .stdin(Stdio::null())
             .stdout(writer)
             .stderr(writer2);
@@ -414,8 +430,29 @@ impl Supervisor<'_> {
         }
         let name = svc.name.clone();
         let commands = svc.first_run.clone();
-        for argv in &commands {
-            log::say(&format!("{name}: first run: {}", argv.join(" ")));
+        if !self.run_steps(i, &commands, "first-run")? {
+            return Ok(());
+        }
+        first_run::mark_done(&marker).map_err(|e| {
+            Error::Io(format!(
+                "service `{name}`: cannot write {}: {e}",
+                marker.display()
+            ))
+        })
+    }
+
+    /// Runs service `i`'s pre-start commands (each time the grain starts it, before it starts).
+    fn pre_start(&mut self, i: usize) -> Result<bool, Error> {
+        let commands = self.svc(i).pre_start.clone();
+        self.run_steps(i, &commands, "pre-start")
+    }
+
+    /// Runs `commands` one after another with service `i`'s environment. `Ok(false)` when a stop
+    /// signal came first; an error names the command that failed.
+    fn run_steps(&mut self, i: usize, commands: &[Vec<String>], what: &str) -> Result<bool, Error> {
+        let name = self.svc(i).name.clone();
+        for argv in commands {
+            log::say(&format!("{name}: {what}: {}", argv.join(" ")));
             let pid = self
                 .spawn_command(self.svc(i), argv)
                 .map_err(|e| Error::FirstRun(format!("service `{name}`: {e}")))?;
@@ -433,23 +470,18 @@ impl Supervisor<'_> {
             };
             self.oneshot = None;
             match status {
-                None => return Ok(()),
+                None => return Ok(false),
                 Some(st) if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 => {}
                 Some(st) => {
                     return Err(Error::FirstRun(format!(
-                        "service `{name}`: first-run command `{}` failed ({}); it runs again when the grain starts next",
+                        "service `{name}`: {what} command `{}` failed ({}); it runs again when the grain starts next",
                         argv.join(" "),
                         describe_status(st)
                     )))
                 }
             }
         }
-        first_run::mark_done(&marker).map_err(|e| {
-            Error::Io(format!(
-                "service `{name}`: cannot write {}: {e}",
-                marker.display()
-            ))
-        })
+        Ok(true)
     }
 
     /// Until a stop signal: restart what crashes.

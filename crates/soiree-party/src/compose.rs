@@ -715,6 +715,11 @@ fn service(
             .iter()
             .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
             .collect(),
+        pre_start: spec
+            .pre_start
+            .iter()
+            .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
+            .collect(),
         secrets: secrets(spec, file, problems),
         origin: Origin {
             via: via.to_string(),

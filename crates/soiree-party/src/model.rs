@@ -145,6 +145,7 @@ pub struct Service {
     pub after: Vec<String>,
     pub ports: Vec<u16>,
     pub first_run: Vec<Vec<String>>,
+    pub pre_start: Vec<Vec<String>>,
     /// Generated once per grain: variable name → bytes of randomness.
     pub secrets: BTreeMap<String, u32>,
     pub origin: Origin,

@@ -231,6 +231,9 @@ pub struct ServiceSpec {
     pub ports: Vec<S<toml::Value>>,
     #[serde(default)]
     pub first_run: Vec<S<Vec<String>>>,
+    /// Commands run before every start of the service by the grain (migrations).
+    #[serde(default)]
+    pub pre_start: Vec<S<Vec<String>>>,
     /// Environment variables whose values the supervisor generates once (this many random bytes)
     /// and keeps under `/var`.
     #[serde(default)]

@@ -162,7 +162,7 @@ fn cockroach_creates_the_database_uro_connects_to_on_first_run() {
     assert_eq!(step[e + 1], format!("CREATE DATABASE IF NOT EXISTS {database}"));
     assert!(uro.after.contains(&"cockroachdb".to_string()) && uro.after.contains(&"redis".to_string()));
     assert_eq!(
-        uro.first_run,
+        uro.pre_start,
         [["/opt/uro/bin/uro", "eval", "Uro.Release.migrate()"]]
     );
 }

@@ -43,6 +43,8 @@ struct ServiceOut<'a> {
     after: &'a [String],
     ports: &'a [u16],
     first_run: &'a [Vec<String>],
+    #[serde(skip_serializing_if = "<[Vec<String>]>::is_empty")]
+    pre_start: &'a [Vec<String>],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     secrets: &'a BTreeMap<String, u32>,
 }
@@ -69,6 +71,7 @@ fn services_json(pkg: &Package) -> Vec<u8> {
             after: &s.after,
             ports: &s.ports,
             first_run: &s.first_run,
+            pre_start: &s.pre_start,
             secrets: &s.secrets,
         })
         .collect();

@@ -1,7 +1,7 @@
 //! The bubblewrap command line that makes a grain: the package read-only as `/`, a persistent
 //! `/var`, a 16 MiB tmpfs `/tmp` (Sandstorm's size), Sandstorm's device nodes, no `/proc` but
-//! `/proc/cpuinfo`, every namespace unshared (the network one has only loopback), and exactly
-//! the grain's environment.
+//! `/proc/cpuinfo`, every namespace unshared (the network one has only loopback), uid and gid
+//! 1000, and exactly the grain's environment.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -24,6 +24,10 @@ pub fn args(root: &Path, var: &Path, relay: &Path, grain: &GrainCommand, info_fd
     // --as-pid-1: the supervisor is the grain's first process, so a SIGTERM sent to it (by pid,
     // from --info-fd) reaches it; bwrap's own pid 1 would not pass it on.
     push(&[&"--unshare-all", &"--die-with-parent", &"--as-pid-1"]);
+    // A grain's processes are uid and gid 1000 in their own user namespace, as Sandstorm's
+    // supervisor maps them; never root, even when soiree-pack runs as root (nginx, for one,
+    // switches users when it sees uid 0).
+    push(&[&"--unshare-user", &"--uid", &"1000", &"--gid", &"1000"]);
     push(&[&"--ro-bind", &root, &"/"]);
     push(&[&"--bind", &var, &"/var"]);
     push(&[&"--size", &(16u32 << 20).to_string(), &"--tmpfs", &"/tmp"]);

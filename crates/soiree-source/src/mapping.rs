@@ -4,8 +4,9 @@
 //! to `to` (an absolute in-package path). A directory's contents go under `to`, filtered by
 //! globs matched against paths relative to `from`: an entry is taken when it or a directory
 //! above it matches an include (or there are no includes), and an excluded directory is skipped
-//! whole. A single file goes to `to` itself, or into it when `to` ends with `/`. Symlinks are
-//! kept as symlinks, never followed.
+//! whole. A single file goes to `to` itself, or into it when `to` ends with `/`. `from` itself is
+//! followed when it is a symlink (inside the source only); symlinks inside a directory are kept
+//! as symlinks, never followed.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -113,12 +114,16 @@ pub fn map_files(source: &Resolved, mapping: &Mapping) -> Result<Vec<MappedEntry
     };
 
     let (host, from_rel, file_name) = if source.is_dir {
-        let real = match confine::resolve(&source.root, Path::new(""), &from, false) {
+        // `from` itself is followed when it is a symlink, as `cp` follows the files it is
+        // named (Debian's /usr/bin/redis-server is a link to redis-check-rdb); what a
+        // directory holds is copied as it is.
+        let real = match confine::resolve(&source.root, Path::new(""), &from, true) {
             Ok(Confined::Inside(real)) => real,
             Ok(Confined::Escapes(why)) => return Err(from_error(format!("leaves the source: {why}"))),
             Err(e) => return Err(Error::io(source.root.join(&from))(e)),
         };
-        let name = real.file_name().map(OsString::from);
+        // The package gets the name the mapping gave, not the link's target's.
+        let name = from.file_name().or(real.file_name()).map(OsString::from);
         let host = if real.as_os_str().is_empty() {
             source.root.clone()
         } else {
@@ -134,7 +139,12 @@ pub fn map_files(source: &Resolved, mapping: &Mapping) -> Result<Vec<MappedEntry
         )));
     };
     let meta = std::fs::symlink_metadata(&host).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+        if e.kind() == std::io::ErrorKind::NotFound && host != source.root.join(&from) {
+            from_error(format!(
+                "is a broken symlink: {} does not exist in the source",
+                host.strip_prefix(&source.root).unwrap_or(&host).display()
+            ))
+        } else if e.kind() == std::io::ErrorKind::NotFound {
             from_error("does not exist in the source".into())
         } else {
             Error::io(&host)(e)

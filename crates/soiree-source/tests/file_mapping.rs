@@ -129,9 +129,23 @@ fn single_files_are_renamed_or_placed_into_a_directory() {
     assert_eq!(paths(&placed), vec!["/usr/bin/app"]);
     assert!(!placed[0].executable);
 
-    // A symlink is kept, not followed.
-    let link = map_files(&source, &mapping("lib/libfoo.so.1", "/lib/libfoo.so.1")).unwrap();
-    assert_eq!(link[0].kind, EntryKind::Symlink);
+    // A symlink named as `from` is followed, as `cp` follows its operands: the package gets the
+    // target's bytes under the link's name.
+    let link = map_files(&source, &mapping("lib/libfoo.so.1", "/lib/")).unwrap();
+    assert_eq!(paths(&link), vec!["/lib/libfoo.so.1"]);
+    assert_eq!(link[0].kind, EntryKind::File);
+    assert_eq!(std::fs::read(&link[0].host).unwrap(), b"foo");
+    // Inside a mapped directory it stays a symlink.
+    let whole = map_files(&source, &mapping("lib", "/lib")).unwrap();
+    let inner = whole
+        .iter()
+        .find(|e| e.path == Path::new("/lib/libfoo.so.1"))
+        .unwrap();
+    assert_eq!(inner.kind, EntryKind::Symlink);
+    // A broken one is an error that says so.
+    std::os::unix::fs::symlink("gone", dir.path().join("src/lib/dangling")).unwrap();
+    let err = map_files(&source, &mapping("lib/dangling", "/lib/dangling")).unwrap_err();
+    assert!(err.to_string().contains("broken symlink"), "{err}");
 
     // A source that is one file (a download) takes its name from the URL, given by the resolver.
     let one = Resolved {
