@@ -4,7 +4,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// Serves `body` for up to `n` requests on 127.0.0.1, then stops. Returns the base URL.
 fn serve(body: Vec<u8>, n: usize) -> (String, std::thread::JoinHandle<usize>) {
@@ -29,40 +30,56 @@ fn serve(body: Vec<u8>, n: usize) -> (String, std::thread::JoinHandle<usize>) {
     (url, handle)
 }
 
-#[test]
-fn lock_records_a_pinned_download_and_build_uses_it_offline() {
-    use sha2::Digest;
-    let t = tempfile::tempdir().unwrap();
-    let body = b"#!/bin/sh\necho served\n".to_vec();
-    let sha = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&body));
-    let (url, server) = serve(body.clone(), 1);
-    std::fs::create_dir(t.path().join("recipes")).unwrap();
+/// A party with one package whose recipe places the source `tool` at /bin/tool; `sources` are
+/// the `[sources]` (and profile) tables.
+fn tool_party(dir: &Path, sources: &str) {
+    std::fs::create_dir(dir.join("recipes")).unwrap();
     std::fs::write(
-        t.path().join("recipes/tool.toml"),
+        dir.join("recipes/tool.toml"),
         "[[files]]\nsource = \"tool\"\nto = \"/bin/tool\"\nexecutable = true\n",
     )
     .unwrap();
     std::fs::write(
-        t.path().join("party.toml"),
+        dir.join("party.toml"),
         format!(
             "# a party with one download\n[party]\nname = \"dl\"\napp-version = 1\nmarketing-version = \"1\"\n\n\
-             [sources]\ntool = {{ url = \"{url}/tool.sh\", sha256 = \"{sha}\" }}\n\n\
-             [packages.tool]\ntitle = \"Tool\"\nrecipes = [{{ use = \"tool\" }}]\n"
+             {sources}\n[packages.tool]\ntitle = \"Tool\"\nrecipes = [{{ use = \"tool\" }}]\n"
         ),
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        common::ensure_grain();
-        Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-            .current_dir(t.path())
-            .args(args)
-            .env("HOME", t.path())
-            .env("XDG_CACHE_HOME", t.path().join("cache"))
-            .env("XDG_DATA_HOME", t.path().join("data"))
-            .env_remove("SOIREE_SIGNING_KEY")
-            .output()
-            .unwrap()
-    };
+}
+
+/// `soiree-pack ARGS` in `dir`, with its own home, cache and keys.
+fn soiree(dir: &Path, args: &[&str]) -> Output {
+    common::ensure_grain();
+    Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
+        .current_dir(dir)
+        .args(args)
+        .env("HOME", dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("NO_COLOR", "1")
+        .env_remove("SOIREE_SIGNING_KEY")
+        .output()
+        .unwrap()
+}
+
+fn sha256_hex(body: &[u8]) -> String {
+    use sha2::Digest;
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body))
+}
+
+#[test]
+fn lock_records_a_pinned_download_and_build_uses_it_offline() {
+    let t = tempfile::tempdir().unwrap();
+    let body = b"#!/bin/sh\necho served\n".to_vec();
+    let sha = sha256_hex(&body);
+    let (url, server) = serve(body.clone(), 1);
+    tool_party(
+        t.path(),
+        &format!("[sources]\ntool = {{ url = \"{url}/tool.sh\", sha256 = \"{sha}\" }}\n"),
+    );
+    let run = |args: &[&str]| soiree(t.path(), args);
     let offline_first = run(&["build", "--offline"]);
     assert_eq!(offline_first.status.code(), Some(1));
     assert!(
@@ -94,40 +111,20 @@ fn lock_records_a_pinned_download_and_build_uses_it_offline() {
 
 #[test]
 fn an_unpinned_release_download_is_pinned_by_lock_on_first_use() {
-    use sha2::Digest;
     let t = tempfile::tempdir().unwrap();
     let body = b"#!/bin/sh\necho release\n".to_vec();
-    let sha = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&body));
+    let sha = sha256_hex(&body);
     let (url, server) = serve(body.clone(), 1);
-    std::fs::create_dir(t.path().join("recipes")).unwrap();
-    std::fs::write(
-        t.path().join("recipes/tool.toml"),
-        "[[files]]\nsource = \"tool\"\nto = \"/bin/tool\"\nexecutable = true\n",
-    )
-    .unwrap();
     std::fs::write(t.path().join("tool.sh"), "#!/bin/sh\necho stand-in\n").unwrap();
-    std::fs::write(
-        t.path().join("party.toml"),
-        format!(
-            "[party]\nname = \"dl\"\napp-version = 1\nmarketing-version = \"1\"\n\n\
-             [sources]\ntool = {{ path = \"tool.sh\" }}\n\n\
-             [profiles.release.sources]\ntool = {{ url = \"{url}/tool.sh\" }}\n\n\
-             [packages.tool]\ntitle = \"Tool\"\nrecipes = [{{ use = \"tool\" }}]\n"
+    tool_party(
+        t.path(),
+        &format!(
+            "[sources]\ntool = {{ path = \"tool.sh\" }}\n\n\
+             [profiles.release.sources]\ntool = {{ url = \"{url}/tool.sh\" }}\n"
         ),
-    )
-    .unwrap();
+    );
     let run = |args: &[&str]| {
-        common::ensure_grain();
-        let out = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-            .current_dir(t.path())
-            .args(args)
-            .env("HOME", t.path())
-            .env("XDG_CACHE_HOME", t.path().join("cache"))
-            .env("XDG_DATA_HOME", t.path().join("data"))
-            .env("NO_COLOR", "1")
-            .env_remove("SOIREE_SIGNING_KEY")
-            .output()
-            .unwrap();
+        let out = soiree(t.path(), args);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
