@@ -26,7 +26,20 @@ fn exit_code(e: &Error) -> ExitCode {
     }
 }
 
+/// Compression allocates and frees tens of MiB per block on several threads. glibc's malloc would
+/// raise its mmap threshold after the first such free and then serve these buffers from
+/// per-thread heaps that it rarely gives back, so peak memory crept up with package size. A fixed
+/// threshold keeps every large buffer a mapping of its own, returned to the system when freed.
+fn fixed_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    fixed_mmap_threshold();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Keygen { keyring } => cmd_keys::keygen(keyring),

@@ -95,12 +95,13 @@ impl BlockCache {
         self.root.join(format!("v{BLOCK_FORMAT}"))
     }
 
-    pub(crate) fn key(preset: u32, data: &[u8]) -> [u8; 32] {
+    pub(crate) fn key(preset: u32, x86: bool, data: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"soiree-pack xz block\0");
         h.update(BLOCK_FORMAT.to_le_bytes());
         h.update(liblzma_version().to_le_bytes());
         h.update(preset.to_le_bytes());
+        h.update([u8::from(x86)]);
         h.update(block_codec::dict_size(preset, data.len()).to_le_bytes());
         h.update(data);
         h.finalize().into()
@@ -269,9 +270,9 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let cache = BlockCache::at(t.path());
         let data = b"some bytes some bytes some bytes".repeat(100);
-        let key = BlockCache::key(6, &data);
+        let key = BlockCache::key(6, false, &data);
         assert!(matches!(cache.get(&key, &data), Lookup::Miss));
-        let block = block_codec::compress(&data, 6).unwrap();
+        let block = block_codec::compress(&data, 6, false).unwrap();
         cache.put(&key, &block).unwrap();
         match cache.get(&key, &data) {
             Lookup::Hit(b) => assert_eq!(b, block),

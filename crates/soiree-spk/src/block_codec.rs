@@ -33,15 +33,18 @@ const PRESET_DICT: [u32; 10] = [
     64 << 20,
 ];
 
-/// The dictionary for a block of `len` bytes: the preset's, but never (much) larger than the
-/// block, since nothing before the block can be referenced. A smaller dictionary allocates and
-/// clears less per block and gives the same matches.
+/// The dictionary for a block of `len` bytes: the preset's, but no larger than the smallest size
+/// LZMA2 can declare (2^n or 3·2^(n-1) bytes) that holds the block, since nothing before the block
+/// can be referenced. A smaller dictionary allocates and touches less per block and gives the same
+/// matches.
 pub fn dict_size(preset: u32, len: usize) -> u32 {
     let level = (preset & 0x1F).min(9) as usize;
-    let fit = (len.max(4096) as u64)
-        .next_power_of_two()
-        .min(u32::MAX as u64 / 2 + 1) as u32;
-    PRESET_DICT[level].min(fit)
+    let want = len.max(4096) as u64;
+    let fit = (0..40u32)
+        .map(|b| u64::from(2 | (b & 1)) << (b / 2 + 11))
+        .find(|&d| d >= want)
+        .unwrap_or(u64::from(u32::MAX));
+    PRESET_DICT[level].min(fit as u32)
 }
 
 fn xz_err(e: xz2::stream::Error) -> Error {
@@ -49,11 +52,15 @@ fn xz_err(e: xz2::stream::Error) -> Error {
 }
 
 /// Compresses `data` (not empty: xz writes no block for nothing) as one xz block with a CRC64
-/// check.
-pub fn compress(data: &[u8], preset: u32) -> Result<EncodedBlock> {
+/// check. `x86` puts xz's x86 branch filter (BCJ) before LZMA2, for machine code: it turns
+/// relative call and jump targets into absolute ones, which repeat, so LZMA2 finds more matches.
+pub fn compress(data: &[u8], preset: u32, x86: bool) -> Result<EncodedBlock> {
     let mut opts = LzmaOptions::new_preset(preset).map_err(xz_err)?;
     opts.dict_size(dict_size(preset, data.len()));
     let mut filters = Filters::new();
+    if x86 {
+        filters.x86();
+    }
     filters.lzma2(&opts);
     let mut stream = Stream::new_stream_encoder(&filters, Check::Crc64).map_err(xz_err)?;
     let mut out = Vec::with_capacity(data.len() / 2 + 4096);
@@ -180,11 +187,22 @@ mod tests {
     }
 
     #[test]
+    fn dictionaries_fit_the_block() {
+        assert_eq!(dict_size(6, 10), 4096);
+        assert_eq!(dict_size(6, 5 << 20), 6 << 20);
+        assert_eq!(dict_size(6, (4 << 20) + 1), 6 << 20);
+        assert_eq!(dict_size(6, 4 << 20), 4 << 20);
+        assert_eq!(dict_size(6, 100 << 20), 8 << 20);
+        assert_eq!(dict_size(1, 4 << 20), 1 << 20);
+        assert_eq!(dict_size(9 | crate::write::PRESET_EXTREME, 100 << 20), 64 << 20);
+    }
+
+    #[test]
     fn a_block_round_trips_and_is_checked() {
         let data: Vec<u8> = (0..200_000u32)
             .map(|i| (i % 251) as u8 ^ (i >> 9) as u8)
             .collect();
-        let block = compress(&data, 6).unwrap();
+        let block = compress(&data, 6, false).unwrap();
         assert_eq!(matches(&block.bytes, &data), Some(block.record));
         let mut other = data.clone();
         other[5] ^= 1;
@@ -202,5 +220,9 @@ mod tests {
             ..block.record
         };
         assert!(decompress(&our_stream_header(), &block.bytes, rec, &mut short).is_err());
+        let x86 = compress(&data, 6, true).unwrap();
+        assert_eq!(matches(&x86.bytes, &data), Some(x86.record));
+        decompress(&our_stream_header(), &x86.bytes, x86.record, &mut out).unwrap();
+        assert_eq!(out, data);
     }
 }

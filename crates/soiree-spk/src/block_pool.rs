@@ -35,6 +35,9 @@ fn in_flight(workers: usize) -> usize {
     2 * workers
 }
 
+/// A block's place in the stream, its bytes, and whether it is machine code.
+type Job = (usize, Vec<u8>, bool);
+
 enum Got {
     Compressed { corrupt: bool, cache_failed: bool },
     Cached,
@@ -45,8 +48,8 @@ struct Done {
     got: Got,
 }
 
-fn work_on(data: &[u8], preset: u32, cache: Option<&BlockCache>) -> Result<Done> {
-    let key = cache.map(|_| BlockCache::key(preset, data));
+fn work_on(data: &[u8], x86: bool, preset: u32, cache: Option<&BlockCache>) -> Result<Done> {
+    let key = cache.map(|_| BlockCache::key(preset, x86, data));
     let mut corrupt = false;
     if let (Some(cache), Some(key)) = (cache, &key) {
         match cache.get(key, data) {
@@ -60,7 +63,7 @@ fn work_on(data: &[u8], preset: u32, cache: Option<&BlockCache>) -> Result<Done>
             Lookup::Miss => {}
         }
     }
-    let block = block_codec::compress(data, preset)?;
+    let block = block_codec::compress(data, preset, x86)?;
     let cache_failed = match (cache, &key) {
         (Some(cache), Some(key)) => cache.put(key, &block).is_err(),
         _ => false,
@@ -75,7 +78,7 @@ fn work_on(data: &[u8], preset: u32, cache: Option<&BlockCache>) -> Result<Done>
 }
 
 fn worker(
-    jobs: &Mutex<Receiver<(usize, Vec<u8>)>>,
+    jobs: &Mutex<Receiver<Job>>,
     results: Sender<(usize, usize, Result<Done>)>,
     preset: u32,
     cache: Option<&BlockCache>,
@@ -86,8 +89,8 @@ fn worker(
             Ok(rx) => rx.recv(),
             Err(poisoned) => poisoned.into_inner().recv(),
         };
-        let Ok((index, data)) = job else { return };
-        let done = work_on(&data, preset, cache);
+        let Ok((index, data, x86)) = job else { return };
+        let done = work_on(&data, x86, preset, cache);
         if results.send((index, data.len(), done)).is_err() {
             return;
         }
@@ -98,7 +101,7 @@ fn worker(
 pub struct Submitter<'a, W: Write> {
     out: &'a mut W,
     out_path: &'a Path,
-    jobs: Option<SyncSender<(usize, Vec<u8>)>>,
+    jobs: Option<SyncSender<Job>>,
     results: Receiver<(usize, usize, Result<Done>)>,
     pending: BTreeMap<usize, Done>,
     submitted: usize,
@@ -115,13 +118,14 @@ impl<W: Write> Submitter<'_, W> {
         self.out.write_all(bytes).map_err(Error::io(self.out_path))
     }
 
-    /// Hands over the next block; waits while too many are in flight.
-    pub fn submit(&mut self, data: Vec<u8>) -> Result<()> {
+    /// Hands over the next block (`x86`: machine code, see [`block_codec::compress`]); waits
+    /// while too many are in flight.
+    pub fn submit(&mut self, data: Vec<u8>, x86: bool) -> Result<()> {
         while self.submitted - self.written >= self.limit {
             self.receive(true)?;
         }
         let sent = match &self.jobs {
-            Some(jobs) => jobs.send((self.submitted, data)).is_ok(),
+            Some(jobs) => jobs.send((self.submitted, data, x86)).is_ok(),
             None => false,
         };
         if !sent {

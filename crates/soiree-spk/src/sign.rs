@@ -174,7 +174,7 @@ fn recompress_and_assemble(
         cache,
         |submitter| {
             for chunk in bytes.chunks(BLOCK) {
-                submitter.submit(chunk.to_vec())?;
+                submitter.submit(chunk.to_vec(), false)?;
             }
             Ok(())
         },

@@ -365,3 +365,62 @@ fn fast_resign_refuses_a_package_whose_signature_is_broken() {
     assert!(soiree_spk::sign::resign_fast(&path, &key(9), &out, Compression::fast(), None).is_err());
     assert!(!out.exists());
 }
+
+#[test]
+fn machine_code_blocks_get_the_x86_filter() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    sample_tree(&app);
+    // An ELF file of this machine's own architecture: the test binary, cut short.
+    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    write(&app.join("lib/code.so"), &exe[..exe.len().min(2 << 20)]);
+    let spk = t.path().join("app.spk");
+    pack_with(&app, &spk, Compression::fast(), None);
+    let out = Command::new("xz")
+        .args(["--robot", "--list", "-vv"])
+        .arg(xz_file(&spk))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let x86_blocks = text
+        .lines()
+        .filter(|l| l.starts_with("block\t") && l.contains("--x86"))
+        .count();
+    let expected = usize::from(cfg!(any(target_arch = "x86_64", target_arch = "x86")));
+    assert_eq!(x86_blocks, expected, "{text}");
+    let opened = soiree_spk::open(&spk).unwrap();
+    assert_eq!(
+        xz_payload(&spk).len() as u64,
+        opened.signature_len + opened.archive_len
+    );
+    soiree_spk::verify(&spk).unwrap();
+}
+
+#[test]
+fn groups_of_small_files_cut_where_names_say_and_resynchronise() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    sample_tree(&app);
+    for i in 0..1500u64 {
+        write(
+            &app.join(format!("many/f{i:04}.txt")),
+            &noisy(8_000 + (i as usize * 13) % 900, i + 7),
+        );
+    }
+    let cache = BlockCache::at(t.path().join("cache"));
+    let first = pack_with(&app, &t.path().join("a.spk"), Compression::fast(), Some(&cache));
+    assert!(first.blocks.blocks >= 4, "{:?}", first.blocks);
+    // An early small file grows: every later offset shifts, yet later groups end where they
+    // did (before the same names) and come from the cache.
+    write(&app.join("many/f0003.txt"), &noisy(9_500, 1234));
+    let second = pack_with(&app, &t.path().join("b.spk"), Compression::fast(), Some(&cache));
+    // Only the first group: it holds the directory table and the file that grew.
+    assert_eq!(second.blocks.compressed, 1, "{:?}", second.blocks);
+    assert_eq!(
+        second.blocks.from_cache,
+        first.blocks.blocks - 1,
+        "{:?}",
+        second.blocks
+    );
+    soiree_spk::verify(&t.path().join("b.spk")).unwrap();
+}
