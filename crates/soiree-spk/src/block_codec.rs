@@ -36,10 +36,12 @@ const PRESET_DICT: [u32; 10] = [
 /// The dictionary for a block of `len` bytes: the preset's, but no larger than the smallest size
 /// LZMA2 can declare (2^n or 3·2^(n-1) bytes) that holds the block, since nothing before the block
 /// can be referenced. A smaller dictionary allocates and touches less per block and gives the same
-/// matches.
+/// matches. A block a little over a size (a 4 MiB chunk of a file with its name in front) gets
+/// that size: a match over 4 MiB back is worth nothing, a dictionary the next size up costs a
+/// hash table twice as big.
 pub fn dict_size(preset: u32, len: usize) -> u32 {
     let level = (preset & 0x1F).min(9) as usize;
-    let want = len.max(4096) as u64;
+    let want = (len - len / 256).max(4096) as u64;
     let fit = (0..40u32)
         .map(|b| u64::from(2 | (b & 1)) << (b / 2 + 11))
         .find(|&d| d >= want)
@@ -190,7 +192,8 @@ mod tests {
     fn dictionaries_fit_the_block() {
         assert_eq!(dict_size(6, 10), 4096);
         assert_eq!(dict_size(6, 5 << 20), 6 << 20);
-        assert_eq!(dict_size(6, (4 << 20) + 1), 6 << 20);
+        assert_eq!(dict_size(6, (4 << 20) + 300), 4 << 20);
+        assert_eq!(dict_size(6, (4 << 20) + (1 << 20)), 6 << 20);
         assert_eq!(dict_size(6, 4 << 20), 4 << 20);
         assert_eq!(dict_size(6, 100 << 20), 8 << 20);
         assert_eq!(dict_size(1, 4 << 20), 1 << 20);
