@@ -215,7 +215,8 @@ pub fn section(
          the median of {runs} runs; peak RSS is each process's own `ru_maxrss` (from `wait4`), for \
          the pipeline xz's. A full pack starts with an empty block cache (and fills it). xz uses \
          liblzma's multithreaded encoder (preset 6: 24 MiB blocks); soiree-pack compresses its own \
-         blocks of at most 8 MiB cut at file boundaries, a worker per core.\n\n\
+         blocks of about 4 MiB cut at file boundaries, a worker per core, with xz's x86 filter \
+         in front of LZMA2 for blocks of machine code (see ARCHITECTURE.md).\n\n\
          - date: {date}\n- command: `{command}`\n- nproc: {nproc}\n- CPU: {cpu}\n- xz: {xz}\n\
          - load average (1, 5, 15 min) before the run: {load}; after: {load_after} \
          (other work on the machine disturbs the times)\n\n\

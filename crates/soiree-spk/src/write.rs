@@ -58,7 +58,7 @@ impl Compression {
         }
     }
 
-    /// The smallest output, slowest (`xz -9e`; blocks of at most 8 MiB make -9's bigger
+    /// The smallest output, slowest (`xz -9e`; blocks of about 4 MiB make -9's bigger
     /// dictionary moot, the extreme mode is what helps).
     pub fn best() -> Self {
         Compression {
