@@ -30,17 +30,24 @@ fn exit_code(e: &Error) -> ExitCode {
 /// raise its mmap threshold after the first such free and then serve these buffers from
 /// per-thread heaps that it rarely gives back, so peak memory crept up with package size. A fixed
 /// threshold keeps every large buffer a mapping of its own, returned to the system when freed.
+/// Only for commands that compress: decompressing (`verify`) reuses its buffers better from the
+/// heap, and fresh mappings would cost it page faults.
 fn fixed_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; it is called before any other thread exists.
+    // SAFETY: mallopt only changes allocator tuning; it is called before any thread is started.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
 fn main() -> ExitCode {
-    fixed_mmap_threshold();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Pack { .. } | Command::Build { .. } | Command::Sign { .. }
+    ) {
+        fixed_mmap_threshold();
+    }
     let result = match &cli.command {
         Command::Keygen { keyring } => cmd_keys::keygen(keyring),
         Command::Keys { command } => cmd_keys::keys(command),
