@@ -37,6 +37,9 @@ pub(crate) struct Prefix {
 
 /// A signature stream is a few hundred bytes.
 const MAX_PREFIX: u64 = 64 << 10;
+/// Compressed blocks are read whole, a few per worker; bigger ones (no writer soiree-pack knows
+/// makes them) go to the serial reader, which streams.
+const MAX_BLOCK: u64 = 64 << 20;
 
 /// Decodes the streams between the magic and `map.start`; `None` unless they hold exactly one
 /// valid `Signature` message.
@@ -78,7 +81,11 @@ pub(crate) fn open(path: &Path) -> Option<Opened> {
         return None;
     }
     let map = stream_map::map_last_stream(&file, len, SPK_MAGIC.len() as u64)?;
-    if map.blocks.len() < 2 || map.uncompressed == 0 || map.uncompressed > limits::MAX_ARCHIVE_SIZE {
+    if map.blocks.len() < 2
+        || map.uncompressed == 0
+        || map.uncompressed > limits::MAX_ARCHIVE_SIZE
+        || map.blocks.iter().any(|(_, r)| r.padded() > MAX_BLOCK)
+    {
         return None;
     }
     let prefix = read_prefix(&file, &map)?;
