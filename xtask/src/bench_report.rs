@@ -180,7 +180,7 @@ pub fn incremental_table(
         }
         let r = ratio(inc.verify.wall.as_secs_f64(), inc.xz_dc_sha512.wall.as_secs_f64());
         row(
-            "`verify` / `xz -dc | sha512sum`".into(),
+            "`verify` / `xz -dc \\| sha512sum`".into(),
             format!("{} / {}", secs(inc.verify.wall), secs(inc.xz_dc_sha512.wall)),
             r,
             "≤ 0.60×",
