@@ -11,8 +11,11 @@ fn soiree(args: &[&str]) -> Output {
 }
 
 fn soiree_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    // Each command gets its own empty block cache, never the user's.
+    let cache = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-pack"));
     cmd.args(args)
+        .env("SOIREE_PACK_CACHE_DIR", cache.path())
         .env_remove("SOIREE_SIGNING_KEY")
         .env_remove("SOIREE_KEYRING");
     for (k, v) in env {
