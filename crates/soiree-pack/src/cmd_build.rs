@@ -47,7 +47,10 @@ fn signing_key(party: &Party, pkg: &Package, ring: &Keyring, release: bool) -> R
         match ring.find(id) {
             Ok(k) => return Ok(k),
             Err(e) if release => return Err(format!("package `{}`: {e}", pkg.name)),
-            Err(_) => {}
+            // Only a key that is not there falls back to a development key; a keyring that
+            // cannot be read or parsed is the user's to fix, not to paper over.
+            Err(soiree_spk::Error::KeyNotFound { .. }) => {}
+            Err(e) => return Err(format!("package `{}`: {e}", pkg.name)),
         }
     } else if release {
         return Err(format!(
