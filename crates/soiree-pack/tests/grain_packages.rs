@@ -146,9 +146,10 @@ impl Drop for Grain {
 
 /// SIGINT, as Ctrl-C in a terminal sends.
 fn interrupt(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
 }
 
 fn free_port() -> u16 {
