@@ -12,6 +12,7 @@ pub mod order;
 pub mod ready;
 pub mod relay;
 pub mod secrets;
+mod store;
 pub mod supervise;
 
 pub use config::{Config, Ready, Restart, Service};

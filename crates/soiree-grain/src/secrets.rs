@@ -3,8 +3,7 @@
 //! service's keys stay the same for the grain's life and are never part of the package.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The secrets directory, relative to `/var`.
@@ -56,21 +55,10 @@ fn random(bytes: usize) -> std::io::Result<String> {
     Ok(data_encoding::BASE64URL_NOPAD.encode(&buf))
 }
 
+/// One `NAME=value` line each, readable by the grain's user only.
 fn write(path: &Path, values: &BTreeMap<String, String>) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    for (k, v) in values {
-        writeln!(f, "{k}={v}")?;
-    }
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    let text: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    crate::store::write_whole(path, text.as_bytes(), 0o600)
 }
 
 #[cfg(test)]
