@@ -636,6 +636,12 @@ fn service(
             Err(u) => problems.push(unknown_param(file, span, &u)),
         }
     };
+    // First-run and pre-start commands: every argument substituted as text.
+    let steps = |list: &[S<Vec<String>>], problems: &mut Problems| -> Vec<Vec<String>> {
+        list.iter()
+            .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
+            .collect()
+    };
     let mut command: Vec<String> = Vec::new();
     for a in spec.command.get_ref() {
         splice(&mut command, a, spec.command.span(), problems);
@@ -710,16 +716,8 @@ fn service(
         ready,
         after,
         ports,
-        first_run: spec
-            .first_run
-            .iter()
-            .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
-            .collect(),
-        pre_start: spec
-            .pre_start
-            .iter()
-            .map(|c| c.get_ref().iter().map(|a| sub(a, c.span(), problems)).collect())
-            .collect(),
+        first_run: steps(&spec.first_run, problems),
+        pre_start: steps(&spec.pre_start, problems),
         secrets: secrets(spec, file, problems),
         origin: Origin {
             via: via.to_string(),
