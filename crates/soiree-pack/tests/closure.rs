@@ -76,14 +76,9 @@ fn the_default_stand_ins_bring_the_shell_they_are_written_for() {
     // loader, so the stand-in bridge runs (and says it is a stand-in) with only the package.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-        .current_dir(&workspace)
+    let out = common::soiree(&workspace, tmp.path())
         .args(["build", "server", "--offline", "--out"])
         .arg(tmp.path().join("dist"))
-        .env("XDG_DATA_HOME", tmp.path().join("data"))
-        .env("XDG_CACHE_HOME", tmp.path().join("cache"))
-        .env("HOME", tmp.path())
-        .env_remove("SOIREE_SIGNING_KEY")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));

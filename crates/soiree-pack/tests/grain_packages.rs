@@ -15,12 +15,6 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The supervisor soiree-pack ships, built now so that it is never stale.
-fn grain_binary() -> PathBuf {
-    common::ensure_grain();
-    PathBuf::from(env!("CARGO_BIN_EXE_soiree-pack")).with_file_name("soiree-grain")
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     let status = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
     assert!(status.success(), "cp -a {} {}", from.display(), to.display());
@@ -44,15 +38,8 @@ fn party(dir: &Path, sources: &str, packages: &str) -> PathBuf {
 }
 
 fn soiree(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-pack"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env("HOME", dir)
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("SOIREE_GRAIN", grain_binary())
-        .env("NO_COLOR", "1")
-        .env_remove("SOIREE_SIGNING_KEY");
+    let mut cmd = common::soiree(dir, dir);
+    cmd.args(args).env("NO_COLOR", "1");
     cmd
 }
 

@@ -5,7 +5,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Serves `body` for up to `n` requests on 127.0.0.1, then stops. Returns the base URL.
 fn serve(body: Vec<u8>, n: usize) -> (String, std::thread::JoinHandle<usize>) {
@@ -51,15 +51,9 @@ fn tool_party(dir: &Path, sources: &str) {
 
 /// `soiree-pack ARGS` in `dir`, with its own home, cache and keys.
 fn soiree(dir: &Path, args: &[&str]) -> Output {
-    common::ensure_grain();
-    Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-        .current_dir(dir)
+    common::soiree(dir, dir)
         .args(args)
-        .env("HOME", dir)
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("XDG_DATA_HOME", dir.join("data"))
         .env("NO_COLOR", "1")
-        .env_remove("SOIREE_SIGNING_KEY")
         .output()
         .unwrap()
 }

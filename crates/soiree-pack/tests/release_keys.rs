@@ -5,18 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn soiree(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    common::ensure_grain();
-    Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-        .current_dir(dir)
+    common::soiree(dir, dir)
         .args(args)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("HOME", dir)
         .env("NO_COLOR", "1")
-        .env_remove("SOIREE_SIGNING_KEY")
         .env_remove("SOIREE_KEYRING")
         .envs(env.iter().copied())
         .output()

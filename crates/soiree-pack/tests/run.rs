@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,14 +41,9 @@ struct Run {
 
 impl Run {
     fn start(party: &Party, args: &[&str]) -> Run {
-        common::ensure_grain();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-            .current_dir(party.dir.path())
+        let mut child = common::soiree(party.dir.path(), party.dir.path())
             .arg("run")
             .args(args)
-            .env("XDG_DATA_HOME", party.path("data"))
-            .env("XDG_CACHE_HOME", party.path("cache"))
-            .env("HOME", party.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

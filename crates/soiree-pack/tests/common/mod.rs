@@ -44,16 +44,10 @@ impl Party {
 
     /// Runs `soiree-pack ARGS` in the party directory, offline, with its own keys and cache.
     pub fn run(&self, args: &[&str]) -> Output {
-        ensure_grain();
-        Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
-            .current_dir(self.dir.path())
+        soiree(self.dir.path(), self.dir.path())
             .args(args)
             .arg("--offline")
-            .env("XDG_DATA_HOME", self.path("data"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .env("HOME", self.dir.path())
             .env("SOURCE_DATE_EPOCH", "1700000000")
-            .env_remove("SOIREE_SIGNING_KEY")
             .output()
             .unwrap()
     }
@@ -73,6 +67,20 @@ impl Party {
         soiree_spk::unpack(&self.path("dist/app.spk"), &unpacked).unwrap();
         Ok(unpacked)
     }
+}
+
+/// `soiree-pack`, to run in `cwd` with `home` as its home and its data (development keys) and
+/// cache under `home`, and no signing key from the environment; the supervisor it ships is
+/// built first.
+pub fn soiree(cwd: &Path, home: &Path) -> Command {
+    ensure_grain();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-pack"));
+    cmd.current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("SOIREE_SIGNING_KEY");
+    cmd
 }
 
 /// Makes sure the grain supervisor that every package ships is beside soiree-pack in
