@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use crate::digest::{copy_hashed, CopyError, Sha256};
 use crate::error::{Error, Result};
-use crate::source::UrlPin;
 
 /// The HTTP client: rustls for https, proxies from the environment (ureq's default), and no
 /// transparent decompression, so the bytes hashed are the bytes the server sent.
@@ -21,11 +20,6 @@ pub(crate) fn agent() -> ureq::Agent {
         .user_agent(format!("soiree-pack/{}", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent()
-}
-
-/// Downloads `pin` into `dir/<sha256>` and returns that path.
-pub(crate) fn download(agent: &ureq::Agent, name: &str, pin: &UrlPin, dir: &Path) -> Result<PathBuf> {
-    download_to_cache(agent, name, &pin.url, Some(pin.sha256), pin.size, dir).map(|(path, _)| path)
 }
 
 /// Downloads `url` into `dir/<sha256>`, checking `expected` and `size` when given; returns the

@@ -103,19 +103,24 @@ impl Fetcher {
         if path.is_file() {
             return Ok(path);
         }
-        if self.offline {
-            return Err(Error::Offline {
-                name: name.to_string(),
-                url: pin.url.clone(),
-            });
-        }
-        let agent = self.agent.get_or_init(download::agent);
-        download::download(agent, name, pin, &self.cache.blob_dir())
+        self.download(name, &pin.url, Some(pin.sha256), pin.size)
+            .map(|(path, _)| path)
     }
 
     /// Downloads a URL nobody has pinned yet (trust on first use): the file goes into the cache
     /// under its digest, which is returned for `party.lock`. `size`, when given, is checked.
     pub fn fetch_unpinned(&self, name: &str, url: &str, size: Option<u64>) -> Result<(PathBuf, Sha256)> {
+        self.download(name, url, None, size)
+    }
+
+    /// Downloads `url` into the cache unless offline, checking `expected` and `size` if given.
+    fn download(
+        &self,
+        name: &str,
+        url: &str,
+        expected: Option<Sha256>,
+        size: Option<u64>,
+    ) -> Result<(PathBuf, Sha256)> {
         if self.offline {
             return Err(Error::Offline {
                 name: name.to_string(),
@@ -123,7 +128,7 @@ impl Fetcher {
             });
         }
         let agent = self.agent.get_or_init(download::agent);
-        download::download_to_cache(agent, name, url, None, size, &self.cache.blob_dir())
+        download::download_to_cache(agent, name, url, expected, size, &self.cache.blob_dir())
     }
 
     /// The file or directory `source` stands for, fetched and unpacked as needed.
