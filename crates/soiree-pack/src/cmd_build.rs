@@ -12,6 +12,7 @@ use soiree_plan::PlanError;
 use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg, SysrootArg};
 use crate::cmd_keys::keyring;
 use crate::cmd_party::report_problems;
+use crate::outputs::PackageOutputs;
 use crate::packing::Packer;
 
 /// Where development keys live: the user's data directory, never the release keyring.
@@ -25,7 +26,8 @@ fn dev_keys_dir() -> Option<PathBuf> {
 
 fn dev_key(party: &Party, pkg: &Package) -> Result<KeyPair, String> {
     let dir = dev_keys_dir().ok_or("neither XDG_DATA_HOME nor HOME is set; cannot keep a development key")?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Development keys are private keys all the same: the folder is the user's alone.
+    soiree_fs::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ring = Keyring::at(dir.join(format!("{}-{}.keyring", party.meta.name, pkg.name)));
     let mut keys = ring.read().map_err(|e| e.to_string())?;
     if let Some(k) = keys.pop() {
@@ -72,13 +74,6 @@ fn signing_key(party: &Party, pkg: &Package, ring: &Keyring, release: bool) -> R
     Ok(k)
 }
 
-fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
-    if target.exists() {
-        std::fs::remove_dir_all(target).map_err(|e| format!("{}: {e}", target.display()))?;
-    }
-    std::fs::rename(staging, target).map_err(|e| format!("{}: {e}", target.display()))
-}
-
 struct Built {
     name: String,
     path: PathBuf,
@@ -104,18 +99,21 @@ fn build_one(
         eprintln!("warning: {w}");
     }
     let key = signing_key(party, pkg, ring, release)?;
-    let spk = out.join(format!("{}.spk", pkg.name));
-    let written = packer.pack(&plan.tree, &key, &spk).map_err(|e| format!("{e}"))?;
+    // Claimed before any work, so that a folder we may not replace is refused at once.
+    let outputs = PackageOutputs::claim(out, &pkg.name)?;
+    let written = packer
+        .pack(&plan.tree, &key, &outputs.new_spk())
+        .map_err(|e| format!("{e}"))?;
 
     let app_id_text = key.app_id().to_string();
     let pkgdef = soiree_plan::pkgdef::render(&app_id_text, &plan.manifest, plan.bridge_config.as_ref())?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{}.staging-", pkg.name))
-        .tempdir_in(out)
-        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let staging = outputs.staging()?;
     soiree_plan::tree::stage(&plan.tree, &staging.path().join(soiree_plan::pkgdef::STAGED_ROOT))?;
-    std::fs::write(staging.path().join("sandstorm-pkgdef.capnp"), pkgdef).map_err(|e| e.to_string())?;
-    replace_dir(&staging.keep(), &out.join(&pkg.name))?;
+    std::fs::write(staging.path().join("sandstorm-pkgdef.capnp"), pkgdef)
+        .map_err(|e| format!("{}: {e}", staging.path().display()))?;
+    let spk = outputs.spk();
+    // Both outputs change together: a failure anywhere above leaves the old ones untouched.
+    outputs.commit(staging)?;
 
     let offers = pkg
         .offers

@@ -108,11 +108,7 @@ impl<'a> Composer<'a> {
         if !vocab::valid_name(name) {
             problems.push(
                 PartyError::new("soiree::party::name", format!("`{name}` is not a package name"))
-                    .at_span(
-                        file,
-                        spec.span(),
-                        "package names are lowercase letters, digits and dashes",
-                    )
+                    .at_span(file, spec.span(), vocab::NAME_RULE)
                     .help("it names the output file: dist/<name>.spk"),
             );
         }
@@ -230,7 +226,7 @@ impl<'a> Composer<'a> {
         if !vocab::valid_name(&name) {
             problems.push(
                 PartyError::new("soiree::recipe::name", format!("`{name}` is not a recipe name"))
-                    .at(use_place, "recipe names are lowercase letters, digits and dashes")
+                    .at(use_place, vocab::NAME_RULE)
                     .help("a recipe is the file recipes/<name>.toml"),
             );
             return;
@@ -306,13 +302,13 @@ impl<'a> Composer<'a> {
             let Some(to) = text(&spec.to, problems) else {
                 continue;
             };
-            if let Some(problem) = vocab::package_path_problem(&to) {
+            if let Some(problem) = vocab::mapping_target_problem(&to) {
                 problems.push(
-                    PartyError::new("soiree::recipe::path", format!("bad in-package path `{to}`")).at_span(
-                        file,
-                        spec.to.span(),
-                        problem,
-                    ),
+                    PartyError::new(
+                        "soiree::recipe::path",
+                        format!("bad in-package path `{}`", to.escape_debug()),
+                    )
+                    .at_span(file, spec.to.span(), problem),
                 );
                 continue;
             }

@@ -175,6 +175,16 @@ fn meta(m: &PartyMeta, file: &SourceFile, root: &Path, problems: &mut Problems) 
         }
         found
     });
+    if !vocab::valid_name(m.name.get_ref()) {
+        problems.push(
+            PartyError::new(
+                "soiree::party::name",
+                format!("`{}` is not a party name", m.name.get_ref()),
+            )
+            .at_span(file, m.name.span(), vocab::NAME_RULE)
+            .help("it names files: development keys are kept as <party>-<package>.keyring"),
+        );
+    }
     if m.marketing_version.get_ref().trim().is_empty() {
         problems.push(
             PartyError::new("soiree::party::version", "the marketing version is empty").at_span(

@@ -58,17 +58,48 @@ pub fn url_problem(text: &str) -> Option<String> {
     }
 }
 
-/// Package and recipe names: lowercase letters, digits and dashes, starting with a letter.
+/// What [`valid_name`] accepts, as a diagnostic's label says it.
+pub const NAME_RULE: &str =
+    "names are lowercase letters, digits and dashes, starting with a letter, at most 64 characters";
+
+/// Party, package and recipe names, which become file names (`dist/<package>.spk`,
+/// `recipes/<recipe>.toml`, `<party>-<package>.keyring`): lowercase letters, digits and dashes,
+/// starting with a letter, at most 64 characters — so never a path, never hidden, never too long
+/// for a file system.
 pub fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
+    name.len() <= 64
+        && matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Why an in-package path is unusable, if it is: it must be absolute and normalised.
+/// Where soiree-pack's own files go inside a package.
+pub const SOIREE_DIR: &str = "/opt/soiree";
+/// The supervisor that starts a package's services inside the grain.
+pub const SUPERVISOR: &str = "/opt/soiree/bin/soiree-grain";
+/// The services the supervisor runs, written by the plan.
+pub const SERVICES_JSON: &str = "/opt/soiree/services.json";
+/// The package's powerbox requests, for its web page to pass to `powerboxRequest`.
+pub const POWERBOX_JSON: &str = "/opt/soiree/powerbox.json";
+/// The package's manifest, which Sandstorm reads.
+pub const MANIFEST: &str = "/sandstorm-manifest";
+/// The HTTP bridge's configuration, when the package has a bridge.
+pub const BRIDGE_CONFIG: &str = "/sandstorm-http-bridge-config";
+
+/// The files the plan writes into every package itself: a recipe may not map anything there.
+pub const GENERATED_PATHS: [&str; 5] = [MANIFEST, BRIDGE_CONFIG, SUPERVISOR, SERVICES_JSON, POWERBOX_JSON];
+
+/// Why an in-package path is unusable, if it is: it must be absolute and normalised, and hold no
+/// control characters (a NUL cannot be a file name; the others only hide what a path is).
 pub fn package_path_problem(path: &str) -> Option<&'static str> {
     if !path.starts_with('/') {
         return Some("in-package paths start with `/`");
+    }
+    if path.contains('\0') {
+        return Some("in-package paths may not hold a NUL byte");
+    }
+    if path.chars().any(char::is_control) {
+        return Some("in-package paths may not hold control characters");
     }
     if path
         .split('/')
@@ -78,4 +109,16 @@ pub fn package_path_problem(path: &str) -> Option<&'static str> {
         return Some("in-package paths may not contain `.`, `..` or empty components");
     }
     None
+}
+
+/// Why a recipe's `to` is unusable, if it is: a bad path, or one of the files soiree-pack writes
+/// itself (the plan would refuse it at build time; `check` says so first).
+pub fn mapping_target_problem(to: &str) -> Option<&'static str> {
+    if let Some(p) = package_path_problem(to) {
+        return Some(p);
+    }
+    let generated = GENERATED_PATHS
+        .iter()
+        .any(|g| to == *g || to.strip_prefix(g).is_some_and(|rest| rest.starts_with('/')));
+    generated.then_some("soiree-pack writes this file itself (manifest, bridge config, supervisor, services)")
 }

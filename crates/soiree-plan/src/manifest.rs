@@ -5,14 +5,9 @@ use soiree_party::Package;
 use soiree_schema::manifest_capnp::{bridge_config, manifest, metadata, Category, OpenSourceLicense};
 use soiree_schema::util_capnp::localized_text;
 
-/// Where soiree-pack's own files go inside a package.
-pub const SOIREE_DIR: &str = "/opt/soiree";
-/// The supervisor that starts a package's services inside the grain.
-pub const SUPERVISOR: &str = "/opt/soiree/bin/soiree-grain";
-/// The services the supervisor runs, written by the plan.
-pub const SERVICES_JSON: &str = "/opt/soiree/services.json";
-/// The package's powerbox requests, for its web page to pass to `powerboxRequest`.
-pub const POWERBOX_JSON: &str = "/opt/soiree/powerbox.json";
+pub use soiree_party::vocab::{
+    BRIDGE_CONFIG, MANIFEST, POWERBOX_JSON, SERVICES_JSON, SOIREE_DIR, SUPERVISOR,
+};
 
 fn set_text(mut t: localized_text::Builder, text: &str) {
     t.set_default_text(text);

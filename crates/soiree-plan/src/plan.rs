@@ -91,11 +91,11 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
     let requests: Vec<EncodedRequest> = pkg.requests.iter().map(powerbox::encode_request).collect();
     let generated: [(&str, Option<Vec<u8>>); 4] = [
         (
-            "/sandstorm-manifest",
+            manifest::MANIFEST,
             Some(capnp::serialize::write_message_to_words(&manifest)),
         ),
         (
-            "/sandstorm-http-bridge-config",
+            manifest::BRIDGE_CONFIG,
             bridge_config
                 .as_ref()
                 .map(capnp::serialize::write_message_to_words),

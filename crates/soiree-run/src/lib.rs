@@ -71,6 +71,13 @@ pub enum Error {
     #[diagnostic(code(soiree::run::not_ready))]
     NotReady(Duration),
 
+    #[error("the grain's /var {} is in use by {holder}", var.display())]
+    #[diagnostic(
+        code(soiree::run::var_in_use),
+        help("two grains on one /var would corrupt each other's state: stop the other one, or give this one its own --var DIR")
+    )]
+    VarInUse { var: PathBuf, holder: String },
+
     #[error("{}: {source}", path.display())]
     #[diagnostic(code(soiree::run::io))]
     Io { path: PathBuf, source: std::io::Error },
@@ -81,7 +88,11 @@ impl Error {
     pub fn is_machine(&self) -> bool {
         matches!(
             self,
-            Error::NoBwrap { .. } | Error::Port { .. } | Error::Sandbox(_) | Error::Io { .. }
+            Error::NoBwrap { .. }
+                | Error::Port { .. }
+                | Error::Sandbox(_)
+                | Error::Io { .. }
+                | Error::VarInUse { .. }
         )
     }
 }
@@ -101,6 +112,8 @@ pub struct Options {
     pub bwrap: PathBuf,
     /// Where the grain's output goes: `None` is this process's stderr (and stdout).
     pub log: Option<PathBuf>,
+    /// Who runs the grain, as another run that finds its `/var` taken is told.
+    pub purpose: String,
 }
 
 impl Options {
@@ -112,6 +125,7 @@ impl Options {
             publish: Vec::new(),
             bwrap: PathBuf::from("bwrap"),
             log: None,
+            purpose: "soiree-pack run".into(),
         }
     }
 }
@@ -125,6 +139,28 @@ pub struct Running {
     forwarders: Vec<Forwarder>,
     status: Option<ExitStatus>,
     bridge_port: Option<u16>,
+    /// Held while the grain may run, released when `Running` is dropped.
+    _var_lock: soiree_fs::Lock,
+}
+
+/// Takes the lock beside the grain's `/var` (`VAR.lock`), refusing a `/var` that another
+/// grain on this machine runs with.
+fn lock_var(opts: &Options) -> Result<soiree_fs::Lock, Error> {
+    let var = std::fs::canonicalize(&opts.var).map_err(|source| Error::Io {
+        path: opts.var.clone(),
+        source,
+    })?;
+    let path = match var.file_name() {
+        Some(name) => var.with_file_name(format!("{}.lock", name.to_string_lossy())),
+        None => var.join(".soiree-var.lock"),
+    };
+    soiree_fs::Lock::try_acquire(&path, &opts.purpose).map_err(|e| match e {
+        soiree_fs::LockError::Held { holder, .. } => Error::VarInUse {
+            var: opts.var.clone(),
+            holder,
+        },
+        soiree_fs::LockError::Io { path, source } => Error::Io { path, source },
+    })
 }
 
 /// Starts the package at `opts.root` in a sandbox and forwards its ports. Returns once the
@@ -143,6 +179,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         move |source| Error::Io { path, source }
     };
     std::fs::create_dir_all(&opts.var).map_err(io(&opts.var))?;
+    let var_lock = lock_var(opts)?;
     let relay = tempfile::Builder::new()
         .prefix("soiree-run-")
         .tempdir()
@@ -235,6 +272,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         forwarders,
         status: None,
         bridge_port: grain.bridge_port,
+        _var_lock: var_lock,
     })
 }
 

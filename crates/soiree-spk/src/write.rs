@@ -219,6 +219,16 @@ pub fn parent_dir(out: &Path) -> &Path {
     }
 }
 
+const TEMP_PREFIX: &str = ".soiree-pack-";
+const TEMP_SUFFIX: &str = ".spk.tmp";
+
+/// A temp file [`assemble`] makes: `.soiree-pack-XXXXXX.spk.tmp`.
+pub fn is_temp_name(name: &str) -> bool {
+    name.len() > TEMP_PREFIX.len() + TEMP_SUFFIX.len()
+        && name.starts_with(TEMP_PREFIX)
+        && name.ends_with(TEMP_SUFFIX)
+}
+
 /// Writes `MAGIC ‖ xz(Signature) ‖ archive[start..start+len]` to a temp file beside `out` and
 /// renames it into place. Returns the package id and the file size.
 pub(crate) fn assemble(
@@ -234,11 +244,11 @@ pub(crate) fn assemble(
         path: out.to_path_buf(),
         source: e,
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".soiree-pack-")
-        .suffix(".spk.tmp")
-        .tempfile_in(dir)
-        .map_err(Error::io(dir))?;
+    // A run killed while writing leaves its temp file; the next run into this folder removes it,
+    // but never one that a running process still holds. Cleaning is best effort: a folder that
+    // cannot be listed fails below, where it is written, with the error that matters.
+    let _ = soiree_fs::stale::remove_unheld_files(dir, is_temp_name);
+    let tmp = soiree_fs::stale::locked_temp_file(dir, TEMP_PREFIX, TEMP_SUFFIX).map_err(Error::io(dir))?;
     let mut w = Sha256Writer::new(BufWriter::with_capacity(1 << 20, tmp));
     w.write_all(&SPK_MAGIC).map_err(io)?;
     let sig = signature::sign(key, &digest);
