@@ -80,6 +80,7 @@ fn main() -> ExitCode {
             message_format,
             compression,
             sysroot,
+            rebuild,
         } => {
             return cmd_build::build(
                 party,
@@ -91,6 +92,7 @@ fn main() -> ExitCode {
                 *message_format,
                 compression,
                 sysroot,
+                rebuild,
             )
         }
         Command::Ls { package, plan, json } => return cmd_inspect::ls(package, plan, *json),
