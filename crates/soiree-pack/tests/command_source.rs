@@ -205,7 +205,7 @@ fn a_command_cannot_write_outside_its_folder() {
     let mine = party.path("src/mine.txt");
     std::fs::write(&mine, "mine\n").unwrap();
     let party2 = party_at(&party, &format!("echo changed > {}", mine.display()));
-    let err = build_fails(&party2);
+    let err = build_fails(party2);
     assert!(err.contains("Read-only file system"), "{err}");
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine\n");
 }
