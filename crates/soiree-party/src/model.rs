@@ -157,6 +157,8 @@ pub enum Ready {
     Http(String),
     Unix(String),
     File(String),
+    /// A line of the service's output (since its last start) contains this text.
+    Log(String),
 }
 
 #[derive(Debug, Clone)]

@@ -261,4 +261,6 @@ pub struct ReadySpec {
     pub http: Option<S<String>>,
     pub unix: Option<S<String>>,
     pub file: Option<S<String>>,
+    /// Ready once the service prints a line containing this text (a UDP server's "listening").
+    pub log: Option<S<String>>,
 }
