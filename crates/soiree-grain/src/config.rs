@@ -76,6 +76,9 @@ pub enum Ready {
     Http(String),
     Unix(String),
     File(String),
+    /// A line of the service's output since its last start contains this text: for services
+    /// no probe can ask, such as a UDP game server that prints when it listens.
+    Log(String),
 }
 
 /// What happens when a service's process exits while the grain runs.
@@ -156,6 +159,14 @@ impl Config {
             }
             if let Some(Ready::Http(url)) = &s.ready {
                 crate::ready::HttpUrl::parse(url).map_err(|e| bad(s, e))?;
+            }
+            if let Some(Ready::Log(text)) = &s.ready {
+                if text.is_empty() || text.contains('\n') {
+                    return Err(bad(
+                        s,
+                        "a log readiness check is one non-empty line of text".into(),
+                    ));
+                }
             }
         }
         crate::order::start_order(&self.services)?;

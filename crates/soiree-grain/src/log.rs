@@ -3,6 +3,8 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A line without its end is written anyway after this long without more output (a prompt, a
 /// progress bar), or at this length, so nothing waits forever in the buffer.
@@ -75,26 +77,42 @@ pub fn say(message: &str) {
     );
 }
 
+/// A text to watch a service's output for, and the flag set once a line contains it.
+pub type Watch = (String, Arc<AtomicBool>);
+
 /// Copies `reader` (a service's stdout and stderr, one pipe) to stderr with `name`'s prefix,
-/// until every writer has closed it.
-pub fn forward(name: &str, mut reader: std::io::PipeReader) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// until every writer has closed it; sets `watch`'s flag when a line contains its text.
+pub fn forward(
+    name: &str,
+    mut reader: std::io::PipeReader,
+    watch: Option<Watch>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     let mut p = Prefixer::new(name);
+    let write = move |lines: &[u8]| {
+        if let Some((text, seen)) = &watch {
+            // Lines come out whole and the text has no newline, so a match is within a line.
+            if lines.windows(text.len()).any(|w| w == text.as_bytes()) {
+                seen.store(true, Ordering::SeqCst);
+            }
+        }
+        write_stderr(lines);
+    };
     std::thread::Builder::new()
         .name(format!("log {name}"))
         .spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
                 if p.has_partial() && !readable_within(&reader, PARTIAL_AFTER_MS) {
-                    write_stderr(&p.flush());
+                    write(&p.flush());
                 }
                 match reader.read(&mut buf) {
                     Ok(0) => break,
-                    Ok(n) => write_stderr(&p.feed(&buf[..n])),
+                    Ok(n) => write(&p.feed(&buf[..n])),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
             }
-            write_stderr(&p.flush());
+            write(&p.flush());
         })
 }
 

@@ -1,5 +1,6 @@
 //! Readiness checks: a loopback TCP port that accepts, an HTTP URL that answers 2xx or 3xx, a
-//! Unix socket that accepts, a file that exists. Each probe is bounded in time.
+//! Unix socket that accepts, a file that exists, a line in the service's output (which the log
+//! thread watches for). Each probe is bounded in time.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -62,9 +63,12 @@ impl HttpUrl {
     }
 }
 
-/// One probe: `Ok(())` when the service is ready, otherwise what was seen.
-pub fn probe(check: &Ready) -> Result<(), String> {
+/// One probe: `Ok(())` when the service is ready, otherwise what was seen. `log_seen` says
+/// whether the service's output has had the line a `log` check waits for.
+pub fn probe(check: &Ready, log_seen: bool) -> Result<(), String> {
     match check {
+        Ready::Log(_) if log_seen => Ok(()),
+        Ready::Log(_) => Err("no such line in its output yet".into()),
         Ready::Tcp(port) => {
             TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], *port)), PROBE_TIMEOUT)
                 .map(drop)
@@ -132,6 +136,7 @@ pub fn describe(check: &Ready) -> String {
         Ready::Http(u) => format!("GET {u}"),
         Ready::Unix(p) => format!("unix socket {p}"),
         Ready::File(p) => format!("file {p}"),
+        Ready::Log(t) => format!("a line with {t:?} in its output"),
     }
 }
 

@@ -9,12 +9,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 
-use crate::config::{Config, Restart, Service};
+use crate::config::{Config, Ready, Restart, Service};
 use crate::{first_run, log, ready, relay, Error};
 
 /// The first restart waits this long; each further crash in a row doubles it, up to the cap.
@@ -77,6 +79,8 @@ struct Supervisor<'a> {
     stopping: bool,
     signals: Receiver<i32>,
     base_env: Vec<(OsString, OsString)>,
+    /// Per service: whether its output since its last start had its `log` readiness line.
+    log_seen: Vec<Arc<AtomicBool>>,
     /// Each service's generated secrets, by service name.
     secrets: std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
 }
@@ -108,6 +112,9 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
             .filter(|(k, _)| k.as_os_str() != relay::RELAY_ENV)
             .collect(),
         secrets: Default::default(),
+        log_seen: (0..config.services.len())
+            .map(|_| Arc::new(AtomicBool::new(false)))
+            .collect(),
     };
     let result = s.start_all(&order);
     if let Err(e) = &result {
@@ -202,7 +209,13 @@ impl Supervisor<'_> {
     fn spawn(&mut self, i: usize) -> Result<(), String> {
         let svc = self.svc(i);
         log::say(&format!("starting {}: {}", svc.name, svc.command.join(" ")));
-        let pid = self.spawn_command(svc, &svc.command)?;
+        // A new process has said nothing yet: readiness from its log starts over.
+        self.log_seen[i].store(false, Ordering::SeqCst);
+        let watch = match &svc.ready {
+            Some(Ready::Log(text)) => Some((text.clone(), self.log_seen[i].clone())),
+            _ => None,
+        };
+        let pid = self.spawn_command(svc, &svc.command, watch)?;
         self.states[i] = State::Running {
             pid,
             since: Instant::now(),
@@ -212,7 +225,12 @@ impl Supervisor<'_> {
 
     /// Spawns `argv` with `svc`'s environment and working directory, in a process group of its
     /// own (so stopping reaches the processes it starts), and returns its pid.
-    fn spawn_command(&self, svc: &Service, argv: &[String]) -> Result<i32, String> {
+    fn spawn_command(
+        &self,
+        svc: &Service,
+        argv: &[String],
+        watch: Option<log::Watch>,
+    ) -> Result<i32, String> {
         let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
         let writer2 = writer
             .try_clone()
@@ -243,7 +261,7 @@ impl Supervisor<'_> {
         // the end of the output when the process (and its children) close theirs.
         drop(cmd);
         let pid = child.id() as i32;
-        if let Err(e) = log::forward(&svc.name, reader) {
+        if let Err(e) = log::forward(&svc.name, reader, watch) {
             log::say(&format!("{}: cannot forward its output: {e}", svc.name));
         }
         Ok(pid)
@@ -383,17 +401,19 @@ impl Supervisor<'_> {
             }
             let next_restart = self.restart_due();
             match self.states[i] {
-                State::Running { .. } => match ready::probe(&check) {
-                    Ok(()) => {
-                        log::say(&format!(
-                            "{name} is ready ({}) after {:.1} s",
-                            ready::describe(&check),
-                            start.elapsed().as_secs_f64()
-                        ));
-                        return Ok(());
+                State::Running { .. } => {
+                    match ready::probe(&check, self.log_seen[i].load(Ordering::SeqCst)) {
+                        Ok(()) => {
+                            log::say(&format!(
+                                "{name} is ready ({}) after {:.1} s",
+                                ready::describe(&check),
+                                start.elapsed().as_secs_f64()
+                            ));
+                            return Ok(());
+                        }
+                        Err(e) => last = e,
                     }
-                    Err(e) => last = e,
-                },
+                }
                 State::Done => {
                     return Err(Error::NotReady(format!(
                         "service `{name}` exited before it was ready ({})",
@@ -454,7 +474,7 @@ impl Supervisor<'_> {
         for argv in commands {
             log::say(&format!("{name}: {what}: {}", argv.join(" ")));
             let pid = self
-                .spawn_command(self.svc(i), argv)
+                .spawn_command(self.svc(i), argv, None)
                 .map_err(|e| Error::FirstRun(format!("service `{name}`: {e}")))?;
             self.oneshot = Some((pid, None));
             let status = loop {

@@ -290,6 +290,55 @@ fn waits_for_tcp_http_unix_and_file_readiness() {
     );
 }
 
+/// A UDP service is ready when it says so: its next service starts only after the line, and
+/// a restart waits for the line again; a service that never prints it is not ready.
+#[test]
+fn log_readiness_waits_for_a_line_of_the_services_output() {
+    let d = dirs();
+    let g = Grain::start(
+        &d,
+        vec![
+            with(
+                // Crashes once before the line, so readiness must come from the second process.
+                sh(
+                    "game",
+                    "if [ ! -e \"$T/crashed\" ]; then touch \"$T/crashed\"; echo listening soon; exit 1; fi; \
+                     sleep 0.5; echo warming up; echo 'server: listening on UDP 7777'; while :; do sleep 0.05; done",
+                ),
+                json!({ "ready": { "log": "listening on UDP 7777" } }),
+            ),
+            with(recorder("after-game"), json!({ "after": ["game"] })),
+        ],
+    );
+    g.up();
+    let log = g.log();
+    assert_in_order(
+        &log,
+        &[
+            "game| listening soon",
+            "game| server: listening on UDP 7777",
+            "game is ready (a line with \"listening on UDP 7777\" in its output)",
+            "starting after-game",
+        ],
+    );
+    g.stop();
+
+    let d = dirs();
+    let g = Grain::start(
+        &d,
+        vec![with(
+            sh("silent", "echo nothing to see; while :; do sleep 0.05; done"),
+            json!({ "ready": { "log": "listening" }, "ready_timeout": 1 }),
+        )],
+    );
+    let (code, log) = g.wait(30);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(
+        log.contains("service `silent` was not ready after 1 s (a line with \"listening\" in its output: no such line in its output yet)"),
+        "{log}"
+    );
+}
+
 #[test]
 fn a_readiness_timeout_stops_the_grain_with_an_error() {
     let d = dirs();

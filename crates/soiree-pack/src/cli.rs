@@ -106,6 +106,8 @@ pub enum Command {
         compression: CompressionArg,
         #[command(flatten)]
         sysroot: SysrootArg,
+        #[command(flatten)]
+        rebuild: RebuildArg,
     },
     /// Run a package the way a grain would, in bubblewrap: a package of the party (planned and
     /// staged now) or a FILE.spk (verified and unpacked). Logs stream here; Ctrl-C stops it.
@@ -237,6 +239,16 @@ pub struct PlanArg {
     pub offline: bool,
     #[command(flatten)]
     pub sysroot: SysrootArg,
+    #[command(flatten)]
+    pub rebuild: RebuildArg,
+}
+
+/// Command sources to build again.
+#[derive(Debug, clap::Args)]
+pub struct RebuildArg {
+    /// Run the command of this source again even when its output is cached (repeatable).
+    #[arg(long, value_name = "SOURCE")]
+    pub rebuild: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use soiree_spk::{keys, AppId, KeyPair, Keyring};
 
 use soiree_plan::PlanError;
 
-use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg, SysrootArg};
+use crate::cli::{CompressionArg, KeyringArg, MessageFormat, PartyArg, RebuildArg, SysrootArg};
 use crate::cmd_keys::keyring;
 use crate::cmd_party::report_problems;
 use crate::outputs::PackageOutputs;
@@ -142,6 +142,7 @@ pub fn build(
     format: MessageFormat,
     compression: &CompressionArg,
     sysroot: &SysrootArg,
+    rebuild: &RebuildArg,
 ) -> ExitCode {
     let packer = match Packer::new(compression) {
         Ok(p) => p,
@@ -175,7 +176,7 @@ pub fn build(
         eprintln!("error: {}: {e}", out.display());
         return ExitCode::from(3);
     }
-    let sources = match crate::cmd_inspect::sources(&party, offline, sysroot) {
+    let sources = match crate::cmd_inspect::sources(&party, offline, sysroot, rebuild) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -7,16 +7,42 @@ use std::process::ExitCode;
 use soiree_party::Party;
 use soiree_plan::{Plan, PlanError, Sources};
 
-use crate::cli::{PlanArg, SysrootArg};
+use crate::cli::{PlanArg, RebuildArg, SysrootArg};
 use crate::cmd_party::report_problems;
 
-/// The party's sources, fetched as `offline` allows, with the sysroot if one is given, and the
-/// grain supervisor every package ships.
-pub fn sources<'p>(party: &'p Party, offline: bool, sysroot: &SysrootArg) -> Result<Sources<'p>, ExitCode> {
-    let fetcher = soiree_plan::sources::default_fetcher(offline, &party.root).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(3)
-    })?;
+/// The party's sources, fetched as `offline` allows, with the sysroot if one is given, the
+/// command sources of `--rebuild` built again, and the grain supervisor every package ships.
+pub fn sources<'p>(
+    party: &'p Party,
+    offline: bool,
+    sysroot: &SysrootArg,
+    rebuild: &RebuildArg,
+) -> Result<Sources<'p>, ExitCode> {
+    for name in &rebuild.rebuild {
+        if !matches!(party.sources.get(name), Some(soiree_party::SourceDef::Command(_))) {
+            let built: Vec<&str> = party
+                .sources
+                .iter()
+                .filter(|(_, d)| matches!(d, soiree_party::SourceDef::Command(_)))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            eprintln!(
+                "error: --rebuild {name}: no source of that name is built by a command (those that are: {})",
+                if built.is_empty() {
+                    "none".into()
+                } else {
+                    built.join(", ")
+                }
+            );
+            return Err(ExitCode::from(2));
+        }
+    }
+    let fetcher = soiree_plan::sources::default_fetcher(offline, &party.root)
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        })?
+        .rebuild(rebuild.rebuild.iter().cloned());
     let supervisor = crate::supervisor::locate().map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(3)
@@ -55,7 +81,7 @@ pub fn with_plan(arg: &PlanArg, package: &str, show: impl FnOnce(&Plan) -> ExitC
         );
         return ExitCode::from(2);
     };
-    let sources = match sources(&party, arg.offline, &arg.sysroot) {
+    let sources = match sources(&party, arg.offline, &arg.sysroot, &arg.rebuild) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -81,6 +81,7 @@ fn main() -> ExitCode {
             message_format,
             compression,
             sysroot,
+            rebuild,
         } => {
             return cmd_build::build(
                 party,
@@ -92,6 +93,7 @@ fn main() -> ExitCode {
                 *message_format,
                 compression,
                 sysroot,
+                rebuild,
             )
         }
         Command::Ls { package, plan, json } => return cmd_inspect::ls(package, plan, *json),

@@ -680,11 +680,24 @@ fn service(
         if let Some(f) = &rs.file {
             kinds.push(Ready::File(sub(f.get_ref(), f.span(), problems)));
         }
+        if let Some(l) = &rs.log {
+            let text = sub(l.get_ref(), l.span(), problems);
+            if text.is_empty() || text.contains('\n') {
+                problems.push(
+                    PartyError::new(
+                        "soiree::recipe::ready",
+                        "a log readiness check is one line of text",
+                    )
+                    .at_span(file, l.span(), "empty, or more than one line"),
+                );
+            }
+            kinds.push(Ready::Log(text));
+        }
         if kinds.len() != 1 {
             problems.push(
                 PartyError::new(
                     "soiree::recipe::ready",
-                    "a readiness check is exactly one of tcp, http, unix or file",
+                    "a readiness check is exactly one of tcp, http, unix, file or log",
                 )
                 .at_span(file, r.span(), "here"),
             );

@@ -1,5 +1,6 @@
 //! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
 
+mod command_source;
 mod compose;
 mod deps;
 pub mod diagnostic;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::command_source;
 use crate::compose::Composer;
 use crate::diagnostic::{closest, PartyError, Problems, SourceFile};
 use crate::model::{Meta, Party, SourceDef};
@@ -90,6 +91,9 @@ fn load_inner(
     let meta = meta(&spec.party, &file, &root, &mut problems);
     let mut sources = sources(&spec, profile, &file, &root, &mut problems);
     pin_from_lock(&spec, profile, &mut sources, &file, &root, pins, &mut problems);
+    // `lock` runs no command, so it needs none of their programs.
+    let tools = pins == Pins::Required;
+    command_source::check_commands(&spec, profile, &sources, &file, tools, &mut problems);
     let mut composer = Composer::new(&root, &file, &sources, &meta);
     let mut packages = Vec::new();
     for (name, pkg) in &spec.packages {
@@ -233,13 +237,17 @@ fn source_def(
     let spec = s.get_ref();
     let strip = spec.strip_components.unwrap_or(0);
     let sub_path = spec.sub_path.as_ref().map(|p| p.get_ref().clone());
-    match (&spec.path, &spec.url) {
-        (Some(path), None) => Some(SourceDef::Path {
+    if spec.command.is_none() {
+        command_source::refuse_command_keys(name, s, file, problems);
+    }
+    match (&spec.path, &spec.url, &spec.command) {
+        (None, None, Some(command)) => command_source::command_def(name, s, command, file, root, problems),
+        (Some(path), None, None) => Some(SourceDef::Path {
             path: root.join(path.get_ref()),
             strip_components: strip,
             sub_path,
         }),
-        (None, Some(url)) => {
+        (None, Some(url), None) => {
             if let Some(problem) = vocab::url_problem(url.get_ref()) {
                 problems.push(
                     PartyError::new(
@@ -274,12 +282,12 @@ fn source_def(
             problems.push(
                 PartyError::new(
                     "soiree::party::source",
-                    format!("source `{name}` needs exactly one of path or url"),
+                    format!("source `{name}` needs exactly one of path, url or command"),
                 )
                 .at_span(
                     file,
                     s.span(),
-                    "give `path = \"…\"` or `url = \"…\"` with `sha256`",
+                    "give `path = \"…\"`, `url = \"…\"` with `sha256`, or `command = [\"…\"]`",
                 ),
             );
             None

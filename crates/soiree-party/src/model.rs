@@ -52,6 +52,31 @@ pub enum SourceDef {
         strip_components: u32,
         sub_path: Option<String>,
     },
+    /// The output folder of a command run in a scratch copy of `input`.
+    Command(Box<CommandDef>),
+}
+
+/// A source built by a command ([`SourceDef::Command`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandDef {
+    pub command: Vec<String>,
+    pub input: CommandInput,
+    pub env: BTreeMap<String, String>,
+    /// Relative to the copy of the input.
+    pub output: String,
+    pub tools: Vec<String>,
+    pub network: bool,
+    pub exclude: Vec<String>,
+    pub sub_path: Option<String>,
+}
+
+/// What a command source's command runs in (a copy of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandInput {
+    /// A directory, relative paths taken from `party.toml`'s directory.
+    Dir(PathBuf),
+    /// Another source's tree (an unpacked pinned archive, say).
+    Source(String),
 }
 
 /// Where a part of a package came from: the recipe (or `party.toml`) and the place in its file.
@@ -132,6 +157,8 @@ pub enum Ready {
     Http(String),
     Unix(String),
     File(String),
+    /// A line of the service's output (since its last start) contains this text.
+    Log(String),
 }
 
 #[derive(Debug, Clone)]

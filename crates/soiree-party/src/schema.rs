@@ -48,6 +48,19 @@ pub struct SourceSpec {
     pub size: Option<u64>,
     pub strip_components: Option<u32>,
     pub sub_path: Option<S<String>>,
+    // ---- a source built by a command (command_source.rs) ----
+    pub command: Option<S<Vec<String>>>,
+    /// The folder the command runs in (copied first); or `source`, another source's tree.
+    pub dir: Option<S<String>>,
+    pub source: Option<S<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub output: Option<S<String>>,
+    #[serde(default)]
+    pub tools: Vec<S<String>>,
+    pub network: Option<bool>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,4 +261,6 @@ pub struct ReadySpec {
     pub http: Option<S<String>>,
     pub unix: Option<S<String>>,
     pub file: Option<S<String>>,
+    /// Ready once the service prints a line containing this text (a UDP server's "listening").
+    pub log: Option<S<String>>,
 }

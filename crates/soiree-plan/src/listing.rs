@@ -123,7 +123,18 @@ fn check_file(listing: &mut Listing, f: &Listed) {
 /// The group a path belongs to: its rank (recipes, closures, soiree-pack) and title.
 fn group_of(plan: &Plan, path: &Path, placed: &Placed) -> (u8, String) {
     match placed {
-        Placed::Source { origin, source, .. } => (0, format!("recipe {}, source `{source}`", origin.via)),
+        Placed::Source {
+            origin,
+            source,
+            built_by,
+            ..
+        } => {
+            let built = built_by
+                .as_ref()
+                .map(|c| format!(", built by `{c}`"))
+                .unwrap_or_default();
+            (0, format!("recipe {}, source `{source}`{built}", origin.via))
+        }
         Placed::Template { origin } => (0, format!("recipe {}, templates", origin.via)),
         Placed::Closure => {
             let program = plan

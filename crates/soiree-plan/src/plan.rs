@@ -65,6 +65,7 @@ fn services_json(pkg: &Package) -> Vec<u8> {
                     Ready::Http(u) => ("http", serde_json::Value::from(u.as_str())),
                     Ready::Unix(p) => ("unix", serde_json::Value::from(p.as_str())),
                     Ready::File(p) => ("file", serde_json::Value::from(p.as_str())),
+                    Ready::Log(t) => ("log", serde_json::Value::from(t.as_str())),
                 };
                 BTreeMap::from([(k, v)])
             }),

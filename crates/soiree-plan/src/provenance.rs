@@ -14,6 +14,8 @@ pub enum Placed {
         origin: Origin,
         source: String,
         path: PathBuf,
+        /// The command that produced the source, for a source built by a command.
+        built_by: Option<String>,
     },
     /// A recipe's `content` template.
     Template { origin: Origin },
@@ -40,14 +42,23 @@ impl Placed {
     /// "recipe uro → redis (recipes/redis.toml:11:6), from source `redis` usr/bin/redis-server".
     pub fn describe(&self) -> String {
         match self {
-            Placed::Source { origin, source, path } => {
+            Placed::Source {
+                origin,
+                source,
+                path,
+                built_by,
+            } => {
                 let inside = if path.as_os_str().is_empty() {
                     String::new()
                 } else {
                     format!(" {}", path.display())
                 };
+                let built = built_by
+                    .as_ref()
+                    .map(|c| format!(", built by `{c}`"))
+                    .unwrap_or_default();
                 format!(
-                    "recipe {} ({}), from source `{source}`{inside}",
+                    "recipe {} ({}), from source `{source}`{inside}{built}",
                     origin.via,
                     at(origin)
                 )

@@ -1,5 +1,5 @@
 //! Resolving a package's file mappings against the party's sources: local paths, archives and
-//! pinned downloads (through soiree-source's cache), with conflicts that name both origins; and
+//! pinned downloads (through soiree-source's cache), command outputs, with conflicts that name both origins; and
 //! the system root that closures come from (`/`, or a sysroot that also stands in for every
 //! `path = "/"` source).
 
@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use soiree_party::{FileContent, Origin, Package, Party, SourceDef};
-use soiree_source::{Fetcher, FileSet, Mapping, Resolved, Source};
+use soiree_party::{CommandInput, FileContent, Origin, Package, Party, SourceDef};
+use soiree_source::{CommandSpec, Fetcher, FileSet, Mapping, Resolved, Source};
 use soiree_spk::{Dir, Entry};
 
 use crate::provenance::{Placed, Provenance};
@@ -94,12 +94,44 @@ impl<'a> Sources<'a> {
                 *strip_components,
                 sub_path,
             ),
+            SourceDef::Command(c) => {
+                let dir = match &c.input {
+                    CommandInput::Dir(dir) => dir.clone(),
+                    CommandInput::Source(input) => {
+                        let resolved = self.resolve(input)?;
+                        if !resolved.is_dir {
+                            return Err(format!(
+                                "source `{name}` runs its command in source `{input}`, which is a file, not a folder"
+                            ));
+                        }
+                        resolved.root
+                    }
+                };
+                let spec = CommandSpec {
+                    argv: c.command.clone(),
+                    dir,
+                    env: c.env.clone(),
+                    output: c.output.clone(),
+                    tools: c.tools.clone(),
+                    network: c.network,
+                    exclude: c.exclude.clone(),
+                };
+                (Source::command(name, spec), 0, &c.sub_path)
+            }
         };
         let mut source = source.with_strip_components(strip);
         if let Some(s) = sub {
             source = source.with_sub_path(s);
         }
         Ok(source)
+    }
+
+    /// The command that builds source `name`, as a user would type it, for a command source.
+    pub fn built_by(&self, name: &str) -> Option<String> {
+        match self.party.sources.get(name)? {
+            SourceDef::Command(c) => Some(soiree_source::command::display_argv(&c.command)),
+            _ => None,
+        }
     }
 
     pub fn resolve(&self, name: &str) -> Result<Resolved, String> {
@@ -163,6 +195,7 @@ pub fn mapped_files(
                             origin: m.origin.clone(),
                             source: e.origin.source.clone(),
                             path: e.origin.path.clone(),
+                            built_by: sources.built_by(&e.origin.source),
                         });
                 }
                 set.extend(entries).map_err(|e| format!("{e}"))?;

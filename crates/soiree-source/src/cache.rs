@@ -1,5 +1,5 @@
 //! The content-addressed cache: downloads under `sha256/<hex>`, unpacked archives under
-//! `extracted/v1/<hex>-<format>-strip<n>`. Entries only ever appear by rename once complete, so
+//! `extracted/v1/<hex>-<format>-strip<n>`, command sources' outputs under `built/v1/<key>`. Entries only ever appear by rename once complete, so
 //! whatever is there under its final name can be used as it is.
 
 use std::path::{Path, PathBuf};
@@ -54,6 +54,11 @@ impl Cache {
 
     pub(crate) fn blob_dir(&self) -> PathBuf {
         self.root.join("sha256")
+    }
+
+    /// Where the output of a command source with this key lives (`v1`: the key's layout).
+    pub fn built_path(&self, key: &Sha256) -> PathBuf {
+        self.root.join("built").join("v1").join(key.hex())
     }
 
     /// Where an archive with this digest, unpacked this way, lives. The `v1` is the extraction

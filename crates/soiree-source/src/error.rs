@@ -44,6 +44,45 @@ pub enum Error {
         reason: String,
     },
 
+    // ---- sources built by a command ----
+    #[error("source {name:?}: the command needs `{tool}`, which is not on PATH")]
+    #[diagnostic(code(soiree::source::missing_tool), help("{help}"))]
+    MissingTool {
+        name: String,
+        tool: String,
+        help: String,
+    },
+    #[error("source {name:?}: `{command}` failed ({status}); its last lines:\n{tail}")]
+    #[diagnostic(
+        code(soiree::source::command_failed),
+        help("the command runs in a copy of its folder with only that copy (and its HOME) writable")
+    )]
+    CommandFailed {
+        name: String,
+        command: String,
+        status: String,
+        tail: String,
+    },
+    #[error("source {name:?}: {reason}")]
+    #[diagnostic(code(soiree::source::command_input))]
+    CommandInput { name: String, reason: String },
+    #[error("source {name:?}: the command's output {path:?} {reason}")]
+    #[diagnostic(
+        code(soiree::source::command_output),
+        help("a command source's output is checked like an archive: files, directories and symlinks that stay inside it")
+    )]
+    CommandOutput {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("source {name:?} is built by a command that needs the network, and the build is offline")]
+    #[diagnostic(
+        code(soiree::source::command_offline),
+        help("build once online; the output is cached and reused offline after that")
+    )]
+    CommandOffline { name: String },
+
     // ---- the cache and the network ----
     #[error("no cache directory: neither XDG_CACHE_HOME nor HOME is set")]
     #[diagnostic(

@@ -1,11 +1,13 @@
 //! Turning a [`Source`] into a file or directory on disk: local paths as they are, URLs through
 //! the cache (or the network), archives unpacked once per digest, then the sub-path applied.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::cache::Cache;
+use crate::command;
 use crate::confine::{self, Confined};
 use crate::digest::Sha256;
 use crate::download;
@@ -56,6 +58,7 @@ pub struct Fetcher {
     base_dir: PathBuf,
     lock: Option<Lock>,
     agent: OnceLock<ureq::Agent>,
+    rebuild: BTreeSet<String>,
 }
 
 impl Fetcher {
@@ -66,6 +69,7 @@ impl Fetcher {
             base_dir: PathBuf::new(),
             lock: None,
             agent: OnceLock::new(),
+            rebuild: BTreeSet::new(),
         }
     }
 
@@ -85,6 +89,12 @@ impl Fetcher {
     /// URL sources must then have the digest `lock` records for them, if it has them.
     pub fn with_lock(mut self, lock: &Lock) -> Fetcher {
         self.lock = Some(lock.clone());
+        self
+    }
+
+    /// Command sources to build again even when the cache has their output (`--rebuild`).
+    pub fn rebuild(mut self, names: impl IntoIterator<Item = String>) -> Fetcher {
+        self.rebuild.extend(names);
         self
     }
 
@@ -163,6 +173,11 @@ impl Fetcher {
                     None => full.clone(),
                 };
                 (root, full.file_name().map(OsString::from), None)
+            }
+            Location::Command(spec) => {
+                let rebuild = self.rebuild.contains(name);
+                let root = command::build(&self.cache, name, spec, self.offline, rebuild)?;
+                (root, None, None)
             }
             Location::Url(pin) => {
                 let root = match source.archive {

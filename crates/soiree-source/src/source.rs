@@ -25,6 +25,8 @@ pub enum Location {
     /// A file or directory on this machine; relative paths are taken from the fetcher's base.
     Path(PathBuf),
     Url(UrlPin),
+    /// The output folder of a command run in a copy of a directory.
+    Command(Box<crate::command::CommandSpec>),
 }
 
 /// A URL and the exact bytes expected from it.
@@ -111,6 +113,17 @@ impl Source {
         })
     }
 
+    /// The output of a command (never an archive).
+    pub fn command(name: impl Into<String>, spec: crate::command::CommandSpec) -> Source {
+        Source {
+            name: name.into(),
+            location: Location::Command(Box::new(spec)),
+            archive: None,
+            strip_components: 0,
+            sub_path: None,
+        }
+    }
+
     pub fn with_archive(mut self, archive: Option<ArchiveFormat>) -> Source {
         self.archive = archive;
         self
@@ -130,7 +143,7 @@ impl Source {
     pub fn pin(&self) -> Option<&UrlPin> {
         match &self.location {
             Location::Url(pin) => Some(pin),
-            Location::Path(_) => None,
+            Location::Path(_) | Location::Command(_) => None,
         }
     }
 }
@@ -140,6 +153,7 @@ impl fmt::Display for Location {
         match self {
             Location::Path(p) => write!(f, "{}", p.display()),
             Location::Url(pin) => f.write_str(&pin.url),
+            Location::Command(c) => write!(f, "`{}` in {}", c.display(), c.dir.display()),
         }
     }
 }
