@@ -4,7 +4,7 @@
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::compose::unknown_param;
+use crate::diagnostic::unknown_param;
 use crate::diagnostic::{PartyError, Place, Problems, SourceFile};
 use crate::model::{Deps, DepsValue, Origin};
 use crate::params::{self, Params};

@@ -218,3 +218,28 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
+
+/// Two recipes (or a recipe and `party.toml`) define one thing differently: both places shown.
+pub(crate) fn conflict(
+    code: &'static str,
+    message: String,
+    here: crate::model::Origin,
+    there: &crate::model::Origin,
+) -> PartyError {
+    PartyError::new(code, message)
+        .at(here.place, format!("from {}", here.via))
+        .related(
+            PartyError::new(code, "the other definition is here")
+                .at(there.place.clone(), format!("from {}", there.via)),
+        )
+}
+
+/// A `{{name}}` that names no parameter of its recipe.
+pub(crate) fn unknown_param(file: &SourceFile, span: std::ops::Range<usize>, name: &str) -> PartyError {
+    PartyError::new(
+        "soiree::recipe::template",
+        format!("`{{{{{name}}}}}` names no parameter of this recipe"),
+    )
+    .at_span(file, span, "in this template")
+    .help("declare it under [params], or fix the name")
+}

@@ -1,14 +1,18 @@
 //! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
 
+mod bridge;
 mod command_source;
 mod compose;
+mod contribute;
 mod deps;
 pub mod diagnostic;
 pub mod edit;
 mod load;
 pub mod model;
 pub mod params;
+mod powerbox;
 pub mod schema;
+mod services;
 pub mod vocab;
 
 pub use diagnostic::{PartyError, Problems, SourceFile};

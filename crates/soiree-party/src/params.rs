@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::schema::ParamType;
+use crate::diagnostic::{closest, unknown_param, PartyError, Problems, SourceFile};
+use crate::schema::{ParamType, RecipeFile, RecipeUse, S};
 
 /// Bound parameter values of one recipe use.
 pub type Params = BTreeMap<String, toml::Value>;
@@ -93,6 +94,134 @@ pub fn substitute_value(v: &toml::Value, params: &Params) -> Result<toml::Value,
             .map(toml::Value::Array),
         other => Ok(other.clone()),
     }
+}
+
+/// Binds a use's `with` values (substituted with the caller's parameters) and the defaults.
+pub(crate) fn bind(
+    recipe_file: &SourceFile,
+    recipe: &RecipeFile,
+    u: &S<RecipeUse>,
+    use_file: &SourceFile,
+    caller: &Params,
+    problems: &mut Problems,
+) -> Option<Params> {
+    let mut bound = Params::new();
+    let mut ok = true;
+    let declared = &recipe.params;
+    let name = u.get_ref().recipe.get_ref();
+    for (k, v) in &u.get_ref().with {
+        let Some(spec) = declared
+            .iter()
+            .find(|(d, _)| d.get_ref() == k.get_ref())
+            .map(|(_, s)| s)
+        else {
+            let mut e = PartyError::new(
+                "soiree::recipe::param",
+                format!("recipe `{name}` has no parameter `{}`", k.get_ref()),
+            )
+            .at_span(use_file, k.span(), "unknown parameter");
+            let names: Vec<&str> = declared.keys().map(|d| d.get_ref().as_str()).collect();
+            e = match closest(k.get_ref(), names.iter().copied()) {
+                Some(m) => e.help(format!("did you mean `{m}`?")),
+                None => e.help(format!(
+                    "its parameters: {}",
+                    if names.is_empty() {
+                        "(none)".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )),
+            };
+            problems.push(e);
+            ok = false;
+            continue;
+        };
+        let value = match substitute_value(v.get_ref(), caller) {
+            Ok(v) => v,
+            Err(unknown) => {
+                problems.push(unknown_param(use_file, v.span(), &unknown));
+                ok = false;
+                continue;
+            }
+        };
+        let kind = *spec.get_ref().kind.get_ref();
+        if !matches(kind, &value) {
+            problems.push(
+                PartyError::new(
+                    "soiree::recipe::param_type",
+                    format!(
+                        "parameter `{}` of `{name}` is {}, not {}",
+                        k.get_ref(),
+                        kind_name(kind),
+                        type_name(&value)
+                    ),
+                )
+                .at_span(use_file, v.span(), format!("expected {}", kind_name(kind)))
+                .related(
+                    PartyError::new("soiree::recipe::param_type", "declared here").at_span(
+                        recipe_file,
+                        spec.span(),
+                        "declaration",
+                    ),
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        bound.insert(k.get_ref().clone(), value);
+    }
+    for (k, spec) in declared {
+        if bound.contains_key(k.get_ref()) || u.get_ref().with.keys().any(|w| w.get_ref() == k.get_ref()) {
+            continue;
+        }
+        match &spec.get_ref().default {
+            Some(d) => {
+                let kind = *spec.get_ref().kind.get_ref();
+                if !matches(kind, d.get_ref()) {
+                    problems.push(
+                        PartyError::new(
+                            "soiree::recipe::param_type",
+                            format!(
+                                "the default of `{}` is {}, but the parameter is {}",
+                                k.get_ref(),
+                                type_name(d.get_ref()),
+                                kind_name(kind)
+                            ),
+                        )
+                        .at_span(
+                            recipe_file,
+                            d.span(),
+                            format!("expected {}", kind_name(kind)),
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+                bound.insert(k.get_ref().clone(), d.get_ref().clone());
+            }
+            None => {
+                let what = spec.get_ref().description.clone().unwrap_or_default();
+                problems.push(
+                    PartyError::new(
+                        "soiree::recipe::param_missing",
+                        format!("recipe `{name}` needs the parameter `{}`", k.get_ref()),
+                    )
+                    .at_span(use_file, u.span(), "in this use")
+                    .help(format!(
+                        "add it: {{ use = \"{name}\", with = {{ {} = … }} }}{}",
+                        k.get_ref(),
+                        if what.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({what})")
+                        }
+                    )),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(bound)
 }
 
 #[cfg(test)]
