@@ -1,17 +1,17 @@
 //! `/opt/soiree/services.json`: what the plan writes and the supervisor reads, checked before
-//! anything starts.
+//! anything starts. The one type for both sides: the planner serializes these very structs.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
 /// The whole file: the package's environment and its services, in the order the recipes
 /// declared them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub package: String,
@@ -21,18 +21,18 @@ pub struct Config {
     pub services: Vec<Service>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: String,
     pub command: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
     #[serde(default)]
     pub var_dirs: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<Ready>,
     #[serde(default)]
     pub after: Vec<String>,
@@ -41,7 +41,7 @@ pub struct Service {
     #[serde(default)]
     pub first_run: Vec<Vec<String>>,
     /// Commands run before each start of the service by the grain (migrations).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pre_start: Vec<Vec<String>>,
     /// Seconds to wait for `ready` before the grain gives up.
     #[serde(default = "default_ready_timeout")]
@@ -52,7 +52,7 @@ pub struct Service {
     #[serde(default)]
     pub restart: Restart,
     /// Variables generated once per grain: name → bytes of randomness.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, u32>,
 }
 
@@ -69,7 +69,7 @@ fn default_stop_timeout() -> f64 {
 }
 
 /// How the supervisor knows a service is up.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Ready {
     Tcp(u16),
@@ -82,7 +82,7 @@ pub enum Ready {
 }
 
 /// What happens when a service's process exits while the grain runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Restart {
     /// Started again after any exit (a grain has no operator to do it).

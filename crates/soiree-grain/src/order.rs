@@ -7,68 +7,81 @@ use crate::Error;
 /// Indices into `services`, each after its dependencies. An unknown name or a cycle is an error
 /// that names it.
 pub fn start_order(services: &[Service]) -> Result<Vec<usize>, Error> {
-    let index = |name: &str| services.iter().position(|s| s.name == name);
-    let mut deps = Vec::with_capacity(services.len());
     for s in services {
-        let mut d = Vec::new();
-        for a in &s.after {
-            match index(a) {
-                Some(i) => d.push(i),
-                None => {
-                    return Err(Error::Config(format!(
-                        "service `{}` starts after `{a}`, but there is no service `{a}`",
-                        s.name
-                    )))
-                }
-            }
+        if let Some(a) = s.after.iter().find(|a| !services.iter().any(|o| &o.name == *a)) {
+            return Err(Error::Config(format!(
+                "service `{}` starts after `{a}`, but there is no service `{a}`",
+                s.name
+            )));
         }
-        deps.push(d);
     }
-    // Depth-first from each service in declaration order; a service on the current path seen
-    // again is a cycle.
+    let nodes: Vec<(&str, &[String])> = services
+        .iter()
+        .map(|s| (s.name.as_str(), s.after.as_slice()))
+        .collect();
+    dependency_order(&nodes)
+        .map_err(|cycle| Error::Config(format!("services wait for each other: {}", cycle.join(" → "))))
+}
+
+/// The one check of `after` that both the supervisor and `soiree-pack check` make: node indices
+/// in start order, each after what it names (names that are not nodes are passed over), visiting
+/// nodes and their `after` lists in the order given. A cycle is returned as the names along it,
+/// first name repeated at the end (`a → b → a`).
+pub fn dependency_order<'a>(nodes: &[(&'a str, &[String])]) -> Result<Vec<usize>, Vec<&'a str>> {
+    let index = |name: &str| nodes.iter().position(|(n, _)| *n == name);
+    let deps: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|(_, after)| after.iter().filter_map(|a| index(a)).collect())
+        .collect();
+    // Depth-first from each node in order; a node on the current path seen again is a cycle.
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         OnPath,
         Done,
     }
-    fn visit(
-        i: usize,
-        deps: &[Vec<usize>],
-        marks: &mut [Mark],
-        path: &mut Vec<usize>,
-        out: &mut Vec<usize>,
-        services: &[Service],
-    ) -> Result<(), Error> {
-        match marks[i] {
-            Mark::Done => return Ok(()),
-            Mark::OnPath => {
-                let from = path.iter().position(|&p| p == i).unwrap_or(0);
-                let mut names: Vec<&str> = path[from..].iter().map(|&p| services[p].name.as_str()).collect();
-                names.push(&services[i].name);
-                return Err(Error::Config(format!(
-                    "services wait for each other: {}",
-                    names.join(" → ")
-                )));
+    struct Walk<'n, 'a> {
+        nodes: &'n [(&'a str, &'n [String])],
+        deps: Vec<Vec<usize>>,
+        marks: Vec<Mark>,
+        path: Vec<usize>,
+        out: Vec<usize>,
+    }
+    impl<'a> Walk<'_, 'a> {
+        fn visit(&mut self, i: usize) -> Result<(), Vec<&'a str>> {
+            match self.marks[i] {
+                Mark::Done => return Ok(()),
+                Mark::OnPath => {
+                    let from = self.path.iter().position(|&p| p == i).unwrap_or(0);
+                    let mut names: Vec<&'a str> =
+                        self.path[from..].iter().map(|&p| self.nodes[p].0).collect();
+                    names.push(self.nodes[i].0);
+                    return Err(names);
+                }
+                Mark::New => {}
             }
-            Mark::New => {}
+            self.marks[i] = Mark::OnPath;
+            self.path.push(i);
+            for k in 0..self.deps[i].len() {
+                self.visit(self.deps[i][k])?;
+            }
+            self.path.pop();
+            self.marks[i] = Mark::Done;
+            self.out.push(i);
+            Ok(())
         }
-        marks[i] = Mark::OnPath;
-        path.push(i);
-        for &d in &deps[i] {
-            visit(d, deps, marks, path, out, services)?;
-        }
-        path.pop();
-        marks[i] = Mark::Done;
-        out.push(i);
-        Ok(())
     }
-    let mut marks = vec![Mark::New; services.len()];
-    let mut out = Vec::with_capacity(services.len());
-    for i in 0..services.len() {
-        visit(i, &deps, &mut marks, &mut Vec::new(), &mut out, services)?;
+    let mut walk = Walk {
+        nodes,
+        deps,
+        marks: vec![Mark::New; nodes.len()],
+        path: Vec::new(),
+        out: Vec::with_capacity(nodes.len()),
+    };
+    for i in 0..nodes.len() {
+        walk.visit(i)?;
     }
-    Ok(out)
+    Ok(walk.out)
 }
 
 #[cfg(test)]

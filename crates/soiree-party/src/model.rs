@@ -151,15 +151,8 @@ pub struct FileMapping {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ready {
-    Tcp(u16),
-    Http(String),
-    Unix(String),
-    File(String),
-    /// A line of the service's output (since its last start) contains this text.
-    Log(String),
-}
+/// How the supervisor knows a service is up: the supervisor's own type, written to services.json as is.
+pub use soiree_grain::config::Ready;
 
 #[derive(Debug, Clone)]
 pub struct Service {

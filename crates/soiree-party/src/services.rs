@@ -1,7 +1,7 @@
 //! A recipe's services: ports, commands, readiness, secrets; and the package's services checked
 //! together (every `after` known, no cycle).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{closest, unknown_param, PartyError, Place, Problems, SourceFile};
 use crate::model::*;
@@ -214,61 +214,30 @@ pub(crate) fn check_services(services: &BTreeMap<String, Service>, problems: &mu
             }
         }
     }
-    // Depth-first search with colours; a grey node reached again closes a cycle.
-    fn visit<'s>(
-        name: &'s str,
-        services: &'s BTreeMap<String, Service>,
-        state: &mut HashMap<&'s str, bool>,
-        path: &mut Vec<&'s str>,
-    ) -> Option<Vec<&'s str>> {
-        match state.get(name) {
-            Some(true) => return None,
-            Some(false) => {
-                let start = path.iter().position(|n| *n == name).unwrap_or(0);
-                let mut cycle = path[start..].to_vec();
-                cycle.push(name);
-                return Some(cycle);
-            }
-            None => {}
-        }
-        state.insert(name, false);
-        path.push(name);
-        if let Some(s) = services.get(name) {
-            for a in &s.after {
-                if services.contains_key(a) {
-                    if let Some(c) = visit(a, services, state, path) {
-                        return Some(c);
-                    }
-                }
-            }
-        }
-        path.pop();
-        state.insert(name, true);
-        None
-    }
-    let mut state = HashMap::new();
-    for name in services.keys() {
-        if let Some(cycle) = visit(name, services, &mut state, &mut Vec::new()) {
-            let first = &services[cycle[0]];
-            let second = &services[cycle[1 % cycle.len()]];
-            problems.push(
+    // The supervisor's own check, so that `check` refuses exactly what a grain would.
+    let nodes: Vec<(&str, &[String])> = services
+        .values()
+        .map(|s| (s.name.as_str(), s.after.as_slice()))
+        .collect();
+    if let Err(cycle) = soiree_grain::order::dependency_order(&nodes) {
+        let first = &services[cycle[0]];
+        let second = &services[cycle[1 % cycle.len()]];
+        problems.push(
+            PartyError::new(
+                "soiree::recipe::service_cycle",
+                format!("services wait for each other: {}", cycle.join(" → ")),
+            )
+            .at(
+                first.origin.place.clone(),
+                format!("`{}` starts after `{}`", first.name, second.name),
+            )
+            .related(
                 PartyError::new(
                     "soiree::recipe::service_cycle",
-                    format!("services wait for each other: {}", cycle.join(" → ")),
+                    format!("`{}` is defined here", second.name),
                 )
-                .at(
-                    first.origin.place.clone(),
-                    format!("`{}` starts after `{}`", first.name, second.name),
-                )
-                .related(
-                    PartyError::new(
-                        "soiree::recipe::service_cycle",
-                        format!("`{}` is defined here", second.name),
-                    )
-                    .at(second.origin.place.clone(), format!("from {}", second.origin.via)),
-                ),
-            );
-            return;
-        }
+                .at(second.origin.place.clone(), format!("from {}", second.origin.via)),
+            ),
+        );
     }
 }

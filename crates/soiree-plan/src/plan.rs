@@ -2,11 +2,9 @@
 //! programs, where each path came from, its manifest and bridge config, its encoded powerbox
 //! requests and the services its supervisor runs.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
-use soiree_party::{Package, Ready};
+use soiree_party::Package;
 use soiree_spk::{Dir, Entry, Node};
 
 use crate::error::PlanError;
@@ -29,55 +27,34 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// What the supervisor reads from `/opt/soiree/services.json`.
-#[derive(Serialize)]
-struct ServiceOut<'a> {
-    name: &'a str,
-    command: &'a [String],
-    env: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    workdir: Option<&'a str>,
-    var_dirs: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ready: Option<BTreeMap<&'static str, serde_json::Value>>,
-    after: &'a [String],
-    ports: &'a [u16],
-    first_run: &'a [Vec<String>],
-    #[serde(skip_serializing_if = "<[Vec<String>]>::is_empty")]
-    pre_start: &'a [Vec<String>],
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    secrets: &'a BTreeMap<String, u32>,
-}
-
+/// `/opt/soiree/services.json`, as the supervisor's own `Config` type serializes it.
 fn services_json(pkg: &Package) -> Vec<u8> {
-    let services: Vec<ServiceOut> = pkg
-        .services
-        .iter()
-        .map(|s| ServiceOut {
-            name: &s.name,
-            command: &s.command,
-            env: &s.env,
-            workdir: s.workdir.as_deref(),
-            var_dirs: &s.var_dirs,
-            ready: s.ready.as_ref().map(|r| {
-                let (k, v) = match r {
-                    Ready::Tcp(p) => ("tcp", serde_json::Value::from(*p)),
-                    Ready::Http(u) => ("http", serde_json::Value::from(u.as_str())),
-                    Ready::Unix(p) => ("unix", serde_json::Value::from(p.as_str())),
-                    Ready::File(p) => ("file", serde_json::Value::from(p.as_str())),
-                    Ready::Log(t) => ("log", serde_json::Value::from(t.as_str())),
-                };
-                BTreeMap::from([(k, v)])
-            }),
-            after: &s.after,
-            ports: &s.ports,
-            first_run: &s.first_run,
-            pre_start: &s.pre_start,
-            secrets: &s.secrets,
-        })
-        .collect();
-    let doc = serde_json::json!({ "package": pkg.name, "env": pkg.env, "services": services });
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    use soiree_grain::config::{Config, Restart, Service, DEFAULT_READY_TIMEOUT, DEFAULT_STOP_TIMEOUT};
+    let config = Config {
+        package: pkg.name.clone(),
+        env: pkg.env.clone(),
+        services: pkg
+            .services
+            .iter()
+            .map(|s| Service {
+                name: s.name.clone(),
+                command: s.command.clone(),
+                env: s.env.clone(),
+                workdir: s.workdir.clone(),
+                var_dirs: s.var_dirs.clone(),
+                ready: s.ready.clone(),
+                after: s.after.clone(),
+                ports: s.ports.clone(),
+                first_run: s.first_run.clone(),
+                pre_start: s.pre_start.clone(),
+                ready_timeout: DEFAULT_READY_TIMEOUT,
+                stop_timeout: DEFAULT_STOP_TIMEOUT,
+                restart: Restart::default(),
+                secrets: s.secrets.clone(),
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&config).unwrap_or_default();
     out.push(b'\n');
     out
 }
