@@ -7,11 +7,12 @@ use soiree_spk::{keys, Error, Verified};
 
 use crate::cli::{CompressionArg, KeyringArg};
 use crate::cmd_keys::{keyring, parse_app_id};
-use crate::packing::{self, Packer};
+use crate::packing;
+use soiree_build::Packer;
 
 /// A bad `SOIREE_PACK_CACHE_SIZE` is a usage problem, reported like one.
 fn packer(arg: &CompressionArg) -> Result<Packer, Error> {
-    Packer::new(arg).map_err(|e| Error::Io {
+    Packer::new(packing::compression(arg), !arg.no_cache).map_err(|e| Error::Io {
         path: "SOIREE_PACK_CACHE_SIZE".into(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
     })

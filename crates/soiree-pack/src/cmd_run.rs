@@ -2,7 +2,6 @@
 //! in bubblewrap as a grain until Ctrl-C, its ports on the host's loopback.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use soiree_run::{Options, Proto, Publish};
 
 use crate::cli::PlanArg;
+use crate::failure::Failure;
 
 /// Where `run` keeps a package's grain: `.soiree/run/NAME/` in the current directory, so that
 /// `run uro` and `run dist/uro.spk` share one `/var`.
@@ -24,17 +24,11 @@ pub fn run(
     port: Option<u16>,
     tcp: &[String],
     udp: &[String],
-) -> ExitCode {
+) -> Result<(), Failure> {
     let mut publish = Vec::new();
     for (proto, specs) in [(Proto::Tcp, tcp), (Proto::Udp, udp)] {
         for spec in specs {
-            match Publish::parse(proto, spec) {
-                Ok(p) => publish.push(p),
-                Err(e) => {
-                    eprintln!("error: --{proto} {e}");
-                    return ExitCode::from(2);
-                }
-            }
+            publish.push(Publish::parse(proto, spec).map_err(|e| Failure::usage(format!("--{proto} {e}")))?);
         }
     }
     let spk = Path::new(target);
@@ -46,40 +40,27 @@ pub fn run(
         target.to_string()
     };
     let dir = run_dir(&name);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("error: {}: {e}", dir.display());
-        return ExitCode::from(3);
-    }
+    let machine = |e: std::io::Error| Failure::machine(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(machine)?;
     // The package's files for this run only; the grain's /var stays.
-    let work = match tempfile::Builder::new().prefix("root-").tempdir_in(&dir) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: {}: {e}", dir.display());
-            return ExitCode::from(3);
-        }
-    };
+    let work = tempfile::Builder::new()
+        .prefix("root-")
+        .tempdir_in(&dir)
+        .map_err(machine)?;
     let root = work.path().join("root");
-    if is_spk {
-        if let Err(e) = soiree_spk::unpack(spk, &root) {
-            let code = if e.is_io() { 3 } else { 1 };
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::from(code);
-        }
+    let prepared = if is_spk {
+        soiree_spk::unpack(spk, &root).map(|_| ()).map_err(Failure::from)
     } else {
-        let staged =
-            crate::cmd_inspect::with_plan(plan, target, |p| match soiree_plan::tree::stage(&p.tree, &root) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: staging package `{target}`: {e}");
-                    ExitCode::from(3)
-                }
-            });
-        if staged != ExitCode::SUCCESS {
-            // No package, no grain: leave no empty directory behind for it.
-            drop(work);
-            let _ = std::fs::remove_dir(&dir);
-            return staged;
-        }
+        crate::cmd_inspect::with_plan(plan, target, |p| {
+            soiree_plan::tree::stage(&p.tree, &root)
+                .map_err(|e| Failure::machine(format!("staging package `{target}`: {e}")))
+        })
+    };
+    if let Err(f) = prepared {
+        // No package, no grain: leave no empty directory behind for it.
+        drop(work);
+        let _ = std::fs::remove_dir(&dir);
+        return Err(f);
     }
     let mut opts = Options::new(&root, var.map_or_else(|| dir.join("var"), Path::to_path_buf));
     opts.port = port;
@@ -88,7 +69,7 @@ pub fn run(
 }
 
 /// Runs the grain until it ends or a stop signal arrives.
-fn grain(name: &str, opts: &Options) -> ExitCode {
+fn grain(name: &str, opts: &Options) -> Result<(), Failure> {
     // Registered before the grain starts, so an early Ctrl-C stops it cleanly too.
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
@@ -96,19 +77,10 @@ fn grain(name: &str, opts: &Options) -> ExitCode {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-            eprintln!("error: cannot handle signal {sig}: {e}");
-            return ExitCode::from(3);
-        }
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| Failure::machine(format!("cannot handle signal {sig}: {e}")))?;
     }
-    let mut running = match soiree_run::start(opts) {
-        Ok(r) => r,
-        Err(e) => {
-            let code = if e.is_machine() { 3 } else { 1 };
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::from(code);
-        }
-    };
+    let mut running = soiree_run::start(opts)?;
     for (p, addr) in running.published() {
         let url = if p.proto == Proto::Tcp && running.bridge_port() == Some(p.grain) {
             format!(" (the HTTP bridge's port: http://{addr}/)")
@@ -120,13 +92,8 @@ fn grain(name: &str, opts: &Options) -> ExitCode {
     eprintln!("{name}: /var is {}; Ctrl-C stops the grain", opts.var.display());
     let mut asked = 0;
     let status = loop {
-        match running.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                return ExitCode::from(3);
-            }
+        if let Some(status) = running.try_wait()? {
+            break status;
         }
         // Each Ctrl-C is passed on: the first stops the services gently, a second kills them.
         if stop.swap(false, Ordering::SeqCst) && asked < 2 {
@@ -136,11 +103,10 @@ fn grain(name: &str, opts: &Options) -> ExitCode {
         std::thread::sleep(Duration::from_millis(100));
     };
     match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(_) => ExitCode::from(1),
-        None => {
-            eprintln!("{name}: the grain ended by {status}");
-            ExitCode::from(1)
-        }
+        Some(0) => Ok(()),
+        Some(_) => Err(Failure::rejected(format!(
+            "{name}: the grain's services could not run (its log is above)"
+        ))),
+        None => Err(Failure::rejected(format!("{name}: the grain ended by {status}"))),
     }
 }

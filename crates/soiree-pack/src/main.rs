@@ -7,7 +7,7 @@ mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
-mod outputs;
+mod failure;
 mod packing;
 mod supervisor;
 
@@ -15,17 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use soiree_spk::Error;
-
-/// Exit codes (docs/exit-codes.md): 0 success, 1 the input was rejected, 2 usage, 3 the machine
-/// failed us (I/O).
-fn exit_code(e: &Error) -> ExitCode {
-    if e.is_io() {
-        ExitCode::from(3)
-    } else {
-        ExitCode::from(1)
-    }
-}
+use failure::Failure;
 
 /// Compression allocates and frees tens of MiB per block on several threads. glibc's malloc would
 /// raise its mmap threshold after the first such free and then serve these buffers from
@@ -43,34 +33,71 @@ fn fixed_mmap_threshold() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Long messages stay one line each: the terminal wraps them, and scripts can grep them.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
+    let json = wants_json(&cli.command);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            f.print(json);
+            f.exit_code()
+        }
+    }
+}
+
+/// Whether the command was asked for machine-readable output: then its errors are JSON too.
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Verify { json, .. } | Command::Ls { json, .. } | Command::Why { json, .. } => *json,
+        Command::Build { message_format, .. } => *message_format == cli::MessageFormat::Json,
+        _ => false,
+    }
+}
+
+/// Runs one command; every error, of every command, comes back here as a [`Failure`].
+fn run(cli: &Cli) -> Result<(), Failure> {
     if matches!(
         cli.command,
         Command::Pack { .. } | Command::Build { .. } | Command::Sign { .. }
     ) {
         fixed_mmap_threshold();
     }
-    let result = match &cli.command {
-        Command::Keygen { keyring } => cmd_keys::keygen(keyring),
-        Command::Keys { command } => cmd_keys::keys(command),
+    match &cli.command {
+        Command::Keygen { keyring } => Ok(cmd_keys::keygen(keyring)?),
+        Command::Keys { command } => Ok(cmd_keys::keys(command)?),
         Command::Pack {
             dir,
             output,
             keyring,
             app_id,
             compression,
-        } => cmd_package::pack(dir, output, keyring, app_id.as_deref(), compression),
-        Command::Verify { file, json } => {
-            return match cmd_package::verify(file, *json) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("{}: invalid package: {e}", file.display());
-                    exit_code(&e)
-                }
-            };
-        }
-        Command::Unpack { file, dir } => cmd_package::unpack(file, dir),
-        Command::Check { party } => return cmd_party::check(party),
-        Command::Lock { party, offline } => return cmd_party::lock(party, *offline),
+        } => Ok(cmd_package::pack(
+            dir,
+            output,
+            keyring,
+            app_id.as_deref(),
+            compression,
+        )?),
+        Command::Verify { file, json } => cmd_package::verify(file, *json).map_err(|e| {
+            let mut f = Failure::from(e);
+            if !*json {
+                // One line a script can read: `FILE: invalid package: REASON`.
+                let reason = f
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                f.diagnostics.clear();
+                f.summary = Some(format!("{}: invalid package: {reason}", file.display()));
+            }
+            f
+        }),
+        Command::Unpack { file, dir } => Ok(cmd_package::unpack(file, dir)?),
+        Command::Check { party } => cmd_party::check(party),
+        Command::Lock { party, offline } => cmd_party::lock(party, *offline),
         Command::Build {
             party,
             packages,
@@ -82,27 +109,25 @@ fn main() -> ExitCode {
             compression,
             sysroot,
             rebuild,
-        } => {
-            return cmd_build::build(
-                party,
-                packages,
-                out,
-                keyring,
-                *release,
-                *offline,
-                *message_format,
-                compression,
-                sysroot,
-                rebuild,
-            )
-        }
-        Command::Ls { package, plan, json } => return cmd_inspect::ls(package, plan, *json),
+        } => cmd_build::build(
+            party,
+            packages,
+            out,
+            keyring,
+            *release,
+            *offline,
+            *message_format,
+            compression,
+            sysroot,
+            rebuild,
+        ),
+        Command::Ls { package, plan, json } => cmd_inspect::ls(package, plan, *json),
         Command::Why {
             package,
             path,
             plan,
             json,
-        } => return cmd_inspect::why(package, path, plan, *json),
+        } => cmd_inspect::why(package, path, plan, *json),
         Command::Run {
             target,
             plan,
@@ -110,15 +135,15 @@ fn main() -> ExitCode {
             port,
             tcp,
             udp,
-        } => return cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
-        Command::Descriptor { command } => return cmd_party::descriptor(command),
+        } => cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
+        Command::Descriptor { command } => cmd_party::descriptor(command),
         Command::Add {
             recipe,
             package,
             set,
             party,
-        } => return cmd_party::add(recipe, package, set, party),
-        Command::Set { path, value, party } => return cmd_party::set(path, value, party),
+        } => cmd_party::add(recipe, package, set, party),
+        Command::Set { path, value, party } => cmd_party::set(path, value, party),
         Command::Sign {
             input,
             output,
@@ -126,25 +151,16 @@ fn main() -> ExitCode {
             app_id,
             verify,
             compression,
-        } => cmd_package::sign(input, output, keyring, app_id.as_deref(), *verify, compression),
+        } => Ok(cmd_package::sign(
+            input,
+            output,
+            keyring,
+            app_id.as_deref(),
+            *verify,
+            compression,
+        )?),
         Command::Cache {
             command: cli::CacheCommand::Clean { keep },
-        } => {
-            return match packing::cache_clean(keep.as_deref()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(3)
-                }
-            }
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let code = exit_code(&e);
-            eprintln!("{:?}", miette::Report::new(e));
-            code
-        }
+        } => packing::cache_clean(keep.as_deref()),
     }
 }

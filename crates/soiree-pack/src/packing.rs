@@ -1,54 +1,26 @@
 //! How packages are compressed: `--compression`/`--fast`, the block cache (`--no-cache`,
 //! `SOIREE_PACK_CACHE_DIR`, `SOIREE_PACK_CACHE_SIZE`) and `cache clean`.
 
-use std::path::Path;
-
-use soiree_spk::{BlockCache, BlockStats, Compression, Dir, Error, KeyPair, Written};
+use soiree_build::Packer;
+use soiree_spk::{BlockCache, BlockStats, Compression};
 
 use crate::cli::{CompressionArg, Level};
+use crate::failure::Failure;
 
-/// The compression settings and block cache of one command.
-pub struct Packer {
-    pub compression: Compression,
-    pub cache: Option<BlockCache>,
-    limit: u64,
+/// The compression `--compression`/`--fast` ask for.
+pub fn compression(arg: &CompressionArg) -> Compression {
+    let level = if arg.fast { Level::Fast } else { arg.compression };
+    match level {
+        Level::Fast => Compression::fast(),
+        Level::Default => Compression::default(),
+        Level::Best => Compression::best(),
+    }
 }
 
-impl Packer {
-    pub fn new(arg: &CompressionArg) -> Result<Packer, String> {
-        let level = if arg.fast { Level::Fast } else { arg.compression };
-        let compression = match level {
-            Level::Fast => Compression::fast(),
-            Level::Default => Compression::default(),
-            Level::Best => Compression::best(),
-        };
-        let limit = BlockCache::default_limit().map_err(|e| format!("SOIREE_PACK_CACHE_SIZE: {e}"))?;
-        let cache = if arg.no_cache {
-            None
-        } else {
-            BlockCache::open_default()
-        };
-        Ok(Packer {
-            compression,
-            cache,
-            limit,
-        })
-    }
-
-    pub fn pack(&self, tree: &Dir, key: &KeyPair, out: &Path) -> Result<Written, Error> {
-        let written = soiree_spk::pack_cached(tree, key, out, self.compression, self.cache.as_ref())?;
-        self.trim();
-        Ok(written)
-    }
-
-    /// Keeps the cache under its size limit; a failure here never fails the command.
-    pub fn trim(&self) {
-        if let Some(cache) = &self.cache {
-            if let Err(e) = cache.trim(self.limit) {
-                eprintln!("warning: block cache {}: {e}", cache.root().display());
-            }
-        }
-    }
+/// The packer `--compression`/`--fast`/`--no-cache` ask for; a bad `SOIREE_PACK_CACHE_SIZE` is a
+/// usage error.
+pub fn packer(arg: &CompressionArg) -> Result<Packer, Failure> {
+    Packer::new(compression(arg), !arg.no_cache).map_err(Failure::usage)
 }
 
 /// `42 blocks: 3 compressed, 39 from the cache`.
@@ -73,17 +45,23 @@ pub fn describe(stats: &BlockStats) -> String {
 }
 
 /// `cache clean [--keep SIZE]`.
-pub fn cache_clean(keep: Option<&str>) -> Result<(), String> {
-    let cache = BlockCache::open_default()
-        .ok_or("neither SOIREE_PACK_CACHE_DIR, XDG_CACHE_HOME nor HOME is set; there is no block cache")?;
-    let trimmed = match keep {
-        Some(size) => {
-            let limit = soiree_spk::block_cache::parse_size(size)?;
-            cache.trim(limit)
-        }
+pub fn cache_clean(keep: Option<&str>) -> Result<(), Failure> {
+    // A bad --keep is a usage error before anything else is looked at.
+    let limit = keep
+        .map(|size| {
+            soiree_spk::block_cache::parse_size(size).map_err(|e| Failure::usage(format!("--keep {e}")))
+        })
+        .transpose()?;
+    let cache = BlockCache::open_default().ok_or_else(|| {
+        Failure::machine(
+            "neither SOIREE_PACK_CACHE_DIR, XDG_CACHE_HOME nor HOME is set; there is no block cache",
+        )
+    })?;
+    let trimmed = match limit {
+        Some(limit) => cache.trim(limit),
         None => cache.clean(),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(Failure::from)?;
     println!(
         "{}: removed {} blocks ({} bytes); {} blocks ({} bytes) kept",
         cache.root().display(),

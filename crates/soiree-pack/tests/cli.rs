@@ -208,10 +208,17 @@ fn invalid_packages_exit_1_with_one_line() {
     assert!(stderr(&out).contains("invalid package"), "{}", stderr(&out));
 
     std::fs::write(&bad, b"not a package at all").unwrap();
+    // Asked for JSON, the error is JSON too: one object on standard output, nothing else.
     let out = soiree(&["verify", "--json", p(&bad)]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("bad magic number"), "{}", stderr(&out));
-    assert!(out.stdout.is_empty());
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["reason"], "error");
+    assert_eq!(err["class"], "rejected");
+    assert!(
+        err["message"].as_str().unwrap().contains("bad magic number"),
+        "{err}"
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 
     let missing = soiree(&["verify", p(&t.path().join("nope.spk"))]);
     assert_eq!(missing.status.code(), Some(3), "I/O errors exit 3");

@@ -171,9 +171,10 @@ fn a_full_disk_leaves_both_outputs_as_they_were() {
         .unwrap();
     assert!(out.status.success(), "bwrap: {}", text(&out.stderr));
     let rc = std::fs::read_to_string(p.path("rc")).unwrap();
+    // A full disk is the machine's fault: exit 3 (docs/exit-codes.md).
     assert_eq!(
         rc.trim(),
-        "1",
+        "3",
         "the build must fail on the full disk: {}",
         text(&out.stderr)
     );

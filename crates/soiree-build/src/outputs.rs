@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use soiree_fs::{Lock, OwnedDir};
 
+use crate::BuildError;
+
 /// The claim on one package's outputs for this run.
 pub struct PackageOutputs {
     out: PathBuf,
@@ -18,7 +20,7 @@ impl PackageOutputs {
     /// Takes the package's lock in `out` (waiting, with a message, for another run that holds
     /// it), removes what killed runs left for this package, and checks that the existing outputs
     /// may be replaced — before any work is done.
-    pub fn claim(out: &Path, name: &str) -> Result<PackageOutputs, String> {
+    pub fn claim(out: &Path, name: &str) -> Result<PackageOutputs, BuildError> {
         let lock_path = out.join(format!(".{name}.lock"));
         let lock = Lock::acquire(&lock_path, "soiree-pack build", |holder| {
             eprintln!(
@@ -27,7 +29,7 @@ impl PackageOutputs {
                 out.display()
             );
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| BuildError::Machine(e.to_string()))?;
         let prefix_dir = format!(".{name}.");
         soiree_fs::stale::remove_leftovers(out, |n| {
             n.strip_prefix(&prefix_dir).is_some_and(|rest| {
@@ -38,10 +40,10 @@ impl PackageOutputs {
             })
         })
         .map_err(|e| {
-            format!(
+            BuildError::Machine(format!(
                 "{}: removing what an earlier, killed build left: {e}",
                 out.display()
-            )
+            ))
         })?;
         let claim = PackageOutputs {
             out: out.to_path_buf(),
@@ -49,9 +51,11 @@ impl PackageOutputs {
             _lock: lock,
         };
         OwnedDir::check_replaceable(&claim.staged_dir()).map_err(|e| {
-            format!(
-                "{e}\n  soiree-pack replaces only what it made: move it away, or build with another --out"
-            )
+            if e.is_io() {
+                BuildError::Machine(e.to_string())
+            } else {
+                BuildError::NotOurs(e.to_string())
+            }
         })?;
         check_spk_replaceable(&claim.spk())?;
         Ok(claim)
@@ -71,30 +75,30 @@ impl PackageOutputs {
     }
 
     /// A fresh folder to stage the new tree in, beside its final place.
-    pub fn staging(&self) -> Result<tempfile::TempDir, String> {
+    pub fn staging(&self) -> Result<tempfile::TempDir, BuildError> {
         tempfile::Builder::new()
             .prefix(&format!(".{}.staging-", self.name))
             .tempdir_in(&self.out)
-            .map_err(|e| format!("{}: {e}", self.out.display()))
+            .map_err(BuildError::io(&self.out))
     }
 
     /// Marks the staged folder as soiree-pack's and puts it and the new package in place together.
-    pub fn commit(self, staging: tempfile::TempDir) -> Result<(), String> {
+    pub fn commit(self, staging: tempfile::TempDir) -> Result<(), BuildError> {
         let staged = staging.keep();
         let result = OwnedDir::mark(&staged)
-            .map_err(|e| format!("{}: {e}", staged.display()))
+            .map_err(BuildError::io(&staged))
             .and_then(|()| {
                 soiree_fs::owned::replace_together(&[
                     (staged.clone(), self.staged_dir()),
                     (self.new_spk(), self.spk()),
                 ])
                 .map_err(|e| {
-                    format!(
+                    BuildError::Machine(format!(
                         "{}: {e}; {} and {} were left as they were",
                         self.out.display(),
                         self.spk().display(),
                         self.staged_dir().display()
-                    )
+                    ))
                 })
             });
         if result.is_err() {
@@ -114,11 +118,11 @@ impl Drop for PackageOutputs {
 
 /// `NAME.spk` may be replaced when it does not exist or is a Sandstorm package; anything else in
 /// its place (the user's file, a folder) is refused.
-fn check_spk_replaceable(path: &Path) -> Result<(), String> {
+fn check_spk_replaceable(path: &Path) -> Result<(), BuildError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(BuildError::io(path)(e)),
     };
     let mut magic = [0u8; 8];
     let is_package = meta.is_file()
@@ -129,9 +133,9 @@ fn check_spk_replaceable(path: &Path) -> Result<(), String> {
     if is_package {
         Ok(())
     } else {
-        Err(format!(
-            "{} exists and is not a Sandstorm package\n  soiree-pack replaces only what it made: move it away, or build with another --out",
+        Err(BuildError::NotOurs(format!(
+            "{} exists and is not a Sandstorm package",
             path.display()
-        ))
+        )))
     }
 }
