@@ -100,10 +100,9 @@ fn app_tree(b: &Built) -> Dir {
 /// Runs `argv` from `tree` packed and unpacked, in bubblewrap with only the package as `/`;
 /// `None` when bubblewrap cannot run here.
 fn run(tree: Dir, argv: &[&str], env: &[(&str, &str)]) -> Option<std::process::Output> {
-    let flags = common::bwrap_flags().unwrap_or_else(|why| panic!("{why} (.ci/run installs bubblewrap)"));
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let unpacked = common::pack_tree_and_unpack(tree, argv, work.path());
-    Some(common::run_isolated_with_env(&flags, &unpacked, env, argv))
+    Some(common::run_isolated(&unpacked, env, argv))
 }
 
 fn options(root: &Path, tree: &Dir) -> Options {

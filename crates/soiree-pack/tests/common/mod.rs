@@ -105,45 +105,9 @@ pub fn ensure_grain() {
     });
 }
 
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A program from a Debian package the tests need; `.ci/run` installs them.
-pub fn program(path: &str, package: &str) -> PathBuf {
-    let p = PathBuf::from(path);
-    assert!(
-        p.exists(),
-        "{path} is missing: apt-get install {package} (.ci/run installs it)"
-    );
-    p
-}
-
-/// The loader and libraries `ldd` lists for `program` (the vDSO aside): the paths it names,
-/// and their real paths.
-pub fn ldd(program: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let out = Command::new("ldd").arg(program).output().expect("ldd (libc-bin)");
-    assert!(out.status.success(), "ldd {} failed", program.display());
-    let mut found = Vec::new();
-    for line in text(&out.stdout).lines() {
-        let line = line.trim();
-        assert!(!line.contains("not found"), "ldd: {line}");
-        let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.trim(),
-            None => line,
-        };
-        let path = path.split(" (").next().unwrap_or(path).trim();
-        if path.starts_with('/') {
-            found.push((PathBuf::from(path), std::fs::canonicalize(path).unwrap()));
-        }
-    }
-    found
-}
-
-/// The real paths `ldd` lists.
-pub fn ldd_real(program: &Path) -> BTreeSet<PathBuf> {
-    ldd(program).into_iter().map(|(_, real)| real).collect()
-}
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use soiree_test_support::{gcc, ldd, ldd_real, program, text};
 
 /// The grain supervisor soiree-pack ships in every package, if there is one to ship:
 /// `SOIREE_GRAIN`, or `soiree-grain` beside soiree-pack.
@@ -200,57 +164,8 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Compiles C source `src` with gcc and `args` (`-o` and flags).
-pub fn gcc(dir: &Path, name: &str, src: &str, args: &[&str]) {
-    std::fs::create_dir_all(dir).unwrap();
-    let file = dir.join(name);
-    std::fs::write(&file, src).unwrap();
-    let out = Command::new("gcc")
-        .arg(&file)
-        .args(args)
-        .output()
-        .expect("gcc (apt-get install gcc; .ci/run does)");
-    assert!(out.status.success(), "gcc {args:?}: {}", text(&out.stderr));
-}
-
-/// The bubblewrap flags that work on this machine, or `None` after saying why none do.
-pub fn bwrap_flags() -> Option<Vec<&'static str>> {
-    let candidates: [&[&str]; 3] = [
-        &["--unshare-all"],
-        &["--unshare-all", "--unshare-user"],
-        &[
-            "--unshare-user-try",
-            "--unshare-ipc",
-            "--unshare-pid",
-            "--unshare-uts",
-            "--unshare-net",
-        ],
-    ];
-    for flags in candidates {
-        let ok = Command::new("bwrap")
-            .args(flags)
-            .args(["--ro-bind", "/", "/", "--dev", "/dev", "true"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(flags.to_vec());
-        }
-    }
-    // A grain test that cannot run must fail, not pass without checking anything.
-    panic!("bubblewrap is missing or cannot create namespaces here (.ci/run installs bubblewrap)")
-}
-
 /// Runs `argv` in bubblewrap with the unpacked package as `/` and nothing from the host: no
 /// /usr, no /proc (a grain has none), a fresh /dev, and only `env` in the environment.
-pub fn run_in_package(root: &Path, env: &[(&str, &str)], argv: &[&str]) -> Option<Output> {
-    let flags = bwrap_flags()?;
-    let mut cmd = Command::new("bwrap");
-    cmd.args(&flags)
-        .arg("--bind")
-        .arg(root)
-        .args(["/", "--dev", "/dev", "--clearenv", "--chdir", "/"]);
-    for (k, v) in env {
-        cmd.args(["--setenv", k, v]);
-    }
-    Some(cmd.args(argv).output().expect("bwrap"))
+pub fn run_in_package(root: &Path, env: &[(&str, &str)], argv: &[&str]) -> Output {
+    soiree_test_support::run_isolated(root, env, argv)
 }
