@@ -8,6 +8,7 @@ pub mod edit;
 mod load;
 pub mod model;
 pub mod params;
+mod profile_packages;
 pub mod schema;
 pub mod vocab;
 

@@ -62,13 +62,19 @@ fn is_executable(p: &Path) -> bool {
 }
 
 /// What identifies a tool's version: what `TOOL --version` prints when it succeeds, otherwise
-/// the digest of the program file.
+/// the digest of the program file. It runs with an empty HOME each time: some tools print
+/// more on their first run in a home (Godot creates its folders), which must not change the key.
 pub(crate) fn version(program: &Path) -> String {
-    let out = Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
+    let home = tempfile::tempdir().ok();
+    let mut cmd = Command::new(program);
+    cmd.arg("--version").env_clear().env("LANG", "C.UTF-8");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    if let Some(h) = &home {
+        cmd.env("HOME", h.path()).current_dir(h.path());
+    }
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output();
     match out {
         Ok(o) if o.status.success() && !o.stdout.is_empty() => {
             String::from_utf8_lossy(&o.stdout).trim().to_string()
