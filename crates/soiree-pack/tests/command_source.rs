@@ -191,6 +191,10 @@ fn a_failing_command_shows_its_last_lines() {
     assert!(err.contains("| step 30\n") && err.contains("| broken"), "{err}");
     assert!(err.contains("| step 12\n"), "{err}");
     assert!(!err.contains("| step 11\n"), "only the last 20 lines: {err}");
+    // All of it is kept in the cache, and the error says where.
+    let kept = party.path("cache/soiree-pack/sources/built/logs/built.log");
+    assert!(err.contains(&format!("(all of it: {})", kept.display())), "{err}");
+    assert!(std::fs::read_to_string(kept).unwrap().starts_with("step 1\nstep 2\n"));
 }
 
 #[test]
