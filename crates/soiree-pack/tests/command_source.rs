@@ -194,7 +194,9 @@ fn a_failing_command_shows_its_last_lines() {
     // All of it is kept in the cache, and the error says where.
     let kept = party.path("cache/soiree-pack/sources/built/logs/built.log");
     assert!(err.contains(&format!("(all of it: {})", kept.display())), "{err}");
-    assert!(std::fs::read_to_string(kept).unwrap().starts_with("step 1\nstep 2\n"));
+    assert!(std::fs::read_to_string(kept)
+        .unwrap()
+        .starts_with("step 1\nstep 2\n"));
 }
 
 #[test]

@@ -202,13 +202,7 @@ pub(crate) fn check_commands(
             if tool.is_empty() || soiree_source::command::find_tool(tool, path_var.as_deref()).is_some() {
                 continue;
             }
-            let help = match soiree_source::command::tool_package(tool) {
-                Some(soiree_source::command::ToolHint::Debian(pkg)) => {
-                    format!("`apt-get install {pkg}` provides `{tool}`")
-                }
-                Some(soiree_source::command::ToolHint::NotInDebian(text)) => text.to_string(),
-                None => format!("install `{tool}`, or put the folder that has it on PATH"),
-            };
+            let help = soiree_source::command::install_help(tool);
             problems.push(
                 PartyError::new(
                     "soiree::party::missing_tool",

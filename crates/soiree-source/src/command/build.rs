@@ -128,11 +128,7 @@ fn missing_tool(name: &str, tool: &str) -> Error {
     Error::MissingTool {
         name: name.to_string(),
         tool: tool.to_string(),
-        help: match tools::tool_package(tool) {
-            Some(tools::ToolHint::Debian(pkg)) => format!("`apt-get install {pkg}` provides `{tool}`"),
-            Some(tools::ToolHint::NotInDebian(text)) => text.to_string(),
-            None => format!("install `{tool}` or put it on PATH"),
-        },
+        help: tools::install_help(tool),
     }
 }
 

@@ -44,6 +44,15 @@ pub fn tool_package(tool: &str) -> Option<ToolHint> {
     })
 }
 
+/// How to get `tool`, for a diagnostic: the Debian package, or where it comes from.
+pub fn install_help(tool: &str) -> String {
+    match tool_package(tool) {
+        Some(ToolHint::Debian(pkg)) => format!("`apt-get install {pkg}` provides `{tool}`"),
+        Some(ToolHint::NotInDebian(text)) => text.to_string(),
+        None => format!("install `{tool}`, or put the folder that has it on PATH"),
+    }
+}
+
 /// `tool` as the command will find it: a path with a `/` as it is, a bare name on `path` (the
 /// value of `PATH`).
 pub fn find_tool(tool: &str, path: Option<&OsStr>) -> Option<PathBuf> {
