@@ -315,3 +315,27 @@ fn only_a_command_that_asks_for_the_network_has_one() {
         text(&out.stderr)
     );
 }
+
+/// A program of the input itself (`./build.sh`) runs from the copy; it is no tool to find on
+/// PATH, for `check` or `build`.
+#[test]
+fn a_script_of_the_input_runs_from_its_copy() {
+    let party = party("command = [\"./build.sh\", \"site\"], dir = \"src\"");
+    std::fs::create_dir_all(party.path("src")).unwrap();
+    let script = party.path("src/build.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"built $1\" > \"$OUT/index.html\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = common::soiree(party.dir.path(), party.dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let unpacked = party
+        .build(&["--fast"])
+        .unwrap_or_else(|o| panic!("{}", text(&o.stderr)));
+    assert_eq!(
+        std::fs::read_to_string(unpacked.join("opt/built/index.html")).unwrap(),
+        "built site\n"
+    );
+}

@@ -199,7 +199,10 @@ pub(crate) fn check_commands(
         let named = s.get_ref().tools.iter().map(|t| (t.get_ref().as_str(), t.span()));
         let first = program.and_then(|p| p.get_ref().first().map(|c| (c.as_str(), p.span())));
         for (tool, span) in named.chain(first) {
-            if tool.is_empty() || soiree_source::command::find_tool(tool, path_var.as_deref()).is_some() {
+            if tool.is_empty()
+                || soiree_source::command::in_copy(tool)
+                || soiree_source::command::find_tool(tool, path_var.as_deref()).is_some()
+            {
                 continue;
             }
             let help = soiree_source::command::install_help(tool);

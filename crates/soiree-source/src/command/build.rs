@@ -42,6 +42,10 @@ pub(crate) fn build(
     })?;
     let mut versions = Vec::new();
     for tool in spec.tools.iter().chain(std::iter::once(program)) {
+        if tools::in_copy(tool) {
+            // `./build.sh`: in the copy of the input, where it runs; a missing one fails there.
+            continue;
+        }
         let found = tools::find_tool(tool, path_var.as_deref()).ok_or_else(|| missing_tool(name, tool))?;
         if spec.tools.contains(tool) && !versions.iter().any(|(t, _)| t == tool) {
             versions.push((tool.clone(), tools::version(&found)));

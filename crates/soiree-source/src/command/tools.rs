@@ -53,6 +53,12 @@ pub fn install_help(tool: &str) -> String {
     }
 }
 
+/// Whether `tool` is a relative path with a `/` (`./build.sh`): a program of the input itself,
+/// found in the command's folder rather than on `PATH`.
+pub fn in_copy(tool: &str) -> bool {
+    tool.contains('/') && !tool.starts_with('/')
+}
+
 /// `tool` as the command will find it: a path with a `/` as it is, a bare name on `path` (the
 /// value of `PATH`).
 pub fn find_tool(tool: &str, path: Option<&OsStr>) -> Option<PathBuf> {
@@ -107,5 +113,7 @@ mod tests {
         assert_eq!(tool_package("mix"), Some(ToolHint::Debian("elixir")));
         assert!(matches!(tool_package("godot"), Some(ToolHint::NotInDebian(_))));
         assert_eq!(tool_package("frobnicate"), None);
+        assert!(in_copy("./build.sh") && in_copy("scripts/build"));
+        assert!(!in_copy("/bin/sh") && !in_copy("mix"));
     }
 }
