@@ -104,17 +104,18 @@ pub(crate) fn command_def(
         .map_or("out".to_string(), |o| o.get_ref().clone());
     if let Some(o) = &spec.output {
         let path = Path::new(o.get_ref());
-        let clean = !o.get_ref().is_empty()
-            && path
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+        // A folder below the copy, not the copy itself: the inputs are not the output.
+        let clean = path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+            && path.components().any(|c| matches!(c, std::path::Component::Normal(_)));
         if !clean {
             fail(
                 PartyError::new(
                     "soiree::party::command",
                     format!("source `{name}`: output must be a folder inside the command's copy"),
                 )
-                .at_span(file, o.span(), "a relative path without `..`"),
+                .at_span(file, o.span(), "a relative path below it, without `..`"),
             );
         }
     }
