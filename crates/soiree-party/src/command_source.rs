@@ -108,7 +108,9 @@ pub(crate) fn command_def(
         let clean = path
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
-            && path.components().any(|c| matches!(c, std::path::Component::Normal(_)));
+            && path
+                .components()
+                .any(|c| matches!(c, std::path::Component::Normal(_)));
         if !clean {
             fail(
                 PartyError::new(
