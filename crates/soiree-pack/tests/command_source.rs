@@ -191,6 +191,12 @@ fn a_failing_command_shows_its_last_lines() {
     assert!(err.contains("| step 30\n") && err.contains("| broken"), "{err}");
     assert!(err.contains("| step 12\n"), "{err}");
     assert!(!err.contains("| step 11\n"), "only the last 20 lines: {err}");
+    // All of it is kept in the cache, and the error says where.
+    let kept = party.path("cache/soiree-pack/sources/built/logs/built.log");
+    assert!(err.contains(&format!("(all of it: {})", kept.display())), "{err}");
+    assert!(std::fs::read_to_string(kept)
+        .unwrap()
+        .starts_with("step 1\nstep 2\n"));
 }
 
 #[test]
@@ -256,5 +262,80 @@ fn an_output_with_an_escaping_symlink_or_a_fifo_is_refused() {
     assert_eq!(
         std::fs::read_link(unpacked.join("opt/built/d/link")).unwrap(),
         Path::new("../file")
+    );
+}
+
+/// Without `network = true` the command has no network (not even the host's loopback); with it,
+/// it does, and the build says so.
+#[test]
+fn only_a_command_that_asks_for_the_network_has_one() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let script = format!("echo hello > /dev/tcp/127.0.0.1/{port} && touch \\\"$OUT/sent\\\"");
+    let party = party(&format!(
+        "command = [\"bash\", \"-c\", \"{script}\"], dir = \"src\", tools = [\"bash\"]"
+    ));
+    std::fs::create_dir_all(party.path("src")).unwrap();
+    let err = build_fails(&party);
+    assert!(
+        err.contains("Connection refused") || err.contains("Network is unreachable"),
+        "{err}"
+    );
+
+    let toml = std::fs::read_to_string(party.path("party.toml")).unwrap();
+    std::fs::write(
+        party.path("party.toml"),
+        toml.replace("tools = [\"bash\"]", "tools = [\"bash\"], network = true"),
+    )
+    .unwrap();
+    // Not --offline: a command with the network cannot be built offline.
+    let out = common::soiree(party.dir.path(), party.dir.path())
+        .args(["build", "--fast", "--out", "dist"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("with network access (the source says network = true)"),
+        "{err}"
+    );
+    listener.set_nonblocking(true).unwrap();
+    assert!(
+        listener.accept().is_ok(),
+        "the command connected to the host's loopback"
+    );
+
+    // Cached: an offline build packs it; building it again offline is refused.
+    assert!(party.build(&["--fast"]).is_ok());
+    let out = party.run(&["build", "--fast", "--out", "dist", "--rebuild", "built"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is built by a command that needs the network, and the build is offline"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A program of the input itself (`./build.sh`) runs from the copy; it is no tool to find on
+/// PATH, for `check` or `build`.
+#[test]
+fn a_script_of_the_input_runs_from_its_copy() {
+    let party = party("command = [\"./build.sh\", \"site\"], dir = \"src\"");
+    std::fs::create_dir_all(party.path("src")).unwrap();
+    let script = party.path("src/build.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"built $1\" > \"$OUT/index.html\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = common::soiree(party.dir.path(), party.dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let unpacked = party
+        .build(&["--fast"])
+        .unwrap_or_else(|o| panic!("{}", text(&o.stderr)));
+    assert_eq!(
+        std::fs::read_to_string(unpacked.join("opt/built/index.html")).unwrap(),
+        "built site\n"
     );
 }

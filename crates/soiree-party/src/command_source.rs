@@ -104,17 +104,20 @@ pub(crate) fn command_def(
         .map_or("out".to_string(), |o| o.get_ref().clone());
     if let Some(o) = &spec.output {
         let path = Path::new(o.get_ref());
-        let clean = !o.get_ref().is_empty()
+        // A folder below the copy, not the copy itself: the inputs are not the output.
+        let clean = path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
             && path
                 .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+                .any(|c| matches!(c, std::path::Component::Normal(_)));
         if !clean {
             fail(
                 PartyError::new(
                     "soiree::party::command",
                     format!("source `{name}`: output must be a folder inside the command's copy"),
                 )
-                .at_span(file, o.span(), "a relative path without `..`"),
+                .at_span(file, o.span(), "a relative path below it, without `..`"),
             );
         }
     }
@@ -199,16 +202,13 @@ pub(crate) fn check_commands(
         let named = s.get_ref().tools.iter().map(|t| (t.get_ref().as_str(), t.span()));
         let first = program.and_then(|p| p.get_ref().first().map(|c| (c.as_str(), p.span())));
         for (tool, span) in named.chain(first) {
-            if tool.is_empty() || soiree_source::command::find_tool(tool, path_var.as_deref()).is_some() {
+            if tool.is_empty()
+                || soiree_source::command::in_copy(tool)
+                || soiree_source::command::find_tool(tool, path_var.as_deref()).is_some()
+            {
                 continue;
             }
-            let help = match soiree_source::command::tool_package(tool) {
-                Some(soiree_source::command::ToolHint::Debian(pkg)) => {
-                    format!("`apt-get install {pkg}` provides `{tool}`")
-                }
-                Some(soiree_source::command::ToolHint::NotInDebian(text)) => text.to_string(),
-                None => format!("install `{tool}`, or put the folder that has it on PATH"),
-            };
+            let help = soiree_source::command::install_help(tool);
             problems.push(
                 PartyError::new(
                     "soiree::party::missing_tool",

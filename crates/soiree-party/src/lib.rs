@@ -11,6 +11,7 @@ mod load;
 pub mod model;
 pub mod params;
 mod powerbox;
+mod profile_packages;
 pub mod schema;
 mod services;
 pub mod vocab;

@@ -7,6 +7,7 @@ use crate::command_source;
 use crate::compose::Composer;
 use crate::diagnostic::{closest, PartyError, Problems, SourceFile};
 use crate::model::{Meta, Party, SourceDef};
+use crate::profile_packages;
 use crate::schema::{PartyFile, PartyMeta, SourceSpec, S};
 use crate::vocab;
 
@@ -96,8 +97,10 @@ fn load_inner(
     command_source::check_commands(&spec, profile, &sources, &file, tools, &mut problems);
     let mut composer = Composer::new(&root, &file, &sources, &meta);
     let mut packages = Vec::new();
+    profile_packages::check(&spec, &file, &mut problems);
     for (name, pkg) in &spec.packages {
-        if let Some(p) = composer.package(name, pkg, &mut problems) {
+        let pkg = profile_packages::package_spec(&spec, profile, name, pkg);
+        if let Some(p) = composer.package(name, &pkg, &mut problems) {
             packages.push(p);
         }
     }

@@ -68,9 +68,19 @@ pub struct SourceSpec {
 pub struct ProfileSpec {
     #[serde(default)]
     pub sources: BTreeMap<String, S<SourceSpec>>,
+    /// Packages whose recipe list this profile replaces.
+    #[serde(default)]
+    pub packages: BTreeMap<String, S<ProfilePackage>>,
 }
 
+/// `[profiles.NAME.packages.PACKAGE]`: the package's recipes under that profile.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfilePackage {
+    pub recipes: Vec<S<RecipeUse>>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PackageSpec {
     pub title: S<String>,

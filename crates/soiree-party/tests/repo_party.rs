@@ -49,3 +49,67 @@ fn the_release_profile_downloads_upstream_inputs_over_https() {
         assert!(plain(&problems).contains("`sandstorm-bundle` has a URL but no sha256"));
     }
 }
+
+/// The release profile builds Uro and the Godot exports itself, by commands in copies of pinned
+/// V-Sekai source archives; only Uro's command may use the network.
+#[test]
+fn the_release_profile_builds_uro_and_the_game_by_commands_from_pinned_sources() {
+    use soiree_party::CommandInput;
+    let party = soiree_party::load_for_lock(&repo_party(), Some("release"))
+        .unwrap_or_else(|p| panic!("{}", plain(&p)));
+    let command = |name: &str| match &party.sources[name] {
+        SourceDef::Command(c) => c.clone(),
+        other => panic!("{name} is not built by a command: {other:?}"),
+    };
+    let uro = command("uro-release");
+    assert_eq!(uro.input, CommandInput::Source("uro-src".into()));
+    assert!(uro.network && uro.tools == ["mix"]);
+    assert!(uro
+        .command
+        .join(" ")
+        .contains("mix deps.get --only prod && mix release"));
+    for name in ["godot-server", "godot-client"] {
+        let c = command(name);
+        assert_eq!(c.input, CommandInput::Source("v-sekai-game-src".into()));
+        assert!(!c.network && c.tools == ["godot"], "{name}");
+        assert!(c
+            .command
+            .join(" ")
+            .contains("godot --headless --path . --export-release Linux"));
+    }
+    for src in ["uro-src", "v-sekai-game-src"] {
+        match &party.sources[src] {
+            SourceDef::Url { url, .. } => assert!(url.starts_with("https://github.com/V-Sekai/"), "{url}"),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+}
+
+/// The demo profile: mix and Godot 3 build the inputs, and the Uro package runs without
+/// CockroachDB, which Debian does not ship.
+#[test]
+fn the_demo_profile_builds_its_inputs_with_debian_tools() {
+    let party = soiree_party::load(&repo_party(), Some("demo")).unwrap_or_else(|p| panic!("{}", plain(&p)));
+    for (name, tool) in [
+        ("uro-release", "mix"),
+        ("godot-server", "godot3-server"),
+        ("godot-client", "godot3-server"),
+    ] {
+        match &party.sources[name] {
+            SourceDef::Command(c) => assert_eq!(c.tools, [tool], "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let uro = party.packages.iter().find(|p| p.name == "uro").unwrap();
+    assert!(
+        !uro.recipes.iter().any(|r| r == "cockroachdb"),
+        "{:?}",
+        uro.recipes
+    );
+    let default = soiree_party::load(&repo_party(), None).unwrap();
+    let uro = default.packages.iter().find(|p| p.name == "uro").unwrap();
+    assert!(
+        uro.recipes.iter().any(|r| r == "cockroachdb"),
+        "the other profiles keep it"
+    );
+}

@@ -281,7 +281,7 @@ fn url_file_name(url: &str) -> Option<OsString> {
         .map(OsString::from)
 }
 
-fn missing_or_io(name: &str, path: &Path, e: std::io::Error) -> Error {
+pub(crate) fn missing_or_io(name: &str, path: &Path, e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::NotFound {
         Error::LocalMissing {
             name: name.to_string(),

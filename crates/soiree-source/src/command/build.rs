@@ -42,6 +42,10 @@ pub(crate) fn build(
     })?;
     let mut versions = Vec::new();
     for tool in spec.tools.iter().chain(std::iter::once(program)) {
+        if tools::in_copy(tool) {
+            // `./build.sh`: in the copy of the input, where it runs; a missing one fails there.
+            continue;
+        }
         let found = tools::find_tool(tool, path_var.as_deref()).ok_or_else(|| missing_tool(name, tool))?;
         if spec.tools.contains(tool) && !versions.iter().any(|(t, _)| t == tool) {
             versions.push((tool.clone(), tools::version(&found)));
@@ -72,31 +76,63 @@ pub(crate) fn build(
     inputs.copy_to(&work)?;
     let out = work.join(&output_rel);
     std::fs::create_dir_all(&out).map_err(Error::io(&out))?;
-    run(name, spec, &work, &home, &out, scratch.path())?;
-    match std::fs::symlink_metadata(&out) {
+    let kept_log = cache
+        .root()
+        .join("built")
+        .join("logs")
+        .join(format!("{name}.log"));
+    let ran = run(name, spec, &work, &home, &out, scratch.path(), &kept_log);
+    // A build may leave read-only folders (Go's module cache does), which would stop the
+    // scratch folder's removal.
+    let result = ran.and_then(|()| finish(name, &out, &output_rel, &dest));
+    make_writable(scratch.path());
+    result?;
+    Ok(dest)
+}
+
+/// Checks the output and moves it into the cache.
+fn finish(name: &str, out: &Path, output_rel: &Path, dest: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => {}
         _ => {
             return Err(Error::CommandOutput {
                 name: name.to_string(),
-                path: output_rel,
+                path: output_rel.to_path_buf(),
                 reason: "is not a directory after the command ran".into(),
             })
         }
     }
-    output::check(name, &out)?;
-    place(&out, &dest)?;
-    Ok(dest)
+    output::check(name, out)?;
+    place(out, dest)
+}
+
+/// Keeps the whole output of a failed command at `kept` (the scratch folder goes); whether it
+/// could.
+fn keep_log(log: &Path, kept: &Path) -> bool {
+    kept.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::copy(log, kept).is_ok()
+}
+
+/// Gives the owner write permission on every folder under `dir`, so that it can be removed.
+fn make_writable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            if let Ok(meta) = entry.metadata() {
+                let mode = meta.permissions().mode();
+                if mode & 0o700 != 0o700 {
+                    let _ =
+                        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode | 0o700));
+                }
+            }
+        }
+    }
 }
 
 fn missing_tool(name: &str, tool: &str) -> Error {
     Error::MissingTool {
         name: name.to_string(),
         tool: tool.to_string(),
-        help: match tools::tool_package(tool) {
-            Some(tools::ToolHint::Debian(pkg)) => format!("`apt-get install {pkg}` provides `{tool}`"),
-            Some(tools::ToolHint::NotInDebian(text)) => text.to_string(),
-            None => format!("install `{tool}` or put it on PATH"),
-        },
+        help: tools::install_help(tool),
     }
 }
 
@@ -130,7 +166,15 @@ fn substitute(text: &str, out: &Path) -> String {
     text.replace("${OUT}", &out).replace("$OUT", &out)
 }
 
-fn run(name: &str, spec: &CommandSpec, work: &Path, home: &Path, out: &Path, scratch: &Path) -> Result<()> {
+fn run(
+    name: &str,
+    spec: &CommandSpec,
+    work: &Path,
+    home: &Path,
+    out: &Path,
+    scratch: &Path,
+    kept_log: &Path,
+) -> Result<()> {
     let log_path = scratch.join("output.log");
     let log = std::fs::File::create(&log_path).map_err(Error::io(&log_path))?;
     let argv: Vec<String> = spec.argv.iter().map(|a| substitute(a, out)).collect();
@@ -179,11 +223,15 @@ fn run(name: &str, spec: &CommandSpec, work: &Path, home: &Path, out: &Path, scr
         tail: String::new(),
     })?;
     if !status.success() {
+        let mut tail = tail(&log_path);
+        if keep_log(&log_path, kept_log) {
+            tail.push_str(&format!("\n  (all of it: {})", kept_log.display()));
+        }
         return Err(Error::CommandFailed {
             name: name.to_string(),
             command: spec.display(),
             status: status.to_string(),
-            tail: tail(&log_path),
+            tail,
         });
     }
     eprintln!(

@@ -1,7 +1,7 @@
 //! A command source's inputs: the files of its directory (less `exclude`), listed with their
 //! modes and digests for the cache key, and copied into the scratch folder the command runs in.
 
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -49,16 +49,7 @@ fn globs(name: &str, patterns: &[String]) -> Result<GlobSet> {
 impl Inputs {
     /// Lists `root`; a socket, fifo or device among the inputs is refused.
     pub(crate) fn list(name: &str, root: &Path, exclude: &[String]) -> Result<Inputs> {
-        let meta = std::fs::metadata(root).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::LocalMissing {
-                    name: name.to_string(),
-                    path: root.to_path_buf(),
-                }
-            } else {
-                Error::io(root)(e)
-            }
-        })?;
+        let meta = std::fs::metadata(root).map_err(|e| crate::fetch::missing_or_io(name, root, e))?;
         if !meta.is_dir() {
             return Err(Error::CommandInput {
                 name: name.to_string(),
@@ -93,16 +84,9 @@ impl Inputs {
             } else if ft.is_file() {
                 Kind::File(Sha256::of_file(entry.path())?)
             } else {
-                let kind = if ft.is_socket() {
-                    "socket"
-                } else if ft.is_fifo() {
-                    "fifo"
-                } else {
-                    "device"
-                };
                 return Err(Error::UnsupportedFileType {
                     path: entry.path().to_path_buf(),
-                    kind,
+                    kind: super::output::special_kind(ft),
                 });
             };
             list.push(Input {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub(crate) use build::build;
-pub use tools::{find_tool, tool_package, ToolHint};
+pub use tools::{find_tool, in_copy, install_help, tool_package, ToolHint};
 
 /// How a command source is made: `argv` runs in a scratch copy of `dir`, and the folder
 /// `output` (relative to that copy) is what the source stands for.

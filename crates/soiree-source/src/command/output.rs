@@ -7,6 +7,17 @@ use std::path::Path;
 use crate::confine::{self, Confined};
 use crate::error::{walk_error, Error, Result};
 
+/// What a file that is neither a regular file, a directory nor a symlink is, for messages.
+pub(crate) fn special_kind(ft: std::fs::FileType) -> &'static str {
+    if ft.is_socket() {
+        "socket"
+    } else if ft.is_fifo() {
+        "fifo"
+    } else {
+        "device"
+    }
+}
+
 /// Checks the output folder `root` of source `name`.
 pub(crate) fn check(name: &str, root: &Path) -> Result<()> {
     let refuse = |path: &Path, reason: String| Error::CommandOutput {
@@ -34,13 +45,7 @@ pub(crate) fn check(name: &str, root: &Path) -> Result<()> {
                 }
             }
         } else if !(ft.is_file() || ft.is_dir()) {
-            let kind = if ft.is_socket() {
-                "socket"
-            } else if ft.is_fifo() {
-                "fifo"
-            } else {
-                "device"
-            };
+            let kind = special_kind(ft);
             return Err(refuse(
                 entry.path(),
                 format!("is a {kind}, which a package cannot hold"),

@@ -24,17 +24,9 @@ fn bwrap_works() -> bool {
     *WORKS.get_or_init(|| {
         Command::new("bwrap")
             .args(BASE)
-            .args([
-                "--unshare-net",
-                "--ro-bind",
-                "/",
-                "/",
-                "--dev",
-                "/dev",
-                "--proc",
-                "/proc",
-                "true",
-            ])
+            .arg("--unshare-net")
+            .args(FILESYSTEM)
+            .arg("true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -42,6 +34,19 @@ fn bwrap_works() -> bool {
             .is_ok_and(|s| s.success())
     })
 }
+
+/// `/` read-only, a fresh `/dev`, `/proc` of the command's own pid namespace, a private `/tmp`.
+const FILESYSTEM: &[&str] = &[
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--tmpfs",
+    "/tmp",
+];
 
 const BASE: &[&str] = &[
     "--unshare-user-try",
@@ -61,17 +66,7 @@ pub(crate) fn command(setup: Setup<'_>) -> std::io::Result<(Command, bool)> {
         if !setup.network {
             cmd.arg("--unshare-net");
         }
-        cmd.args([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
-        ]);
+        cmd.args(FILESYSTEM);
         for dir in setup.writable {
             cmd.arg("--bind").arg(dir).arg(dir);
         }

@@ -44,6 +44,21 @@ pub fn tool_package(tool: &str) -> Option<ToolHint> {
     })
 }
 
+/// How to get `tool`, for a diagnostic: the Debian package, or where it comes from.
+pub fn install_help(tool: &str) -> String {
+    match tool_package(tool) {
+        Some(ToolHint::Debian(pkg)) => format!("`apt-get install {pkg}` provides `{tool}`"),
+        Some(ToolHint::NotInDebian(text)) => text.to_string(),
+        None => format!("install `{tool}`, or put the folder that has it on PATH"),
+    }
+}
+
+/// Whether `tool` is a relative path with a `/` (`./build.sh`): a program of the input itself,
+/// found in the command's folder rather than on `PATH`.
+pub fn in_copy(tool: &str) -> bool {
+    tool.contains('/') && !tool.starts_with('/')
+}
+
 /// `tool` as the command will find it: a path with a `/` as it is, a bare name on `path` (the
 /// value of `PATH`).
 pub fn find_tool(tool: &str, path: Option<&OsStr>) -> Option<PathBuf> {
@@ -62,13 +77,19 @@ fn is_executable(p: &Path) -> bool {
 }
 
 /// What identifies a tool's version: what `TOOL --version` prints when it succeeds, otherwise
-/// the digest of the program file.
+/// the digest of the program file. It runs with an empty HOME each time: some tools print
+/// more on their first run in a home (Godot creates its folders), which must not change the key.
 pub(crate) fn version(program: &Path) -> String {
-    let out = Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
+    let home = tempfile::tempdir().ok();
+    let mut cmd = Command::new(program);
+    cmd.arg("--version").env_clear().env("LANG", "C.UTF-8");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    if let Some(h) = &home {
+        cmd.env("HOME", h.path()).current_dir(h.path());
+    }
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output();
     match out {
         Ok(o) if o.status.success() && !o.stdout.is_empty() => {
             String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -92,5 +113,7 @@ mod tests {
         assert_eq!(tool_package("mix"), Some(ToolHint::Debian("elixir")));
         assert!(matches!(tool_package("godot"), Some(ToolHint::NotInDebian(_))));
         assert_eq!(tool_package("frobnicate"), None);
+        assert!(in_copy("./build.sh") && in_copy("scripts/build"));
+        assert!(!in_copy("/bin/sh") && !in_copy("mix"));
     }
 }
