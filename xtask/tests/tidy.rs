@@ -114,7 +114,12 @@ fn every_library_says_its_one_job_on_its_first_line() {
 
 /// The layers, bottom first: a crate may depend only on crates of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["soiree-fs", "soiree-grain", "soiree-schema", "soiree-test-support"],
+    &[
+        "soiree-fs",
+        "soiree-grain",
+        "soiree-schema",
+        "soiree-test-support",
+    ],
     &["soiree-spk"],
     &["soiree-deps", "soiree-source"],
     &["soiree-party"],

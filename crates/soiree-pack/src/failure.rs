@@ -130,8 +130,14 @@ impl From<soiree_run::Error> for Failure {
 impl From<soiree_party::Problems> for Failure {
     fn from(problems: soiree_party::Problems) -> Failure {
         let count = problems.len();
+        // A party file that cannot be read is the machine's fault; anything else is the party's.
+        let class = if problems.0.iter().any(|p| p.is_io()) {
+            Class::Machine
+        } else {
+            Class::Rejected
+        };
         Failure {
-            class: Class::Rejected,
+            class,
             diagnostics: problems.0.into_iter().map(|p| p.into_report()).collect(),
             summary: Some(format!(
                 "{count} problem{} found",

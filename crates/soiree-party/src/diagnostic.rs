@@ -53,7 +53,16 @@ pub struct PartyError {
     pub related: Vec<PartyError>,
 }
 
+/// The code of a problem that is the machine's, not the party's: a file that cannot be read or
+/// written (exit 3 rather than 1).
+pub const IO_CODE: &str = "soiree::party::io";
+
 impl PartyError {
+    /// A file could not be read or written: the machine failed, the party was not rejected.
+    pub fn is_io(&self) -> bool {
+        self.code == IO_CODE
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> PartyError {
         PartyError {
             code,

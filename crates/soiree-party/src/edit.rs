@@ -13,6 +13,11 @@ fn problem(message: impl Into<String>) -> Problems {
     Problems(vec![PartyError::new("soiree::edit", message)])
 }
 
+/// A file that cannot be read or written: the machine's fault, not the edit's.
+fn io_problem(message: impl Into<String>) -> Problems {
+    Problems(vec![PartyError::new(crate::diagnostic::IO_CODE, message)])
+}
+
 /// Parses `text` as a TOML value; anything that is not one is taken as a string.
 pub fn parse_value(text: &str) -> Value {
     let probe = format!("v = {text}");
@@ -38,8 +43,8 @@ pub fn parse_assignments(pairs: &[String]) -> Result<Vec<(String, Value)>, Probl
 }
 
 fn read(path: &Path) -> Result<(String, DocumentMut), Problems> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| io_problem(format!("cannot read {}: {e}", path.display())))?;
     let doc = text
         .parse::<DocumentMut>()
         .map_err(|e| problem(format!("{}: {e}", path.display())))?;
@@ -50,7 +55,7 @@ fn read(path: &Path) -> Result<(String, DocumentMut), Problems> {
 fn commit(path: &Path, text: &str, profile: Option<&str>) -> Result<(), Problems> {
     crate::load::load_with(path, Some(text), profile)?;
     let dir = soiree_spk::write::parent_dir(path);
-    let io = |e: std::io::Error| problem(format!("cannot write {}: {e}", path.display()));
+    let io = |e: std::io::Error| io_problem(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::Builder::new()
         .prefix(".party.toml.")
         .tempfile_in(dir)

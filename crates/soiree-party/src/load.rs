@@ -30,7 +30,7 @@ pub(crate) fn read_file(path: &Path, name: String) -> Result<SourceFile, PartyEr
         .map(|text| SourceFile::new(name, text))
         .map_err(|e| {
             PartyError::new(
-                "soiree::party::read",
+                crate::diagnostic::IO_CODE,
                 format!("cannot read {}: {e}", path.display()),
             )
         })
