@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod message;
 pub mod read;
 mod read_parallel;
+mod regular_file;
 pub mod replacements;
 pub mod sign;
 pub mod signature;
