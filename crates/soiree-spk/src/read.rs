@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use capnp::message::ReaderSegments;
@@ -233,6 +234,31 @@ impl Opened {
         opts.traversal_limit_in_words(Some(framed.total_words().max(1) as usize));
         opts.nesting_limit(limits::UNPACK_NESTING_LIMIT);
         Ok(capnp::message::Reader::new(framed, opts))
+    }
+
+    /// Writes `data`, which must lie inside [`Opened::archive_bytes`], to `out` a chunk at a time
+    /// read from the temp file: touching the mapping instead would make every page of a large
+    /// package resident in this process while it is unpacked.
+    pub fn copy_to(&self, data: &[u8], out: &mut impl Write) -> std::io::Result<()> {
+        let base = self.archive_bytes().as_ptr() as usize;
+        let start = (data.as_ptr() as usize).wrapping_sub(base);
+        if data.is_empty() {
+            return Ok(());
+        }
+        if start > self.archive_bytes().len() || data.len() > self.archive_bytes().len() - start {
+            return out.write_all(data);
+        }
+        let mut chunk = vec![0u8; data.len().min(limits::COPY_BUFFER)];
+        let mut at = start as u64;
+        let mut left = data.len();
+        while left > 0 {
+            let n = left.min(chunk.len());
+            self._file.read_exact_at(&mut chunk[..n], at)?;
+            out.write_all(&chunk[..n])?;
+            at += n as u64;
+            left -= n;
+        }
+        Ok(())
     }
 
     pub fn segment_count(&self) -> usize {

@@ -6,7 +6,6 @@
 //! so a failed unpack leaves nothing behind.
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -48,6 +47,7 @@ pub fn unpack_opened(opened: &Opened, target: &Path) -> Result<()> {
         .get_root::<archive::Reader>()
         .map_err(Error::message("Archive"))?;
     write_dir(
+        opened,
         root.get_files().map_err(Error::message("Archive"))?,
         staging.path(),
         b"",
@@ -66,7 +66,12 @@ pub fn unpack_opened(opened: &Opened, target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_dir(files: capnp::struct_list::Reader<archive::file::Owned>, dir: &Path, path: &[u8]) -> Result<()> {
+fn write_dir(
+    opened: &Opened,
+    files: capnp::struct_list::Reader<archive::file::Owned>,
+    dir: &Path,
+    path: &[u8],
+) -> Result<()> {
     for (name, f) in check_names(files, path)? {
         let here = join(path, name);
         let dest = dir.join(std::ffi::OsStr::from_bytes(name));
@@ -75,8 +80,8 @@ fn write_dir(files: capnp::struct_list::Reader<archive::file::Owned>, dir: &Path
             reason: "unknown file type in archive".into(),
         })?;
         match which {
-            archive::file::Regular(d) => write_file(&dest, d.map_err(malformed(&here))?, 0o666)?,
-            archive::file::Executable(d) => write_file(&dest, d.map_err(malformed(&here))?, 0o777)?,
+            archive::file::Regular(d) => write_file(opened, &dest, d.map_err(malformed(&here))?, 0o666)?,
+            archive::file::Executable(d) => write_file(opened, &dest, d.map_err(malformed(&here))?, 0o777)?,
             archive::file::Symlink(t) => {
                 let target = t.map_err(malformed(&here))?.as_bytes();
                 std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), &dest)
@@ -84,7 +89,7 @@ fn write_dir(files: capnp::struct_list::Reader<archive::file::Owned>, dir: &Path
             }
             archive::file::Directory(d) => {
                 fs::create_dir(&dest).map_err(Error::io(&dest))?;
-                write_dir(d.map_err(malformed(&here))?, &dest, &here)?;
+                write_dir(opened, d.map_err(malformed(&here))?, &dest, &here)?;
             }
         }
         let t = mtime(f.get_last_modification_time_ns());
@@ -93,7 +98,7 @@ fn write_dir(files: capnp::struct_list::Reader<archive::file::Owned>, dir: &Path
     Ok(())
 }
 
-fn write_file(dest: &Path, data: &[u8], mode: u32) -> Result<()> {
+fn write_file(opened: &Opened, dest: &Path, data: &[u8], mode: u32) -> Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -101,5 +106,5 @@ fn write_file(dest: &Path, data: &[u8], mode: u32) -> Result<()> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(dest)
         .map_err(Error::io(dest))?;
-    file.write_all(data).map_err(Error::io(dest))
+    opened.copy_to(data, &mut file).map_err(Error::io(dest))
 }
