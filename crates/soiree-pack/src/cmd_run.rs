@@ -1,4 +1,4 @@
-//! `run`: a package of the party (planned and staged) or a `.spk` (verified and unpacked), run
+//! `run`: a package of the party (planned and staged) or a `.spk` (all of `verify`, then unpacked), run
 //! in bubblewrap as a grain until Ctrl-C, its ports on the host's loopback.
 
 use std::path::{Path, PathBuf};
@@ -60,8 +60,13 @@ pub fn run(
     };
     let root = work.path().join("root");
     if is_spk {
-        if let Err(e) = soiree_spk::unpack(spk, &root) {
+        // Everything `verify` checks, before anything of the package runs: a package Sandstorm
+        // would refuse to install is not started here either.
+        let unpacked =
+            soiree_spk::verify(spk).and_then(|v| soiree_spk::unpack::unpack_opened(&v.opened, &root));
+        if let Err(e) = unpacked {
             let code = if e.is_io() { 3 } else { 1 };
+            eprintln!("{}: invalid package", spk.display());
             eprintln!("{:?}", miette::Report::new(e));
             return ExitCode::from(code);
         }

@@ -53,8 +53,8 @@ pub fn message_len(root: &Dir) -> u64 {
     8 + 8 * (2 + dir_words(root))
 }
 
-/// Checks names, file sizes, nesting and the total size against Sandstorm's limits, before
-/// anything is written.
+/// Checks names, symlink targets, file sizes, nesting and the total size against Sandstorm's
+/// limits (and what its unpack can create), before anything is written.
 pub fn check_limits(root: &Dir) -> Result<()> {
     fn walk(dir: &Dir, path: &[u8], depth: u32) -> Result<()> {
         if depth > limits::MAX_DIR_DEPTH {
@@ -67,8 +67,23 @@ pub fn check_limits(root: &Dir) -> Result<()> {
                     name: display(name),
                 });
             }
+            if name.len() > limits::MAX_NAME_LEN {
+                return Err(Error::NameTooLong {
+                    dir: display(path),
+                    start: display(&name[..40]),
+                    len: name.len(),
+                });
+            }
             let here = join(path, name);
             match &entry.node {
+                Node::Symlink { target } => {
+                    if let Some(reason) = limits::symlink_target_problem(target) {
+                        return Err(Error::InvalidSymlink {
+                            path: display(&here),
+                            reason,
+                        });
+                    }
+                }
                 Node::File { size, .. } if *size >= limits::MAX_FILE_SIZE => {
                     return Err(Error::FileTooBig {
                         path: display(&here),

@@ -59,6 +59,18 @@ pub enum Error {
         help("a name must be non-empty, not `.` or `..`, and hold no `/` or NUL")
     )]
     InvalidFileName { dir: String, name: String },
+    #[error("archive contains a name of {len} bytes in {dir:?} (starting {start:?}); a file system takes at most 255")]
+    #[diagnostic(
+        code(soiree::spk::name_length),
+        help("unpacking it would fail: Linux refuses names longer than 255 bytes")
+    )]
+    NameTooLong { dir: String, start: String, len: usize },
+    #[error("archive contains an invalid symlink {path:?}: {reason}")]
+    #[diagnostic(
+        code(soiree::spk::symlink),
+        help("unpacking it would fail: a symlink's target must be 1 to 4095 bytes without NUL")
+    )]
+    InvalidSymlink { path: String, reason: String },
     #[error("archive contained duplicate file name {0:?}")]
     #[diagnostic(code(soiree::spk::duplicate))]
     DuplicateFileName(String),

@@ -5,6 +5,7 @@
 //! ([`write::pack`]), signed, and assembled as `MAGIC ‖ xz(Signature) ‖ xz(Archive)`.
 //! [`read::verify`] and [`unpack::unpack`] go the other way with `spk`'s checks.
 
+mod archive_entries;
 pub mod block_cache;
 mod block_codec;
 pub mod block_pool;

@@ -2,7 +2,6 @@
 //! concatenated streams), the signature, the archive digest, the app-id replacement table, and —
 //! for `verify` — the manifest and every entry of the archive.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
@@ -13,6 +12,7 @@ use sha2::Digest;
 use soiree_schema::archive_capnp::{archive, signature as signature_msg};
 use soiree_schema::SPK_MAGIC;
 
+use crate::archive_entries::{self, Content, Files};
 use crate::error::{Error, Result};
 use crate::hashio::{Sha256Reader, Sha512Writer};
 use crate::ids::{AppId, PackageId};
@@ -21,7 +21,6 @@ use crate::manifest::{self, ManifestInfo};
 use crate::message::{self, FramedSegments};
 use crate::replacements;
 use crate::signature;
-use crate::tree::{display, join};
 
 /// A package whose signature and digest have been checked; its archive is decompressed into an
 /// anonymous temp file and mapped.
@@ -309,8 +308,8 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
             .map_err(Error::message("Archive"))?;
         walk(
             root.get_files().map_err(Error::message("Archive"))?,
-            b"",
             &mut stats,
+            b"",
         )?;
     }
     Ok(Verified {
@@ -320,64 +319,17 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
     })
 }
 
-pub(crate) fn malformed(path: &[u8]) -> impl Fn(capnp::Error) -> Error + '_ {
-    move |e| {
-        if e.to_string().contains("nesting limit") {
-            Error::TooDeep(limits::UNPACK_NESTING_LIMIT as u32)
-        } else {
-            Error::MalformedArchive {
-                path: display(path),
-                reason: e.to_string(),
-            }
-        }
-    }
-}
-
-/// Checks one directory's names and recurses.
-pub(crate) fn check_names<'a>(
-    files: capnp::struct_list::Reader<'a, archive::file::Owned>,
-    path: &[u8],
-) -> Result<Vec<(&'a [u8], archive::file::Reader<'a>)>> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(files.len() as usize);
-    for f in files.iter() {
-        let name = f.get_name().map_err(malformed(path))?.as_bytes();
-        if !limits::valid_name(name) {
-            return Err(Error::InvalidFileName {
-                dir: display(path),
-                name: display(name),
-            });
-        }
-        if !seen.insert(name) {
-            return Err(Error::DuplicateFileName(display(&join(path, name))));
-        }
-        out.push((name, f));
-    }
-    Ok(out)
-}
-
-fn walk(
-    files: capnp::struct_list::Reader<archive::file::Owned>,
-    path: &[u8],
-    stats: &mut ArchiveStats,
-) -> Result<()> {
-    for (name, f) in check_names(files, path)? {
-        let here = join(path, name);
-        match f.which().map_err(|_| Error::MalformedArchive {
-            path: display(&here),
-            reason: "unknown file type in archive".into(),
-        })? {
-            archive::file::Regular(d) | archive::file::Executable(d) => {
+fn walk(files: Files<'_>, stats: &mut ArchiveStats, path: &[u8]) -> Result<()> {
+    for item in archive_entries::read(files, path)? {
+        match item.content {
+            Content::File { data, .. } => {
                 stats.files += 1;
-                stats.bytes += d.map_err(malformed(&here))?.len() as u64;
+                stats.bytes += data.len() as u64;
             }
-            archive::file::Symlink(t) => {
-                stats.symlinks += 1;
-                t.map_err(malformed(&here))?;
-            }
-            archive::file::Directory(d) => {
+            Content::Symlink(_) => stats.symlinks += 1,
+            Content::Dir(d) => {
                 stats.directories += 1;
-                walk(d.map_err(malformed(&here))?, &here, stats)?;
+                walk(d, stats, &item.path)?;
             }
         }
     }
