@@ -101,7 +101,7 @@ fn build_one(
     let epoch = soiree_spk::source_date_epoch_ns();
     let plan = soiree_plan::plan(pkg, sources, epoch)?;
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        crate::cmd_inspect::warn(w);
     }
     let key = signing_key(party, pkg, ring, release)?;
     let spk = out.join(format!("{}.spk", pkg.name));
@@ -191,14 +191,14 @@ pub fn build(
             Ok(b) => match format {
                 MessageFormat::Json => println!(
                     "{}",
-                    json!({
+                    crate::json_line::line(&json!({
                         "name": b.name,
                         "path": b.path,
                         "app_id": b.app_id.to_string(),
                         "package_id": b.package_id,
                         "size": b.size,
                         "powerbox": { "offers": b.offers, "requests": b.plan_requests },
-                    })
+                    }))
                 ),
                 MessageFormat::Human => println!(
                     "{:<8} {}  {} bytes  app {}  package {}",

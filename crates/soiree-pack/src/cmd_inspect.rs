@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use soiree_party::Party;
 use soiree_plan::{Plan, PlanError, Sources};
+use soiree_spk::display::EscapedLines;
 
 use crate::cli::{PlanArg, SysrootArg};
 use crate::cmd_party::report_problems;
@@ -36,9 +37,15 @@ pub fn sources<'p>(party: &'p Party, offline: bool, sysroot: &SysrootArg) -> Res
 /// points into the recipe, anything else on one line.
 pub fn report_plan_error(package: &str, e: PlanError) {
     match e {
-        PlanError::Message(m) => eprintln!("error: package `{package}`: {m}"),
+        PlanError::Message(m) => eprintln!("error: package `{package}`: {}", EscapedLines(&m)),
         other => eprintln!("{:?}", miette::Report::new(other)),
     }
+}
+
+/// Prints a warning of the plan, whose text may quote paths from sources (escaped: see
+/// `soiree_spk::display`).
+pub fn warn(w: &str) {
+    eprintln!("warning: {}", EscapedLines(w));
 }
 
 /// Loads the party and plans `package`, then hands the plan to `show`.
@@ -62,7 +69,7 @@ pub fn with_plan(arg: &PlanArg, package: &str, show: impl FnOnce(&Plan) -> ExitC
     match soiree_plan::plan(pkg, &sources, soiree_spk::source_date_epoch_ns()) {
         Ok(plan) => {
             for w in &plan.warnings {
-                eprintln!("warning: {w}");
+                warn(w);
             }
             show(&plan)
         }
@@ -77,12 +84,12 @@ pub fn ls(package: &str, arg: &PlanArg, json: bool) -> ExitCode {
     with_plan(arg, package, |plan| {
         let listing = soiree_plan::listing::list(plan, package);
         if json {
-            println!("{}", serde_json::to_string(&listing).unwrap_or_default());
+            println!("{}", crate::json_line::line(&listing));
         } else {
             print!("{listing}");
         }
         for w in &listing.warnings {
-            eprintln!("warning: {w}");
+            warn(w);
         }
         if listing.over_limit {
             ExitCode::from(1)
@@ -96,7 +103,7 @@ pub fn why(package: &str, path: &Path, arg: &PlanArg, json: bool) -> ExitCode {
     with_plan(arg, package, |plan| {
         match soiree_plan::explain::why(plan, package, path) {
             Some(e) if json => {
-                println!("{}", serde_json::to_string(&e).unwrap_or_default());
+                println!("{}", crate::json_line::line(&e));
                 ExitCode::SUCCESS
             }
             Some(e) => {

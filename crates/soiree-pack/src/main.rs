@@ -7,6 +7,7 @@ mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
+mod json_line;
 mod packing;
 mod supervisor;
 

@@ -10,6 +10,7 @@ pub mod block_cache;
 mod block_codec;
 pub mod block_pool;
 mod block_split;
+pub mod display;
 pub mod encode;
 pub mod error;
 mod hashio;
