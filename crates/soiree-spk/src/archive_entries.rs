@@ -43,6 +43,35 @@ pub(crate) fn malformed(path: &[u8]) -> impl Fn(capnp::Error) -> Error + '_ {
     }
 }
 
+/// Sandstorm's name rule, and no longer than a file system takes; `dir` is where it is.
+pub(crate) fn check_name(dir: &[u8], name: &[u8]) -> Result<()> {
+    if !limits::valid_name(name) {
+        return Err(Error::InvalidFileName {
+            dir: display(dir),
+            name: display(name),
+        });
+    }
+    if name.len() > limits::MAX_NAME_LEN {
+        return Err(Error::NameTooLong {
+            dir: display(dir),
+            start: display(&name[..40]),
+            len: name.len(),
+        });
+    }
+    Ok(())
+}
+
+/// A target `symlink` takes, for the symlink at `path`.
+pub(crate) fn check_symlink(path: &[u8], target: &[u8]) -> Result<()> {
+    match limits::symlink_target_problem(target) {
+        Some(reason) => Err(Error::InvalidSymlink {
+            path: display(path),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The entries of one directory (`path` from the root), each checked; the first problem found
 /// is the error.
 pub(crate) fn read<'a>(files: Files<'a>, path: &[u8]) -> Result<Vec<Item<'a>>> {
@@ -50,19 +79,7 @@ pub(crate) fn read<'a>(files: Files<'a>, path: &[u8]) -> Result<Vec<Item<'a>>> {
     let mut out = Vec::with_capacity(files.len() as usize);
     for f in files.iter() {
         let name = f.get_name().map_err(malformed(path))?.as_bytes();
-        if !limits::valid_name(name) {
-            return Err(Error::InvalidFileName {
-                dir: display(path),
-                name: display(name),
-            });
-        }
-        if name.len() > limits::MAX_NAME_LEN {
-            return Err(Error::NameTooLong {
-                dir: display(path),
-                start: display(&name[..40]),
-                len: name.len(),
-            });
-        }
+        check_name(path, name)?;
         if !seen.insert(name) {
             return Err(Error::DuplicateFileName(display(&join(path, name))));
         }
@@ -81,12 +98,7 @@ pub(crate) fn read<'a>(files: Files<'a>, path: &[u8]) -> Result<Vec<Item<'a>>> {
             },
             archive::file::Symlink(t) => {
                 let target = t.map_err(malformed(&here))?.as_bytes();
-                if let Some(reason) = limits::symlink_target_problem(target) {
-                    return Err(Error::InvalidSymlink {
-                        path: display(&here),
-                        reason,
-                    });
-                }
+                check_symlink(&here, target)?;
                 Content::Symlink(target)
             }
             archive::file::Directory(d) => Content::Dir(d.map_err(malformed(&here))?),

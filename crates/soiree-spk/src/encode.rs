@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
+use crate::archive_entries;
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::tree::{display, join, Dir, Entry, Node, Source};
@@ -61,29 +62,11 @@ pub fn check_limits(root: &Dir) -> Result<()> {
             return Err(Error::TooDeep(limits::MAX_DIR_DEPTH));
         }
         for (name, entry) in &dir.entries {
-            if !limits::valid_name(name) {
-                return Err(Error::InvalidFileName {
-                    dir: display(path),
-                    name: display(name),
-                });
-            }
-            if name.len() > limits::MAX_NAME_LEN {
-                return Err(Error::NameTooLong {
-                    dir: display(path),
-                    start: display(&name[..40]),
-                    len: name.len(),
-                });
-            }
+            // The same rules as verify and unpack apply, so what is packed can be unpacked.
+            archive_entries::check_name(path, name)?;
             let here = join(path, name);
             match &entry.node {
-                Node::Symlink { target } => {
-                    if let Some(reason) = limits::symlink_target_problem(target) {
-                        return Err(Error::InvalidSymlink {
-                            path: display(&here),
-                            reason,
-                        });
-                    }
-                }
+                Node::Symlink { target } => archive_entries::check_symlink(&here, target)?,
                 Node::File { size, .. } if *size >= limits::MAX_FILE_SIZE => {
                     return Err(Error::FileTooBig {
                         path: display(&here),
