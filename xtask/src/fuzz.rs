@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use crate::fuzz_seeds;
 
 /// Every target in `fuzz/fuzz_targets/`, in the order they run by default.
-pub const TARGETS: &[&str] = &["verify", "archive", "keyring"];
+pub const TARGETS: &[&str] = &["verify", "archive", "keyring", "party"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {

@@ -1,4 +1,5 @@
-//! `cargo xtask fuzz-seeds`: valid small inputs for each fuzz target, written to
+//! `cargo xtask fuzz-seeds`: valid small inputs for each fuzz target (packages, keyrings, the
+//! repository's party.toml), written to
 //! `fuzz/corpus/<target>/` (git-ignored), so the fuzzers start from inputs that pass the checks.
 
 use std::path::{Path, PathBuf};
@@ -72,8 +73,16 @@ fn keyring_seeds(root: &Path) -> Result<usize, String> {
     Ok(3)
 }
 
+/// This repository's own `party.toml` and its profiles, as the `party` target reads it.
+fn party_seeds(root: &Path) -> Result<usize, String> {
+    let path = root.join("party.toml");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    sample_app::write_file(&corpus_dir(root, "party").join("repo-party.toml"), &text)?;
+    Ok(1)
+}
+
 /// Writes every seed; returns how many files were written.
 pub fn write(root: &Path) -> Result<usize, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    Ok(package_seeds(root, scratch.path())? + keyring_seeds(root)?)
+    Ok(package_seeds(root, scratch.path())? + keyring_seeds(root)? + party_seeds(root)?)
 }

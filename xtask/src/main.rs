@@ -21,7 +21,7 @@ cargo xtask <task>
                              median time of soiree-deps' run-time closure of PATH (default
                              /usr/bin/godot3-server, 20 runs) beside `ldd PATH`
   fuzz [TARGET] [--seconds N] [--sanitizer S]
-                             run cargo-fuzz targets (verify, archive, keyring; default all,
+                             run cargo-fuzz targets (verify, archive, keyring, party; default all,
                              60 s each, AddressSanitizer); installs cargo-fuzz if missing
   fuzz-seeds                 write valid packages and keyrings to fuzz/corpus/<target>/
 ";

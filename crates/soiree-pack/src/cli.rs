@@ -302,10 +302,14 @@ pub enum KeysCommand {
         #[command(flatten)]
         keyring: KeyringArg,
     },
-    /// Write one key as a KeyFile message (a one-key keyring) to standard output.
+    /// Write one key as a KeyFile message (a one-key keyring) to standard output, or with
+    /// `-o FILE` to a new file of mode 0600.
     Export {
         app_id: String,
         #[command(flatten)]
         keyring: KeyringArg,
+        /// Write the key to this new file (mode 0600) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }

@@ -56,7 +56,7 @@ pub fn build(
 
 fn report(b: &Built, format: MessageFormat) {
     for w in &b.warnings {
-        eprintln!("warning: {w}");
+        crate::cmd_inspect::warn(w);
     }
     if let Some(kept) = &b.development_key {
         eprintln!(
@@ -71,7 +71,7 @@ fn report(b: &Built, format: MessageFormat) {
     match format {
         MessageFormat::Json => println!(
             "{}",
-            json!({
+            crate::json_line::line(&json!({
                 "reason": "package",
                 "name": b.name,
                 "path": b.path,
@@ -80,7 +80,7 @@ fn report(b: &Built, format: MessageFormat) {
                 "size": b.size,
                 "development_key": b.development_key,
                 "powerbox": { "offers": b.offers, "requests": b.requests },
-            })
+            }))
         ),
         MessageFormat::Human => println!(
             "{:<8} {}  {} bytes  app {}  package {}",

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use soiree_party::Party;
 use soiree_plan::{Plan, Sources};
+use soiree_spk::display::EscapedLines;
 
 use crate::cli::{PlanArg, RebuildArg, SysrootArg};
 use crate::failure::Failure;
@@ -26,6 +27,12 @@ pub fn sources<'p>(
     Ok(soiree_build::sources(party, &opts)?)
 }
 
+/// Prints a warning of the plan, whose text may quote paths from sources (escaped: see
+/// `soiree_spk::display`).
+pub fn warn(w: &str) {
+    eprintln!("warning: {}", EscapedLines(w));
+}
+
 /// Loads the party and plans `package`, then hands the plan to `show`.
 pub fn with_plan(
     arg: &PlanArg,
@@ -37,7 +44,7 @@ pub fn with_plan(
     let sources = sources(&party, arg.offline, &arg.sysroot, &arg.rebuild)?;
     let plan = soiree_plan::plan(pkg, &sources, soiree_spk::source_date_epoch_ns())?;
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        warn(w);
     }
     show(&plan)
 }
@@ -46,12 +53,12 @@ pub fn ls(package: &str, arg: &PlanArg, json: bool) -> Result<(), Failure> {
     with_plan(arg, package, |plan| {
         let listing = soiree_plan::listing::list(plan, package);
         if json {
-            println!("{}", serde_json::to_string(&listing).unwrap_or_default());
+            println!("{}", crate::json_line::line(&listing));
         } else {
             print!("{listing}");
         }
         for w in &listing.warnings {
-            eprintln!("warning: {w}");
+            warn(w);
         }
         if listing.over_limit {
             Err(Failure::rejected(format!(
@@ -67,7 +74,7 @@ pub fn why(package: &str, path: &Path, arg: &PlanArg, json: bool) -> Result<(), 
     with_plan(arg, package, |plan| {
         match soiree_plan::explain::why(plan, package, path) {
             Some(e) if json => {
-                println!("{}", serde_json::to_string(&e).unwrap_or_default());
+                println!("{}", crate::json_line::line(&e));
                 Ok(())
             }
             Some(e) => {

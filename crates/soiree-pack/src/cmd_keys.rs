@@ -1,6 +1,7 @@
 //! `keygen` and `keys list|export`.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 use soiree_spk::{AppId, Error, KeyPair, Keyring};
 
@@ -25,7 +26,13 @@ pub fn parse_app_id(text: &str) -> Result<AppId, Error> {
 pub fn keygen(arg: &KeyringArg) -> Result<(), Error> {
     let ring = keyring(arg)?;
     let key = KeyPair::generate().map_err(Error::io("random source"))?;
-    ring.append(&key)?;
+    let appended = ring.append(&key)?;
+    if let Some(mode) = appended.mode_was {
+        eprintln!(
+            "note: {} was readable by others (mode {mode:04o}); it is now 0600",
+            ring.path.display()
+        );
+    }
     eprintln!(
         "added a key to {}\nKeep this file secret and back it up: whoever holds it can publish updates of this app.",
         ring.path.display()
@@ -47,7 +54,25 @@ pub fn keys(cmd: &KeysCommand) -> Result<(), Error> {
             }
             Ok(())
         }
-        KeysCommand::Export { app_id, keyring: arg } => {
+        KeysCommand::Export {
+            app_id,
+            keyring: arg,
+            output: Some(path),
+        } => {
+            let key = keyring(arg)?.find_exact(&parse_app_id(app_id)?)?;
+            write_key_file(&key, path)?;
+            eprintln!(
+                "wrote the key of {} to {} (mode 0600)",
+                key.app_id(),
+                path.display()
+            );
+            Ok(())
+        }
+        KeysCommand::Export {
+            app_id,
+            keyring: arg,
+            output: None,
+        } => {
             let ring = keyring(arg)?;
             let id = parse_app_id(app_id)?;
             let mut out = std::io::stdout().lock();
@@ -61,4 +86,33 @@ pub fn keys(cmd: &KeysCommand) -> Result<(), Error> {
             written.map_err(Error::io("stdout"))
         }
     }
+}
+
+/// Writes one key as a new file of mode 0600, whatever the umask: written beside it, then linked
+/// into place only if nothing is there (an existing file is never replaced).
+fn write_key_file(key: &KeyPair, path: &Path) -> Result<(), Error> {
+    if path.symlink_metadata().is_ok() {
+        return Err(Error::KeyFileExists(path.to_path_buf()));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // tempfile creates its files 0600, and a umask can only take bits away.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".soiree-key-")
+        .tempfile_in(dir)
+        .map_err(Error::io(dir))?;
+    let mut bytes = key.to_key_file();
+    let written = tmp.write_all(&bytes).and_then(|()| tmp.as_file().sync_all());
+    bytes.fill(0);
+    written.map_err(Error::io(tmp.path()))?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::KeyFileExists(path.to_path_buf())
+        } else {
+            Error::io(path)(e.error)
+        }
+    })?;
+    Ok(())
 }

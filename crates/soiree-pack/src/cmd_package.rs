@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
+use soiree_spk::display::Escaped;
 use soiree_spk::{keys, Error, Verified};
 
 use crate::cli::{CompressionArg, KeyringArg};
@@ -76,7 +77,7 @@ fn report_json(v: &Verified) -> serde_json::Value {
 pub fn verify(file: &Path, json: bool) -> Result<(), Error> {
     let v = soiree_spk::verify(file)?;
     if json {
-        println!("{}", report_json(&v));
+        println!("{}", crate::json_line::line(&report_json(&v)));
         return Ok(());
     }
     let o = &v.opened;
@@ -86,11 +87,16 @@ pub fn verify(file: &Path, json: bool) -> Result<(), Error> {
         println!("signed by       {} (a replacement key of this app)", o.signer);
     }
     println!("package id      {}", o.package_id);
-    println!("title           {}", m.title.as_deref().unwrap_or("(none)"));
+    // The title and marketing version are the package's own text: escaped, so control
+    // sequences in them cannot redraw the lines above (the app id).
+    println!(
+        "title           {}",
+        Escaped(m.title.as_deref().unwrap_or("(none)"))
+    );
     println!(
         "version         {} ({})",
         m.app_version,
-        m.marketing_version.as_deref().unwrap_or("no marketing version")
+        Escaped(m.marketing_version.as_deref().unwrap_or("no marketing version"))
     );
     println!("archive sha512  {}", hex(&o.archive_sha512));
     println!(

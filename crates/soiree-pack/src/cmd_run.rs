@@ -1,4 +1,4 @@
-//! `run`: a package of the party (planned and staged) or a `.spk` (verified and unpacked), run
+//! `run`: a package of the party (planned and staged) or a `.spk` (all of `verify`, then unpacked), run
 //! in bubblewrap as a grain until Ctrl-C, its ports on the host's loopback.
 
 use std::path::{Path, PathBuf};
@@ -49,7 +49,16 @@ pub fn run(
         .map_err(machine)?;
     let root = work.path().join("root");
     let prepared = if is_spk {
-        soiree_spk::unpack(spk, &root).map(|_| ()).map_err(Failure::from)
+        // Everything `verify` checks, before anything of the package runs: a package Sandstorm
+        // would refuse to install is not started here either.
+        soiree_spk::verify(spk)
+            .and_then(|v| soiree_spk::unpack::unpack_opened(&v.opened, &root))
+            .map(|_| ())
+            .map_err(|e| {
+                let mut f = Failure::from(e);
+                f.summary = Some(format!("{}: invalid package", spk.display()));
+                f
+            })
     } else {
         crate::cmd_inspect::with_plan(plan, target, |p| {
             soiree_plan::tree::stage(&p.tree, &root)

@@ -51,7 +51,10 @@ impl Failure {
     pub fn print(&self, json: bool) {
         for d in &self.diagnostics {
             if json {
-                println!("{}", diagnostic_json(d.as_ref(), self.class));
+                println!(
+                    "{}",
+                    crate::json_line::line(&diagnostic_json(d.as_ref(), self.class))
+                );
             } else {
                 eprintln!("{d:?}");
             }
@@ -95,7 +98,21 @@ pub fn diagnostic_json(d: &dyn Diagnostic, class: Class) -> serde_json::Value {
 
 impl From<soiree_build::BuildError> for Failure {
     fn from(e: soiree_build::BuildError) -> Failure {
+        let e = match e {
+            soiree_build::BuildError::Plan(p) => soiree_build::BuildError::Plan(escaped(p)),
+            other => other,
+        };
         Failure::one(e.class(), Report::new(e))
+    }
+}
+
+/// A plan's message may quote paths and text from sources: shown escaped (soiree_spk::display).
+fn escaped(e: soiree_plan::PlanError) -> soiree_plan::PlanError {
+    match e {
+        soiree_plan::PlanError::Message(m) => {
+            soiree_plan::PlanError::Message(soiree_spk::display::EscapedLines(&m).to_string())
+        }
+        other => other,
     }
 }
 
@@ -112,7 +129,7 @@ impl From<soiree_spk::Error> for Failure {
 
 impl From<soiree_plan::PlanError> for Failure {
     fn from(e: soiree_plan::PlanError) -> Failure {
-        Failure::one(Class::Rejected, Report::new(e))
+        Failure::one(Class::Rejected, Report::new(escaped(e)))
     }
 }
 

@@ -8,6 +8,7 @@ mod cmd_package;
 mod cmd_party;
 mod cmd_run;
 mod failure;
+mod json_line;
 mod packing;
 mod supervisor;
 

@@ -1,6 +1,7 @@
 //! Errors in a party or recipe file, as miette diagnostics that point at the file, line and column.
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use soiree_spk::display::{masked, Escaped, EscapedLines};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -20,8 +21,10 @@ impl SourceFile {
         }
     }
 
+    /// The text as a diagnostic shows it: control characters masked (offsets kept), so a file
+    /// holding terminal escape sequences cannot redraw the screen when its lines are quoted.
     fn named(&self) -> NamedSource<String> {
-        NamedSource::new(self.name.clone(), self.text.to_string()).with_language("toml")
+        NamedSource::new(Escaped(&self.name).to_string(), masked(&self.text)).with_language("toml")
     }
 }
 
@@ -95,9 +98,11 @@ impl PartyError {
     }
 }
 
+/// Messages, labels and help quote names and values from the party file: every character that
+/// could drive a terminal is shown escaped (see `soiree_spk::display`).
 impl fmt::Display for PartyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        fmt::Display::fmt(&EscapedLines(&self.message), f)
     }
 }
 
@@ -116,7 +121,9 @@ impl Diagnostic for PartyError {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(EscapedLines(h)) as Box<dyn fmt::Display>)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -125,7 +132,7 @@ impl Diagnostic for PartyError {
         let label = if self.label.is_empty() {
             None
         } else {
-            Some(self.label.clone())
+            Some(EscapedLines(&self.label).to_string())
         };
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(label, span))))
     }
@@ -188,7 +195,7 @@ impl PartyError {
         let mut out = String::new();
         let shown = shown(self.clone());
         if handler.render_report(&mut out, &shown).is_err() {
-            out = format!("{}\n", self.message);
+            out = format!("{}\n", EscapedLines(&self.message));
         }
         out
     }

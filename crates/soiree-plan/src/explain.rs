@@ -10,6 +10,7 @@ use serde::Serialize;
 use soiree_deps::How;
 use std::os::unix::ffi::OsStrExt;
 
+use soiree_spk::display::Escaped;
 use soiree_spk::{Dir, Entry, Node};
 
 use crate::plan::Plan;
@@ -157,22 +158,23 @@ impl fmt::Display for Explanation {
         let target = self
             .target
             .as_deref()
-            .map(|t| format!(" → {t}"))
+            .map(|t| format!(" → {}", Escaped(t)))
             .unwrap_or_default();
+        // Paths, targets and chains quote names from sources: escaped.
         writeln!(
             f,
             "{}{target} in package `{}` ({}{size})",
-            self.path.display(),
+            Escaped(&self.path.to_string_lossy()),
             self.package,
             self.kind
         )?;
         for line in &self.chain {
-            writeln!(f, "  {line}")?;
+            writeln!(f, "  {}", Escaped(line))?;
         }
         if !self.needed_by.is_empty() {
             writeln!(f, "  loaded by programs of the package:")?;
             for line in &self.needed_by {
-                writeln!(f, "    {line}")?;
+                writeln!(f, "    {}", Escaped(line))?;
             }
         }
         Ok(())

@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use soiree_spk::display::Escaped;
 use soiree_spk::limits::{MAX_ARCHIVE_SIZE, MAX_FILE_SIZE};
 use soiree_spk::{Dir, Node};
 
@@ -206,15 +207,27 @@ pub fn human(bytes: u64) -> String {
 impl fmt::Display for Listing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for g in &self.groups {
-            writeln!(f, "{} ({}, {})", g.title, files(g.files.len()), human(g.bytes))?;
+            // Paths and targets come from sources (a downloaded archive's names): escaped.
+            writeln!(
+                f,
+                "{} ({}, {})",
+                Escaped(&g.title),
+                files(g.files.len()),
+                human(g.bytes)
+            )?;
             for file in &g.files {
                 let target = file
                     .target
                     .as_deref()
-                    .map(|t| format!(" → {t}"))
+                    .map(|t| format!(" → {}", Escaped(t)))
                     .unwrap_or_default();
                 let mark = if file.kind == "executable" { "*" } else { "" };
-                writeln!(f, "  {:>10}  {}{mark}{target}", human(file.size), file.path)?;
+                writeln!(
+                    f,
+                    "  {:>10}  {}{mark}{target}",
+                    human(file.size),
+                    Escaped(&file.path)
+                )?;
             }
         }
         writeln!(

@@ -8,14 +8,16 @@
 //! fails any of these is deleted and the block compressed afresh; it is never packed. Reading an
 //! entry refreshes its mtime, and [`BlockCache::trim`] removes the least recently used first.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::block_codec::{self, EncodedBlock};
 use crate::error::{Error, Result};
+use crate::regular_file::{self, OpenError};
 
 const MAGIC: &[u8; 8] = b"SPKBLK1\n";
 const ENTRY_HEAD: usize = 8 + 8 + 32;
@@ -115,8 +117,15 @@ impl BlockCache {
     /// The block stored for `key`, if there is one and it is right for `data`.
     pub(crate) fn get(&self, key: &[u8; 32], data: &[u8]) -> Lookup {
         let path = self.path(key);
-        let Ok(mut file) = File::open(&path) else {
-            return Lookup::Miss;
+        let mut file = match regular_file::open(&path, OpenOptions::new().read(true)) {
+            Ok(file) => file,
+            // A FIFO or anything else in an entry's place is not ours: it goes like a bad entry
+            // (a directory stays, and the store after this fails, costing only the cache).
+            Err(OpenError::NotRegular(_)) => {
+                let _ = std::fs::remove_file(&path);
+                return Lookup::Corrupt;
+            }
+            Err(OpenError::Io(_)) => return Lookup::Miss,
         };
         match read_entry(&mut file, data) {
             Some(block) => {
@@ -135,7 +144,12 @@ impl BlockCache {
     pub(crate) fn put(&self, key: &[u8; 32], block: &EncodedBlock) -> std::io::Result<()> {
         let path = self.path(key);
         let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
+        // Blocks are the contents of packages, maybe of unreleased ones: the cache's folders are
+        // its owner's alone, whatever the umask.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
         let mut head = Vec::with_capacity(ENTRY_HEAD);
         head.extend_from_slice(MAGIC);

@@ -147,33 +147,61 @@ pub fn matches(block: &[u8], data: &[u8]) -> Option<Record> {
 /// Decompresses one block of a stream into `out`, which must be exactly its uncompressed size.
 /// `stream_header` is the real header of the stream the block is in; `block` is the block with
 /// its padding.
+#[cfg(test)]
 pub fn decompress(stream_header: &[u8], block: &[u8], record: Record, out: &mut [u8]) -> Result<(), String> {
+    if record.uncompressed != out.len() as u64 {
+        return Err("block size differs from the index".into());
+    }
+    let mut chunk = vec![0u8; out.len().clamp(1, 1 << 20)];
+    let mut at = 0usize;
+    decompress_chunked(stream_header, block, record, &mut chunk, |piece| {
+        out[at..at + piece.len()].copy_from_slice(piece);
+        at += piece.len();
+        Ok(())
+    })
+}
+
+/// [`decompress`] through `chunk`, a buffer of any size: `emit` gets the block's bytes in order,
+/// at most `chunk.len()` at a time, so memory does not depend on what the index claims. Never
+/// more than `record.uncompressed` bytes are emitted.
+pub fn decompress_chunked(
+    stream_header: &[u8],
+    block: &[u8],
+    record: Record,
+    chunk: &mut [u8],
+    mut emit: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
     let check = xz_format::parse_stream_header(stream_header).ok_or("bad stream header")?;
-    if record.uncompressed != out.len() as u64 || record.padded() != block.len() as u64 {
+    if record.padded() != block.len() as u64 || chunk.is_empty() {
         return Err("block size differs from the index".into());
     }
     let index = xz_format::index(&[record]);
     let footer = xz_format::stream_footer(index.len() as u64, check);
     let mut stream = Stream::new_stream_decoder(u64::MAX, 0).map_err(|e| e.to_string())?;
-    let mut written = 0usize;
+    let mut written = 0u64;
     let mut ended = false;
     for piece in [stream_header, block, &index, &footer] {
         let mut used = 0usize;
         while used < piece.len() && !ended {
             let (in_before, out_before) = (stream.total_in(), stream.total_out());
             let status = stream
-                .process(&piece[used..], &mut out[written..], Action::Run)
+                .process(&piece[used..], chunk, Action::Run)
                 .map_err(|e| e.to_string())?;
             used += (stream.total_in() - in_before) as usize;
-            written += (stream.total_out() - out_before) as usize;
-            ended = status == Status::StreamEnd;
-            if !ended && stream.total_in() == in_before && stream.total_out() == out_before {
+            let produced = (stream.total_out() - out_before) as usize;
+            written += produced as u64;
+            if written > record.uncompressed {
                 return Err("block holds more data than its index says".into());
+            }
+            emit(&chunk[..produced])?;
+            ended = status == Status::StreamEnd;
+            if !ended && stream.total_in() == in_before && produced == 0 {
+                return Err("the decoder stopped in the middle of the block".into());
             }
         }
     }
     let fed = (HEADER_LEN + block.len() + index.len() + footer.len()) as u64;
-    if !ended || written != out.len() || stream.total_in() != fed {
+    if !ended || written != record.uncompressed || stream.total_in() != fed {
         return Err("block ends early".into());
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
+use crate::archive_entries;
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::tree::{display, join, Dir, Entry, Node, Source};
@@ -53,22 +54,19 @@ pub fn message_len(root: &Dir) -> u64 {
     8 + 8 * (2 + dir_words(root))
 }
 
-/// Checks names, file sizes, nesting and the total size against Sandstorm's limits, before
-/// anything is written.
+/// Checks names, symlink targets, file sizes, nesting and the total size against Sandstorm's
+/// limits (and what its unpack can create), before anything is written.
 pub fn check_limits(root: &Dir) -> Result<()> {
     fn walk(dir: &Dir, path: &[u8], depth: u32) -> Result<()> {
         if depth > limits::MAX_DIR_DEPTH {
             return Err(Error::TooDeep(limits::MAX_DIR_DEPTH));
         }
         for (name, entry) in &dir.entries {
-            if !limits::valid_name(name) {
-                return Err(Error::InvalidFileName {
-                    dir: display(path),
-                    name: display(name),
-                });
-            }
+            // The same rules as verify and unpack apply, so what is packed can be unpacked.
+            archive_entries::check_name(path, name)?;
             let here = join(path, name);
             match &entry.node {
+                Node::Symlink { target } => archive_entries::check_symlink(&here, target)?,
                 Node::File { size, .. } if *size >= limits::MAX_FILE_SIZE => {
                     return Err(Error::FileTooBig {
                         path: display(&here),

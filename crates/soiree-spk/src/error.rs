@@ -59,6 +59,18 @@ pub enum Error {
         help("a name must be non-empty, not `.` or `..`, and hold no `/` or NUL")
     )]
     InvalidFileName { dir: String, name: String },
+    #[error("archive contains a name of {len} bytes in {dir:?} (starting {start:?}); a file system takes at most 255")]
+    #[diagnostic(
+        code(soiree::spk::name_length),
+        help("unpacking it would fail: Linux refuses names longer than 255 bytes")
+    )]
+    NameTooLong { dir: String, start: String, len: usize },
+    #[error("archive contains an invalid symlink {path:?}: {reason}")]
+    #[diagnostic(
+        code(soiree::spk::symlink),
+        help("unpacking it would fail: a symlink's target must be 1 to 4095 bytes without NUL")
+    )]
+    InvalidSymlink { path: String, reason: String },
     #[error("archive contained duplicate file name {0:?}")]
     #[diagnostic(code(soiree::spk::duplicate))]
     DuplicateFileName(String),
@@ -120,6 +132,43 @@ pub enum Error {
         offset: usize,
         reason: String,
     },
+    #[error("{path} {what}: entry at byte {offset}: {reason}; no key was added")]
+    #[diagnostic(
+        code(soiree::keys::refused),
+        help(
+            "keygen only appends to a valid keyring, so that every key in it can be listed and \
+             exported again; pass a new file with --keyring, or move this one away"
+        )
+    )]
+    RefusedKeyring {
+        path: PathBuf,
+        what: String,
+        offset: usize,
+        reason: String,
+    },
+    #[error("{path} is a {kind}, not a regular file")]
+    #[diagnostic(
+        code(soiree::not_a_file),
+        help("a keyring must be a regular file; move this one away or pass another with --keyring")
+    )]
+    NotARegularFile { path: PathBuf, kind: &'static str },
+    #[error("{path} is readable by others (mode {mode:04o}) and its mode cannot be set to 0600: {source}")]
+    #[diagnostic(
+        code(soiree::keys::mode),
+        help("a keyring holds private keys: `chmod 600` it as its owner, or pass another with --keyring")
+    )]
+    KeyringMode {
+        path: PathBuf,
+        mode: u32,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: already exists; `keys export -o` writes only a new file")]
+    #[diagnostic(
+        code(soiree::keys::exists),
+        help("name a file that does not exist yet; an existing file is never overwritten")
+    )]
+    KeyFileExists(PathBuf),
     #[error("{app_id}: key not found in keyring {path}")]
     #[diagnostic(
         code(soiree::keys::not_found),
@@ -153,7 +202,7 @@ pub enum Error {
     #[error("refusing to write a private key to a terminal")]
     #[diagnostic(
         code(soiree::keys::tty),
-        help("redirect the output to a file: `> key.keyring`")
+        help("write it to a new file of mode 0600 with `-o key.keyring`")
     )]
     KeyToTerminal,
 }
@@ -173,6 +222,6 @@ impl Error {
 
     /// Whether this error says something about the input (exit 1) rather than the machine (exit 3).
     pub fn is_io(&self) -> bool {
-        matches!(self, Error::Io { .. })
+        matches!(self, Error::Io { .. } | Error::KeyringMode { .. })
     }
 }

@@ -5,14 +5,15 @@
 
 use ed25519_dalek::SigningKey;
 use soiree_schema::archive_capnp::key_file;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::ids::AppId;
 use crate::message;
+use crate::regular_file::{self, OpenError};
 
 /// The environment variable that may carry one signing key (base64 of a KeyFile message).
 pub const SIGNING_KEY_ENV: &str = "SOIREE_SIGNING_KEY";
@@ -118,6 +119,15 @@ pub fn parse_keyring(bytes: &[u8], path: &Path) -> Result<Vec<KeyPair>> {
     Ok(keys)
 }
 
+/// What [`Keyring::append`] found and changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Keys the keyring held before.
+    pub keys_before: usize,
+    /// The keyring's mode when others could read it, before it was set to 0600.
+    pub mode_was: Option<u32>,
+}
+
 /// A keyring file on disk.
 #[derive(Debug, Clone)]
 pub struct Keyring {
@@ -134,27 +144,98 @@ impl Keyring {
         Keyring { path: path.into() }
     }
 
-    /// All keys, in file order. A keyring that does not exist holds no keys.
-    pub fn read(&self) -> Result<Vec<KeyPair>> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => parse_keyring(&bytes, &self.path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(Error::io(&self.path)(e)),
+    /// Opens the keyring as a regular file (a FIFO or a device in its place is refused, never
+    /// waited on); `None` when it does not exist.
+    fn open(&self, options: &mut OpenOptions) -> Result<Option<File>> {
+        match regular_file::open(&self.path, options) {
+            Ok(file) => Ok(Some(file)),
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(OpenError::Io(e)) => Err(Error::io(&self.path)(e)),
+            Err(OpenError::NotRegular(kind)) => Err(Error::NotARegularFile {
+                path: self.path.clone(),
+                kind,
+            }),
         }
     }
 
+    /// All keys, in file order. A keyring that does not exist holds no keys.
+    pub fn read(&self) -> Result<Vec<KeyPair>> {
+        let Some(mut file) = self.open(OpenOptions::new().read(true))? else {
+            return Ok(Vec::new());
+        };
+        let mut bytes = Vec::new();
+        let read = file.read_to_end(&mut bytes).map_err(Error::io(&self.path));
+        let keys = read.and_then(|_| parse_keyring(&bytes, &self.path));
+        bytes.fill(0);
+        keys
+    }
+
     /// Appends one key, creating the keyring with mode 0600 if needed. Never truncates.
-    pub fn append(&self, key: &KeyPair) -> Result<()> {
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(Error::io(&self.path))?;
+    ///
+    /// The whole keyring is read first, through the descriptor that then appends: a file that is
+    /// not a keyring (a `party.toml` passed by mistake) or a damaged one is refused, since a key
+    /// appended after bytes that do not parse could never be listed or exported. A keyring that
+    /// others can read is made 0600 before the private key goes in; what it was is returned.
+    pub fn append(&self, key: &KeyPair) -> Result<Appended> {
+        let mut file = self
+            .open(
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .mode(0o600),
+            )?
+            .ok_or_else(|| Error::io(&self.path)(std::io::ErrorKind::NotFound.into()))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(Error::io(&self.path))?;
+        let parsed = parse_keyring(&bytes, &self.path);
+        let keys_before = match parsed {
+            Ok(keys) => keys.len(),
+            Err(Error::CorruptKeyring { offset, reason, .. }) => {
+                // Keys before the bad entry make it a damaged keyring; none, some other file.
+                let intact = bytes
+                    .get(..offset)
+                    .and_then(|head| parse_keyring(head, &self.path).ok())
+                    .map_or(0, |keys| keys.len());
+                let what = if intact == 0 {
+                    "is not a keyring".to_string()
+                } else {
+                    format!("is a damaged keyring (only its first {intact} keys are whole)")
+                };
+                bytes.fill(0);
+                return Err(Error::RefusedKeyring {
+                    path: self.path.clone(),
+                    what,
+                    offset,
+                    reason,
+                });
+            }
+            Err(e) => {
+                bytes.fill(0);
+                return Err(e);
+            }
+        };
+        bytes.fill(0);
+        let mode = file.metadata().map_err(Error::io(&self.path))?.mode() & 0o7777;
+        let mode_was = if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|source| Error::KeyringMode {
+                    path: self.path.clone(),
+                    mode,
+                    source,
+                })?;
+            Some(mode)
+        } else {
+            None
+        };
         let mut bytes = key.to_key_file();
         let written = file.write_all(&bytes).and_then(|()| file.sync_all());
         bytes.fill(0);
-        written.map_err(Error::io(&self.path))
+        written.map_err(Error::io(&self.path))?;
+        Ok(Appended {
+            keys_before,
+            mode_was,
+        })
     }
 
     /// The key for `app_id`, looked up like `spk pack` does: through the app-id replacement

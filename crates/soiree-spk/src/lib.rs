@@ -5,10 +5,12 @@
 //! ([`write::pack`]), signed, and assembled as `MAGIC ‖ xz(Signature) ‖ xz(Archive)`.
 //! [`read::verify`] and [`unpack::unpack`] go the other way with `spk`'s checks.
 
+mod archive_entries;
 pub mod block_cache;
 mod block_codec;
 pub mod block_pool;
 mod block_split;
+pub mod display;
 pub mod encode;
 pub mod error;
 mod hashio;
@@ -19,6 +21,7 @@ pub mod manifest;
 pub mod message;
 pub mod read;
 mod read_parallel;
+mod regular_file;
 pub mod replacements;
 pub mod sign;
 pub mod signature;

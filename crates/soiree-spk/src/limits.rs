@@ -15,6 +15,29 @@ pub const MAX_DIR_DEPTH: u32 = 63;
 /// Size of the buffer file contents are copied through.
 pub const COPY_BUFFER: usize = 1 << 20;
 
+/// The longest name a Linux file system takes (`NAME_MAX`): `spk unpack`'s `open` or `mkdir`
+/// fails on a longer one.
+pub const MAX_NAME_LEN: usize = 255;
+/// The longest symlink target `symlink` takes: `PATH_MAX` (4096) with its terminating NUL.
+pub const MAX_SYMLINK_TARGET: usize = 4095;
+
+/// Why `symlink` would refuse `target`, if it would: empty, a NUL inside, or too long. Any
+/// other text is taken verbatim, absolute or not, as `spk unpack` does.
+pub fn symlink_target_problem(target: &[u8]) -> Option<String> {
+    if target.is_empty() {
+        Some("its target is empty".into())
+    } else if target.contains(&0) {
+        Some("its target holds a NUL byte".into())
+    } else if target.len() > MAX_SYMLINK_TARGET {
+        Some(format!(
+            "its target is {} bytes; a symlink holds at most {MAX_SYMLINK_TARGET}",
+            target.len()
+        ))
+    } else {
+        None
+    }
+}
+
 /// Sandstorm's rule for a name inside an archive: non-empty, not `.` or `..`, no `/` or NUL.
 pub fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)

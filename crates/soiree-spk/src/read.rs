@@ -2,9 +2,9 @@
 //! concatenated streams), the signature, the archive digest, the app-id replacement table, and —
 //! for `verify` — the manifest and every entry of the archive.
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use capnp::message::ReaderSegments;
@@ -12,6 +12,7 @@ use sha2::Digest;
 use soiree_schema::archive_capnp::{archive, signature as signature_msg};
 use soiree_schema::SPK_MAGIC;
 
+use crate::archive_entries::{self, Content, Files};
 use crate::error::{Error, Result};
 use crate::hashio::{Sha256Reader, Sha512Writer};
 use crate::ids::{AppId, PackageId};
@@ -20,7 +21,6 @@ use crate::manifest::{self, ManifestInfo};
 use crate::message::{self, FramedSegments};
 use crate::replacements;
 use crate::signature;
-use crate::tree::{display, join};
 
 /// A package whose signature and digest have been checked; its archive is decompressed into an
 /// anonymous temp file and mapped.
@@ -235,6 +235,31 @@ impl Opened {
         Ok(capnp::message::Reader::new(framed, opts))
     }
 
+    /// Writes `data`, which must lie inside [`Opened::archive_bytes`], to `out` a chunk at a time
+    /// read from the temp file: touching the mapping instead would make every page of a large
+    /// package resident in this process while it is unpacked.
+    pub fn copy_to(&self, data: &[u8], out: &mut impl Write) -> std::io::Result<()> {
+        let base = self.archive_bytes().as_ptr() as usize;
+        let start = (data.as_ptr() as usize).wrapping_sub(base);
+        if data.is_empty() {
+            return Ok(());
+        }
+        if start > self.archive_bytes().len() || data.len() > self.archive_bytes().len() - start {
+            return out.write_all(data);
+        }
+        let mut chunk = vec![0u8; data.len().min(limits::COPY_BUFFER)];
+        let mut at = start as u64;
+        let mut left = data.len();
+        while left > 0 {
+            let n = left.min(chunk.len());
+            self._file.read_exact_at(&mut chunk[..n], at)?;
+            out.write_all(&chunk[..n])?;
+            at += n as u64;
+            left -= n;
+        }
+        Ok(())
+    }
+
     pub fn segment_count(&self) -> usize {
         message::frame(self.archive_bytes(), self.archive_bytes().len() as u64 / 4 + 1)
             .map(|f| f.segment_count())
@@ -283,8 +308,8 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
             .map_err(Error::message("Archive"))?;
         walk(
             root.get_files().map_err(Error::message("Archive"))?,
-            b"",
             &mut stats,
+            b"",
         )?;
     }
     Ok(Verified {
@@ -294,64 +319,17 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
     })
 }
 
-pub(crate) fn malformed(path: &[u8]) -> impl Fn(capnp::Error) -> Error + '_ {
-    move |e| {
-        if e.to_string().contains("nesting limit") {
-            Error::TooDeep(limits::UNPACK_NESTING_LIMIT as u32)
-        } else {
-            Error::MalformedArchive {
-                path: display(path),
-                reason: e.to_string(),
-            }
-        }
-    }
-}
-
-/// Checks one directory's names and recurses.
-pub(crate) fn check_names<'a>(
-    files: capnp::struct_list::Reader<'a, archive::file::Owned>,
-    path: &[u8],
-) -> Result<Vec<(&'a [u8], archive::file::Reader<'a>)>> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(files.len() as usize);
-    for f in files.iter() {
-        let name = f.get_name().map_err(malformed(path))?.as_bytes();
-        if !limits::valid_name(name) {
-            return Err(Error::InvalidFileName {
-                dir: display(path),
-                name: display(name),
-            });
-        }
-        if !seen.insert(name) {
-            return Err(Error::DuplicateFileName(display(&join(path, name))));
-        }
-        out.push((name, f));
-    }
-    Ok(out)
-}
-
-fn walk(
-    files: capnp::struct_list::Reader<archive::file::Owned>,
-    path: &[u8],
-    stats: &mut ArchiveStats,
-) -> Result<()> {
-    for (name, f) in check_names(files, path)? {
-        let here = join(path, name);
-        match f.which().map_err(|_| Error::MalformedArchive {
-            path: display(&here),
-            reason: "unknown file type in archive".into(),
-        })? {
-            archive::file::Regular(d) | archive::file::Executable(d) => {
+fn walk(files: Files<'_>, stats: &mut ArchiveStats, path: &[u8]) -> Result<()> {
+    for item in archive_entries::read(files, path)? {
+        match item.content {
+            Content::File { data, .. } => {
                 stats.files += 1;
-                stats.bytes += d.map_err(malformed(&here))?.len() as u64;
+                stats.bytes += data.len() as u64;
             }
-            archive::file::Symlink(t) => {
-                stats.symlinks += 1;
-                t.map_err(malformed(&here))?;
-            }
-            archive::file::Directory(d) => {
+            Content::Symlink(_) => stats.symlinks += 1,
+            Content::Dir(d) => {
                 stats.directories += 1;
-                walk(d.map_err(malformed(&here))?, &here, stats)?;
+                walk(d, stats, &item.path)?;
             }
         }
     }

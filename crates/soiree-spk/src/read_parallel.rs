@@ -1,13 +1,16 @@
 //! Opening a package whose archive stream records its blocks (every package soiree-pack writes):
-//! the blocks are decompressed in parallel straight into the mapped temp file, at the offsets the
-//! index gives, while this thread reads the file once in order for the package id and hashes the
-//! archive as its blocks complete. Memory stays at a few compressed blocks per worker.
+//! the blocks are decompressed in parallel into the temp file, at the offsets the index gives,
+//! while this thread reads the file once in order for the package id and hashes the archive as
+//! its blocks complete. Memory stays at a few compressed blocks and one output chunk per worker,
+//! whatever the index claims: blocks are written with `pwrite` a chunk at a time and hashed by
+//! reading them back, never through a writable mapping, whose every written page would stay
+//! resident (a 170 KB package of zeros expanding to 960 MiB took 970 MiB that way).
 //!
 //! This is only a faster road to the same result as [`crate::read::open`]'s serial reader: any
 //! surprise (no index, one block, a block that fails, a digest that differs) returns `None`, and
 //! the serial reader runs and reports the error in its own words.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
@@ -37,9 +40,11 @@ pub(crate) struct Prefix {
 
 /// A signature stream is a few hundred bytes.
 const MAX_PREFIX: u64 = 64 << 10;
-/// Compressed blocks are read whole, a few per worker; bigger ones (no writer soiree-pack knows
-/// makes them) go to the serial reader, which streams.
-const MAX_BLOCK: u64 = 64 << 20;
+/// Compressed blocks are read whole, a few per worker; bigger ones go to the serial reader, which
+/// streams. soiree-pack's blocks hold at most about 4.5 MiB, even incompressible.
+const MAX_BLOCK: u64 = 16 << 20;
+/// Decompressed bytes go to the temp file, and are hashed back from it, this much at a time.
+const CHUNK: usize = 1 << 20;
 
 /// Decodes the streams between the magic and `map.start`; `None` unless they hold exactly one
 /// valid `Signature` message.
@@ -68,8 +73,9 @@ pub(crate) fn read_prefix(file: &File, map: &StreamMap) -> Option<Prefix> {
     })
 }
 
-type Job<'m> = (usize, Vec<u8>, Record, &'m mut [u8]);
-type Finished<'m> = (usize, Result<(), String>, &'m mut [u8]);
+/// A block to decompress: its number, its bytes, its index record, where its output goes.
+type Job = (usize, Vec<u8>, Record, u64);
+type Finished = (usize, Result<(), String>);
 
 /// Opens `path` with parallel decompression, or `None` to have the serial reader do it.
 pub(crate) fn open(path: &Path) -> Option<Opened> {
@@ -91,10 +97,8 @@ pub(crate) fn open(path: &Path) -> Option<Opened> {
     let prefix = read_prefix(&file, &map)?;
     let tmp = tempfile::tempfile().ok()?;
     tmp.set_len(map.uncompressed).ok()?;
-    // SAFETY: the file is our own anonymous temp file; nothing else can modify it.
-    let mut out = unsafe { memmap2::MmapMut::map_mut(&tmp) }.ok()?;
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let (sha256, digest) = decode_all(&file, len, &map, &mut out, workers)?;
+    let (sha256, digest) = decode_all(&file, len, &map, &tmp, workers)?;
     if digest != prefix.digest {
         return None;
     }
@@ -108,54 +112,66 @@ pub(crate) fn open(path: &Path) -> Option<Opened> {
         digest,
         map.uncompressed,
         prefix.signature_len,
-        out.make_read_only().ok()?,
+        // SAFETY: the file is our own anonymous temp file; nothing else can modify it.
+        unsafe { memmap2::Mmap::map(&tmp) }.ok()?,
         tmp,
     ))
 }
 
 /// Reads `file` once in order (SHA-256 of all of it), hands each block to a worker that
-/// decompresses it into its slice of `out`, and hashes `out` in order as slices come back.
+/// decompresses it into its range of `out`, and hashes `out` in order as ranges complete.
 fn decode_all(
     file: &File,
     len: u64,
     map: &StreamMap,
-    out: &mut [u8],
+    out: &File,
     workers: usize,
 ) -> Option<([u8; 32], [u8; 64])> {
-    let mut slices = Vec::with_capacity(map.blocks.len());
-    let mut rest = out;
+    let mut offsets = Vec::with_capacity(map.blocks.len());
+    let mut end = 0u64;
     for (_, r) in &map.blocks {
-        let (slice, tail) = rest.split_at_mut(usize::try_from(r.uncompressed).ok()?);
-        slices.push(slice);
-        rest = tail;
+        offsets.push(end);
+        end = end.checked_add(r.uncompressed)?;
+    }
+    if end != map.uncompressed {
+        return None;
     }
     let limit = 2 * workers;
-    let (job_tx, job_rx) = mpsc::sync_channel::<Job<'_>>(limit);
-    let (done_tx, done_rx) = mpsc::channel::<Finished<'_>>();
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(limit);
+    let (done_tx, done_rx) = mpsc::channel::<Finished>();
     let job_rx = Mutex::new(job_rx);
     let header = &map.header;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let done = done_tx.clone();
             let jobs = &job_rx;
-            scope.spawn(move || loop {
-                let job = match jobs.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(poisoned) => poisoned.into_inner().recv(),
-                };
-                let Ok((i, block, record, slice)) = job else {
-                    return;
-                };
-                let result = block_codec::decompress(header, &block, record, slice);
-                if done.send((i, result, slice)).is_err() {
-                    return;
+            scope.spawn(move || {
+                let mut chunk = vec![0u8; CHUNK];
+                loop {
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    let Ok((i, block, record, mut at)) = job else {
+                        return;
+                    };
+                    let result =
+                        block_codec::decompress_chunked(header, &block, record, &mut chunk, |piece| {
+                            out.write_all_at(piece, at).map_err(|e| e.to_string())?;
+                            at += piece.len() as u64;
+                            Ok(())
+                        });
+                    drop(block);
+                    if done.send((i, result)).is_err() {
+                        return;
+                    }
                 }
             });
         }
         drop(done_tx);
         let mut reader = file.try_clone().ok()?;
         let mut sha256 = Sha256::new();
-        let mut order = InOrder::default();
+        let mut order = InOrder::new(out, &map.blocks, &offsets);
         let mut pos = 0u64;
         let mut take = |n: u64, sha256: &mut Sha256| -> Option<Vec<u8>> {
             let mut buf = vec![0u8; usize::try_from(n).ok()?];
@@ -165,12 +181,12 @@ fn decode_all(
             Some(buf)
         };
         take(map.blocks[0].0, &mut sha256)?;
-        for (i, ((_, record), slice)) in map.blocks.iter().zip(slices).enumerate() {
+        for (i, ((_, record), &at)) in map.blocks.iter().zip(&offsets).enumerate() {
             let block = take(record.padded(), &mut sha256)?;
             while i - order.completed() >= limit {
                 order.accept(done_rx.recv().ok()?)?;
             }
-            job_tx.send((i, block, *record, slice)).ok()?;
+            job_tx.send((i, block, *record, at)).ok()?;
             while let Ok(done) = done_rx.try_recv() {
                 order.accept(done)?;
             }
@@ -190,24 +206,48 @@ fn decode_all(
     })
 }
 
-/// Hashes decompressed blocks in archive order as they come back in any order.
-#[derive(Default)]
-struct InOrder<'m> {
+/// Hashes decompressed blocks in archive order, read back from the temp file a chunk at a time,
+/// as they complete in any order.
+struct InOrder<'a> {
+    out: &'a File,
+    blocks: &'a [(u64, Record)],
+    offsets: &'a [u64],
     sha512: Sha512,
     hashed: usize,
-    ready: BTreeMap<usize, &'m mut [u8]>,
+    ready: BTreeSet<usize>,
+    chunk: Vec<u8>,
 }
 
-impl<'m> InOrder<'m> {
+impl<'a> InOrder<'a> {
+    fn new(out: &'a File, blocks: &'a [(u64, Record)], offsets: &'a [u64]) -> InOrder<'a> {
+        InOrder {
+            out,
+            blocks,
+            offsets,
+            sha512: Sha512::new(),
+            hashed: 0,
+            ready: BTreeSet::new(),
+            chunk: vec![0u8; CHUNK],
+        }
+    }
+
     fn completed(&self) -> usize {
         self.hashed + self.ready.len()
     }
 
-    fn accept(&mut self, (i, result, slice): Finished<'m>) -> Option<()> {
+    fn accept(&mut self, (i, result): Finished) -> Option<()> {
         result.ok()?;
-        self.ready.insert(i, slice);
-        while let Some(s) = self.ready.remove(&self.hashed) {
-            self.sha512.update(&*s);
+        self.ready.insert(i);
+        while self.ready.remove(&self.hashed) {
+            let mut at = self.offsets[self.hashed];
+            let mut left = self.blocks[self.hashed].1.uncompressed;
+            while left > 0 {
+                let n = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+                self.out.read_exact_at(&mut self.chunk[..n], at).ok()?;
+                self.sha512.update(&self.chunk[..n]);
+                at += n as u64;
+                left -= n as u64;
+            }
             self.hashed += 1;
         }
         Some(())
