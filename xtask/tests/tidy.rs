@@ -119,6 +119,7 @@ const LAYERS: &[&[&str]] = &[
         "soiree-grain",
         "soiree-schema",
         "soiree-test-support",
+        "soiree-types",
     ],
     &["soiree-spk"],
     &["soiree-deps", "soiree-source"],
@@ -153,9 +154,17 @@ fn the_dependency_graph_keeps_the_architecture_rules() {
             .unwrap_or_default()
     };
     // The supervisor ships inside every package: it must stay small and self-contained.
-    for n in ["soiree-grain", "soiree-fs", "soiree-schema"] {
+    for n in ["soiree-grain", "soiree-fs", "soiree-schema", "soiree-types"] {
         if !deps(n).is_empty() {
             broken.push(format!("`{n}` depends on workspace crates {:?}", deps(n)));
+        }
+    }
+    // What builds trees and reads parties needs nothing of the format (xz, Ed25519, Cap'n Proto).
+    for n in ["soiree-deps", "soiree-source", "soiree-party"] {
+        if deps(n).contains("soiree-spk") {
+            broken.push(format!(
+                "`{n}` depends on `soiree-spk`: soiree-types holds what it needs"
+            ));
         }
     }
     // The format knows nothing of parties.

@@ -109,7 +109,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Spk(#[from] soiree_spk::Error),
+    Tree(#[from] soiree_types::TreeError),
 }
 
 impl Error {

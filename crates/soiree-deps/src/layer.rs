@@ -1,4 +1,4 @@
-//! The two layers a path can be found in: the package's own files (a `soiree_spk::Dir`), which
+//! The two layers a path can be found in: the package's own files (a `soiree_types::Dir`), which
 //! win, and the root directory on this machine under them. In the grain ld.so sees only the
 //! package, so a library the package already holds is the one it loads; whatever the package
 //! lacks comes from the root and is added at its own path.
@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use soiree_spk::{Dir, Entry, Node, Source};
+use soiree_types::{Dir, Entry, Node, Source};
 
 /// Which layer a path was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use soiree_spk::Dir;
+use soiree_types::Dir;
 
 /// Where and how to look.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use soiree_spk::{Dir, Node, Source};
+use soiree_types::{Dir, Node, Source};
 
 use crate::elf::MAGIC;
 use crate::error::{Error, Result};

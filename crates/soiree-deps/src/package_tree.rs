@@ -3,7 +3,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Component;
 
-use soiree_spk::{Dir, Entry, Node, Source};
+use soiree_types::{Dir, Entry, Node, Source};
 
 use crate::error::{Error, Result};
 use crate::model::{Closure, ClosureEntry, EntryKind};

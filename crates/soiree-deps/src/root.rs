@@ -20,7 +20,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use soiree_spk::Dir;
+use soiree_types::Dir;
 
 use crate::layer::{self, Content, Layer, Stat};
 

@@ -12,3 +12,12 @@ pub mod stale;
 pub use lock::{Lock, LockError};
 pub use owned::{OwnedDir, OwnershipError, MARKER};
 pub use private::create_private_dir;
+
+/// The directory `path` is in (`.` for a bare file name): where a temp file goes before the
+/// rename into place beside it.
+pub fn parent_dir(path: &std::path::Path) -> &std::path::Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    }
+}

@@ -108,7 +108,7 @@ impl<'a> Composer<'a> {
         let app_id = pkg
             .app_id
             .as_ref()
-            .and_then(|id| match id.get_ref().parse::<soiree_spk::AppId>() {
+            .and_then(|id| match id.get_ref().parse::<soiree_types::AppId>() {
                 Ok(a) => Some(a),
                 Err(e) => {
                     problems.push(

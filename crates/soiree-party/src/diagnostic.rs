@@ -1,7 +1,7 @@
 //! Errors in a party or recipe file, as miette diagnostics that point at the file, line and column.
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
-use soiree_spk::display::{masked, Escaped, EscapedLines};
+use soiree_types::display::{masked, Escaped, EscapedLines};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -99,7 +99,7 @@ impl PartyError {
 }
 
 /// Messages, labels and help quote names and values from the party file: every character that
-/// could drive a terminal is shown escaped (see `soiree_spk::display`).
+/// could drive a terminal is shown escaped (see `soiree_types::display`).
 impl fmt::Display for PartyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&EscapedLines(&self.message), f)

@@ -54,7 +54,7 @@ fn read(path: &Path) -> Result<(String, DocumentMut), Problems> {
 /// Checks the edited text like `check` does, then replaces the file atomically.
 fn commit(path: &Path, text: &str, profile: Option<&str>) -> Result<(), Problems> {
     crate::load::load_with(path, Some(text), profile)?;
-    let dir = soiree_spk::write::parent_dir(path);
+    let dir = soiree_fs::parent_dir(path);
     let io = |e: std::io::Error| io_problem(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::Builder::new()
         .prefix(".party.toml.")

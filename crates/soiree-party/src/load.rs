@@ -66,7 +66,7 @@ fn load_inner(
     pins: Pins,
 ) -> Result<Party, Problems> {
     let mut problems = Problems::default();
-    let root = soiree_spk::write::parent_dir(party_toml).to_path_buf();
+    let root = soiree_fs::parent_dir(party_toml).to_path_buf();
     let name = party_toml
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

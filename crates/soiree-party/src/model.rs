@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use soiree_spk::AppId;
+use soiree_types::AppId;
 
 use crate::diagnostic::Place;
 

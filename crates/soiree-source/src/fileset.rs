@@ -1,5 +1,5 @@
 //! Everything the mappings of a package place, by in-package path, with the origin of each entry;
-//! and the step into a [`soiree_spk::Dir`]. Two mappings may place the same thing at one path
+//! and the step into a [`soiree_types::Dir`]. Two mappings may place the same thing at one path
 //! (the same file twice, a directory both fill); different things at one path are a conflict.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use std::ops::Bound;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use soiree_spk::{Dir, Entry, Node, Source as BytesFrom};
+use soiree_types::{Dir, Entry, Node, Source as BytesFrom};
 
 use crate::error::{Error, Result};
 use crate::mapping::{components, EntryKind, MappedEntry, Origin};

@@ -5,7 +5,7 @@
 //! against their sha256 before they get their final name, archives unpacked once per digest
 //! with every member kept inside the extraction root. [`map_files`] then selects files from a
 //! resolved source for a [`Mapping`], and a [`FileSet`] collects a package's entries with their
-//! origins and puts them into a [`soiree_spk::Dir`]. [`Lock`] reads and updates `party.lock`.
+//! origins and puts them into a [`soiree_types::Dir`]. [`Lock`] reads and updates `party.lock`.
 
 mod cache;
 pub mod command;

@@ -189,7 +189,7 @@ impl Lock {
 
     /// Writes the lock to its path through a temporary file, so a reader never sees half of it.
     pub fn save(&self) -> Result<()> {
-        let dir = soiree_spk::write::parent_dir(&self.path);
+        let dir = soiree_fs::parent_dir(&self.path);
         let mut temp = tempfile::Builder::new()
             .prefix(".party.lock-")
             .tempfile_in(dir)

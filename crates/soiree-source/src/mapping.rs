@@ -236,7 +236,7 @@ fn entry_from_disk(
         let exec = executable.unwrap_or(meta.mode() & 0o100 != 0);
         (EntryKind::File, None, meta.len(), exec)
     } else {
-        let kind = soiree_spk::special_file_kind(&ft);
+        let kind = soiree_types::special_file_kind(&ft);
         return Err(Error::UnsupportedFileType {
             path: host.to_path_buf(),
             kind,
@@ -293,7 +293,7 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet> {
     })
 }
 
-/// The bytes of an in-package path's components, for [`soiree_spk::Dir`].
+/// The bytes of an in-package path's components, for [`soiree_types::Dir`].
 pub(crate) fn components(path: &Path) -> Vec<&[u8]> {
     path.iter().filter(|c| *c != "/").map(|c| c.as_bytes()).collect()
 }

@@ -1,5 +1,5 @@
 //! Selecting and placing files: globs, renames, symlinks, conflicts, and the step into a
-//! `soiree_spk::Dir`.
+//! `soiree_types::Dir`.
 
 mod common;
 
@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{set_mode, write};
 use soiree_source::{insert_entries, map_files, EntryKind, Error, FileSet, MappedEntry, Mapping, Resolved};
-use soiree_spk::{Dir, Entry, Node};
+use soiree_types::{Dir, Entry, Node};
 
 /// bin/app (executable), lib/libfoo.so + lib/libfoo.so.1 -> libfoo.so, lib/sub/libbar.so,
 /// lib/sub/readme.txt, share/doc/a.md, node_modules/x/index.js
@@ -258,7 +258,10 @@ fn entries_go_into_a_spk_dir() {
             size,
             executable,
         } => {
-            assert_eq!(*source, soiree_spk::Source::Path(dir.path().join("src/bin/app")));
+            assert_eq!(
+                *source,
+                soiree_types::Source::Path(dir.path().join("src/bin/app"))
+            );
             assert_eq!(*size, 3);
             assert!(*executable);
         }

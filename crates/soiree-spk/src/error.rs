@@ -207,6 +207,18 @@ pub enum Error {
     KeyToTerminal,
 }
 
+impl From<soiree_types::TreeError> for Error {
+    fn from(e: soiree_types::TreeError) -> Error {
+        use soiree_types::TreeError as T;
+        match e {
+            T::Io { path, source } => Error::Io { path, source },
+            T::UnsupportedFileType { path, kind } => Error::UnsupportedFileType { path, kind },
+            T::FileChanged { path } => Error::FileChanged { path },
+            T::Reserved { path, what } => Error::Reserved { path, what },
+        }
+    }
+}
+
 impl Error {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();

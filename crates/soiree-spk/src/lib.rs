@@ -10,11 +10,9 @@ pub mod block_cache;
 mod block_codec;
 pub mod block_pool;
 mod block_split;
-pub mod display;
 pub mod encode;
 pub mod error;
 mod hashio;
-pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod manifest;
@@ -26,10 +24,13 @@ pub mod replacements;
 pub mod sign;
 pub mod signature;
 mod stream_map;
-pub mod tree;
 pub mod unpack;
 pub mod write;
 mod xz_format;
+
+// The tree, ids and text escaping live in soiree-types (so that crates which only build trees
+// need nothing of the format); they keep their names here.
+pub use soiree_types::{display, ids, tree};
 
 pub use block_cache::BlockCache;
 pub use block_pool::BlockStats;

@@ -210,14 +210,7 @@ pub fn pack_cached(
     })
 }
 
-/// The directory `path` is in (`.` for a bare file name): where its temp file goes before the
-/// rename into place.
-pub fn parent_dir(out: &Path) -> &Path {
-    match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
+pub use soiree_fs::parent_dir;
 
 const TEMP_PREFIX: &str = ".soiree-pack-";
 const TEMP_SUFFIX: &str = ".spk.tmp";

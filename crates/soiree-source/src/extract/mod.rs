@@ -65,7 +65,7 @@ fn extract_and_rename(
     strip: u32,
     dest: &Path,
 ) -> Result<Placed> {
-    let parent = soiree_spk::write::parent_dir(dest);
+    let parent = soiree_fs::parent_dir(dest);
     std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     let temp = tempfile::Builder::new()
         .prefix(".extract-")

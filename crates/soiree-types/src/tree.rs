@@ -8,7 +8,9 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::TreeError as Error;
+
+type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +99,12 @@ impl Entry {
 }
 
 /// An archive path (bytes, `/`-separated) as text for messages.
-pub(crate) fn display(path: &[u8]) -> String {
+pub fn display(path: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
 
 /// `parent/name`, or `name` at the top.
-pub(crate) fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+pub fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
     if parent.is_empty() {
         name.to_vec()
     } else {
