@@ -26,61 +26,6 @@ pub struct Options {
     pub write_docs: bool,
 }
 
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
-    let mut opts = Options {
-        sizes_mb: vec![40, 160],
-        rss_mb: 400,
-        runs: 3,
-        source: PathBuf::from("/usr/lib/x86_64-linux-gnu"),
-        exe: None,
-        write_docs: true,
-    };
-    match args.first().map(String::as_str) {
-        Some("pack") => {}
-        other => {
-            return Err(format!(
-                "unknown benchmark {other:?}; try `cargo xtask bench pack`"
-            ))
-        }
-    }
-    let mut it = args[1..].iter();
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--sizes" => {
-                let text = value()?;
-                opts.sizes_mb = text
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .parse::<u64>()
-                            .map_err(|e| format!("--sizes {text:?}: {e}"))
-                    })
-                    .collect::<Result<_, _>>()?;
-                if opts.sizes_mb.contains(&0) {
-                    return Err("--sizes: every size must be at least 1 MB".into());
-                }
-            }
-            "--rss-size" => {
-                let text = value()?;
-                opts.rss_mb = text.parse().map_err(|e| format!("--rss-size {text:?}: {e}"))?;
-            }
-            "--runs" => {
-                let text = value()?;
-                opts.runs = text.parse().map_err(|e| format!("--runs {text:?}: {e}"))?;
-                if opts.runs == 0 {
-                    return Err("--runs must be at least 1".into());
-                }
-            }
-            "--source" => opts.source = PathBuf::from(value()?),
-            "--exe" => opts.exe = Some(PathBuf::from(value()?)),
-            "--no-docs" => opts.write_docs = false,
-            other => return Err(format!("unknown flag {other:?}")),
-        }
-    }
-    Ok(opts)
-}
-
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }

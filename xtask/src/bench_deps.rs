@@ -14,29 +14,6 @@ pub struct Options {
     pub runs: usize,
 }
 
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
-    let mut opts = Options {
-        program: PathBuf::from("/usr/bin/godot3-server"),
-        runs: 20,
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--program" => opts.program = PathBuf::from(value()?),
-            "--runs" => {
-                let text = value()?;
-                opts.runs = text.parse().map_err(|e| format!("--runs {text:?}: {e}"))?;
-                if opts.runs == 0 {
-                    return Err("--runs must be at least 1".into());
-                }
-            }
-            other => return Err(format!("bench deps: unknown option {other:?}")),
-        }
-    }
-    Ok(opts)
-}
-
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]

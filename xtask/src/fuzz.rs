@@ -24,34 +24,6 @@ pub struct Options {
     pub sanitizer: String,
 }
 
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
-    let mut opts = Options {
-        targets: Vec::new(),
-        seconds: 60,
-        sanitizer: "address".into(),
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                let n = it.next().ok_or("--seconds needs a number")?;
-                opts.seconds = n.parse().map_err(|e| format!("--seconds {n:?}: {e}"))?;
-            }
-            "--sanitizer" => opts.sanitizer = it.next().ok_or("--sanitizer needs a name")?.clone(),
-            t if TARGETS.contains(&t) => opts.targets.push(t.to_string()),
-            other => {
-                return Err(format!(
-                    "unknown fuzz target or flag {other:?} (targets: {TARGETS:?})"
-                ))
-            }
-        }
-    }
-    if opts.targets.is_empty() {
-        opts.targets = TARGETS.iter().map(|t| t.to_string()).collect();
-    }
-    Ok(opts)
-}
-
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }

@@ -1,43 +1,93 @@
-//! `cargo xtask <task>`: see `cargo xtask help`.
+//! `cargo xtask <task>`: see `cargo xtask --help`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use xtask::{bench, bench_deps, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
 
-const HELP: &str = "\
-cargo xtask <task>
+/// Developer tasks for soiree-pack.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Xtask {
+    #[command(subcommand)]
+    task: Task,
+}
 
-  codegen                    regenerate crates/soiree-schema/src/generated from schema/
-  schema-check [--sandstorm DIR]
-                             compare the compiled schema with Sandstorm's schema files
-                             (default DIR: ../shared/spk-schemas)
-  bench pack [--sizes MB,MB] [--runs N] [--source DIR] [--exe PATH] [--no-docs]
-                             time and peak RSS of `soiree-pack pack` against `tar c | xz -6`
-                             on trees of real shared libraries (default: 40,160 MB, 3 runs,
-                             /usr/lib/x86_64-linux-gnu, a fresh release build);
-                             writes the `## pack` section of docs/benchmarks.md
-  bench deps [--program PATH] [--runs N]
-                             median time of soiree-deps' run-time closure of PATH (default
-                             /usr/bin/godot3-server, 20 runs) beside `ldd PATH`
-  fuzz [TARGET] [--seconds N] [--sanitizer S]
-                             run cargo-fuzz targets (verify, archive, keyring, party; default all,
-                             60 s each, AddressSanitizer); installs cargo-fuzz if missing
-  fuzz-seeds                 write valid packages and keyrings to fuzz/corpus/<target>/
-";
+#[derive(Subcommand)]
+enum Task {
+    /// Regenerate crates/soiree-schema/src/generated from schema/.
+    Codegen,
+    /// Compare the compiled schema with Sandstorm's schema files.
+    SchemaCheck {
+        /// Sandstorm's schema folder.
+        #[arg(long, default_value = "../shared/spk-schemas")]
+        sandstorm: PathBuf,
+    },
+    /// Benchmarks; each writes its section of docs/benchmarks.md.
+    #[command(subcommand)]
+    Bench(Bench),
+    /// Run cargo-fuzz targets (installs cargo-fuzz if missing).
+    Fuzz {
+        /// Targets to run (default: all).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(fuzz::TARGETS))]
+        targets: Vec<String>,
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// `address` or `none`.
+        #[arg(long, default_value = "address")]
+        sanitizer: String,
+    },
+    /// Write valid packages and keyrings to fuzz/corpus/<target>/.
+    FuzzSeeds,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Time and peak RSS of `soiree-pack pack` against `tar c | xz -6` on trees of real shared
+    /// libraries; writes the `## pack` section of docs/benchmarks.md.
+    Pack {
+        /// Tree sizes in MB (10^6 bytes), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "40,160", value_parser = clap::value_parser!(u64).range(1..))]
+        sizes: Vec<u64>,
+        /// A bigger tree packed once for its peak RSS (0: none).
+        #[arg(long = "rss-size", default_value_t = 400)]
+        rss_size: u64,
+        /// Runs of each measurement (the median is reported).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+        runs: u64,
+        /// Where the shared libraries come from.
+        #[arg(long, default_value = "/usr/lib/x86_64-linux-gnu")]
+        source: PathBuf,
+        /// A soiree-pack binary to measure instead of a fresh release build.
+        #[arg(long)]
+        exe: Option<PathBuf>,
+        /// Print the section without writing docs/benchmarks.md.
+        #[arg(long = "no-docs")]
+        no_docs: bool,
+    },
+    /// Median time of soiree-deps' run-time closure of a program, beside `ldd`.
+    Deps {
+        #[arg(long, default_value = "/usr/bin/godot3-server")]
+        program: PathBuf,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+        runs: u64,
+    },
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
-    let result = match args.first().map(String::as_str) {
-        Some("codegen") => codegen::generate(&root, &codegen::generated_dir(&root))
+    let result = match Xtask::parse().task {
+        Task::Codegen => codegen::generate(&root, &codegen::generated_dir(&root))
             .map(|()| println!("wrote {}", codegen::generated_dir(&root).display())),
-        Some("schema-check") => {
-            let dir = match args.get(1).map(String::as_str) {
-                Some("--sandstorm") => args.get(2).map(PathBuf::from),
-                _ => None,
-            }
-            .unwrap_or_else(|| root.join("../shared/spk-schemas"));
+        Task::SchemaCheck { sandstorm } => {
+            let dir = if sandstorm.is_relative() {
+                root.join(sandstorm)
+            } else {
+                sandstorm
+            };
             match schema_check::check(&root, &dir) {
                 Ok(s) => {
                     println!(
@@ -53,25 +103,51 @@ fn main() -> ExitCode {
                 Err(errors) => Err(errors.join("\n")),
             }
         }
-        Some("bench") if args.get(1).map(String::as_str) == Some("deps") => {
-            bench_deps::parse_args(&args[2..])
-                .and_then(|opts| bench_deps::run(&opts))
-                .map(|report| print!("{report}"))
-        }
-        Some("bench") => bench::parse_args(&args[1..])
-            .and_then(|opts| bench::pack(&root, &opts, &args[1..]))
-            .map(|section| print!("{section}")),
-        Some("fuzz") => fuzz::parse_args(&args[1..]).and_then(|opts| fuzz::run(&root, &opts)),
-        Some("fuzz-seeds") => {
-            fuzz_seeds::write(&root).map(|n| println!("wrote {n} seed inputs to fuzz/corpus/"))
-        }
-        _ => {
-            print!("{HELP}");
-            return if args.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
+        Task::Bench(Bench::Pack {
+            sizes,
+            rss_size,
+            runs,
+            source,
+            exe,
+            no_docs,
+        }) => {
+            let opts = bench::Options {
+                sizes_mb: sizes,
+                rss_mb: rss_size,
+                runs: runs as usize,
+                source,
+                exe,
+                write_docs: !no_docs,
             };
+            // The report records the command as it was typed.
+            bench::pack(&root, &opts, &args[1..]).map(|section| print!("{section}"))
+        }
+        Task::Bench(Bench::Deps { program, runs }) => bench_deps::run(&bench_deps::Options {
+            program,
+            runs: runs as usize,
+        })
+        .map(|report| print!("{report}")),
+        Task::Fuzz {
+            targets,
+            seconds,
+            sanitizer,
+        } => {
+            let targets = if targets.is_empty() {
+                fuzz::TARGETS.iter().map(|t| t.to_string()).collect()
+            } else {
+                targets
+            };
+            fuzz::run(
+                &root,
+                &fuzz::Options {
+                    targets,
+                    seconds,
+                    sanitizer,
+                },
+            )
+        }
+        Task::FuzzSeeds => {
+            fuzz_seeds::write(&root).map(|n| println!("wrote {n} seed inputs to fuzz/corpus/"))
         }
     };
     match result {
