@@ -291,15 +291,17 @@ fn write_file<W: ArchiveSink>(out: &mut Out<W>, source: &Source, size: u64, path
     match source {
         Source::Bytes(bytes) => {
             if bytes.len() as u64 != size {
-                return Err(Error::FileChanged {
+                return Err(Error::Tree(soiree_types::TreeError::FileChanged {
                     path: display(path).into(),
-                });
+                }));
             }
             out.put_padded(bytes, false).map_err(io)
         }
         Source::Path(file_path) => {
-            let changed = || Error::FileChanged {
-                path: file_path.clone(),
+            let changed = || {
+                Error::Tree(soiree_types::TreeError::FileChanged {
+                    path: file_path.clone(),
+                })
             };
             let mut file = File::options()
                 .read(true)

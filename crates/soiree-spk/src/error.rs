@@ -100,21 +100,11 @@ pub enum Error {
         help("split it, or serve it from outside the package")
     )]
     FileTooBig { path: String, size: u64 },
-    #[error("{path}: cannot pack a {kind}")]
-    #[diagnostic(
-        code(soiree::pack::file_type),
-        help("a package holds regular files, executables, symlinks and directories only")
-    )]
-    UnsupportedFileType { path: PathBuf, kind: &'static str },
-    #[error("{path}: changed while it was being packed")]
-    #[diagnostic(
-        code(soiree::pack::changed),
-        help("pack again once nothing writes to the tree")
-    )]
-    FileChanged { path: PathBuf },
-    #[error("{path:?} is reserved in a package: Sandstorm mounts {what} there, so it must be a directory")]
-    #[diagnostic(code(soiree::pack::reserved))]
-    Reserved { path: String, what: &'static str },
+    /// Reading the tree to pack (a file of a kind a package cannot hold, a file that changed
+    /// while it was read, a reserved path): soiree-types' error, as it is.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Tree(#[from] soiree_types::TreeError),
     #[error("a directory is nested deeper than {0} levels")]
     #[diagnostic(code(soiree::spk::nesting))]
     TooDeep(u32),
@@ -207,18 +197,6 @@ pub enum Error {
     KeyToTerminal,
 }
 
-impl From<soiree_types::TreeError> for Error {
-    fn from(e: soiree_types::TreeError) -> Error {
-        use soiree_types::TreeError as T;
-        match e {
-            T::Io { path, source } => Error::Io { path, source },
-            T::UnsupportedFileType { path, kind } => Error::UnsupportedFileType { path, kind },
-            T::FileChanged { path } => Error::FileChanged { path },
-            T::Reserved { path, what } => Error::Reserved { path, what },
-        }
-    }
-}
-
 impl Error {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
@@ -234,6 +212,9 @@ impl Error {
 
     /// Whether this error says something about the input (exit 1) rather than the machine (exit 3).
     pub fn is_io(&self) -> bool {
-        matches!(self, Error::Io { .. } | Error::KeyringMode { .. })
+        matches!(
+            self,
+            Error::Io { .. } | Error::KeyringMode { .. } | Error::Tree(soiree_types::TreeError::Io { .. })
+        )
     }
 }

@@ -30,7 +30,7 @@ mod xz_format;
 
 // The tree, ids and text escaping live in soiree-types (so that crates which only build trees
 // need nothing of the format); they keep their names here.
-pub use soiree_types::{display, ids, tree};
+pub use soiree_types::{display, ids, tree, TreeError};
 
 pub use block_cache::BlockCache;
 pub use block_pool::BlockStats;

@@ -6,6 +6,7 @@ use common::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use soiree_spk::TreeError;
 use soiree_spk::{Compression, Error};
 
 fn assert_same_tree(a: &Path, b: &Path) {
@@ -280,7 +281,7 @@ fn special_files_are_refused_by_name() {
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o644) }, 0);
     match soiree_spk::scan_for_packing(&app, None) {
-        Err(Error::UnsupportedFileType { path, kind }) => {
+        Err(Error::Tree(TreeError::UnsupportedFileType { path, kind })) => {
             assert_eq!(path, fifo);
             assert_eq!(kind, "fifo");
         }
@@ -291,7 +292,7 @@ fn special_files_are_refused_by_name() {
     let _listener = std::os::unix::net::UnixListener::bind(&sock_path).unwrap();
     assert!(matches!(
         soiree_spk::scan_for_packing(&app, None),
-        Err(Error::UnsupportedFileType { kind: "socket", .. })
+        Err(Error::Tree(TreeError::UnsupportedFileType { kind: "socket", .. }))
     ));
 }
 
@@ -399,7 +400,7 @@ fn a_file_that_changes_while_packing_is_an_error() {
     let tree = soiree_spk::scan_for_packing(&app, None).unwrap();
     std::fs::write(app.join("share/doc/readme.txt"), b"grown since the scan\n").unwrap();
     let err = soiree_spk::pack(&tree, &key(1), &t.path().join("a.spk"), Compression::default()).unwrap_err();
-    assert!(matches!(err, Error::FileChanged { .. }), "{err}");
+    assert!(matches!(err, Error::Tree(TreeError::FileChanged { .. })), "{err}");
     // Replaced by a symlink after the scan: never followed.
     sample_tree(&t.path().join("app2"));
     let tree = soiree_spk::scan_for_packing(&t.path().join("app2"), None).unwrap();
@@ -407,7 +408,7 @@ fn a_file_that_changes_while_packing_is_an_error() {
     std::fs::remove_file(&victim).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", &victim).unwrap();
     let err = soiree_spk::pack(&tree, &key(1), &t.path().join("b.spk"), Compression::default()).unwrap_err();
-    assert!(matches!(err, Error::FileChanged { .. }), "{err}");
+    assert!(matches!(err, Error::Tree(TreeError::FileChanged { .. })), "{err}");
 }
 
 #[test]
