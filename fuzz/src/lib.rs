@@ -43,21 +43,32 @@ fn set(items: &[&str]) -> BTreeSet<OsString> {
     items.iter().map(OsString::from).collect()
 }
 
-/// Counts an unpacked tree the way `verify` counts the archive, never following symlinks.
-fn count_tree(dir: &Path, stats: &mut ArchiveStats) {
-    for entry in std::fs::read_dir(dir).expect("list an unpacked dir") {
+/// Counts an unpacked tree the way `verify` counts the archive, never following symlinks. Each
+/// directory is reached through its open descriptor (`/proc/self/fd/N/name`), since unpack
+/// creates trees whose full paths are longer than `PATH_MAX`.
+fn count_tree(dir: &std::fs::File, stats: &mut ArchiveStats) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let here = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    for entry in std::fs::read_dir(&here).expect("list an unpacked dir") {
         let entry = entry.expect("a dir entry");
-        let meta = entry.path().symlink_metadata().expect("stat an unpacked entry");
+        let path = here.join(entry.file_name());
+        let meta = path.symlink_metadata().expect("stat an unpacked entry");
         if meta.is_symlink() {
             stats.symlinks += 1;
         } else if meta.is_dir() {
             stats.directories += 1;
-            count_tree(&entry.path(), stats);
+            let sub = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                .open(&path)
+                .expect("open an unpacked dir");
+            count_tree(&sub, stats);
         } else if meta.is_file() {
             stats.files += 1;
             stats.bytes += meta.len();
         } else {
-            panic!("unpack created a special file: {}", entry.path().display());
+            panic!("unpack created a special file: {}", path.display());
         }
     }
 }
@@ -94,7 +105,7 @@ pub fn verify_and_unpack(spk_bytes: &[u8]) {
                 "unpack wrote outside its target"
             );
             let mut seen = ArchiveStats::default();
-            count_tree(&out, &mut seen);
+            count_tree(&std::fs::File::open(&out).expect("open the target"), &mut seen);
             let want = ArchiveStats {
                 segments: 0,
                 ..verified.stats

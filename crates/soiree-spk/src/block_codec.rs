@@ -177,7 +177,7 @@ pub fn decompress_chunked(
     }
     let index = xz_format::index(&[record]);
     let footer = xz_format::stream_footer(index.len() as u64, check);
-    let mut stream = Stream::new_stream_decoder(u64::MAX, 0).map_err(|e| e.to_string())?;
+    let mut stream = Stream::new_stream_decoder(crate::limits::XZ_MEMLIMIT, 0).map_err(|e| e.to_string())?;
     let mut written = 0u64;
     let mut ended = false;
     for piece in [stream_header, block, &index, &footer] {

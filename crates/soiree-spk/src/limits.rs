@@ -12,6 +12,12 @@ pub const UNPACK_NESTING_LIMIT: i32 = 128;
 /// each level costs two nesting steps (the `List(File)` and its struct element), and the root
 /// struct and its list two more. 63 is the deepest tree a reader with limit 128 accepts.
 pub const MAX_DIR_DEPTH: u32 = 63;
+/// Memory one xz decoder may use. liblzma allocates the dictionary a block header declares (up to
+/// 1.5 GiB) and touches as much of it as the block decompresses to, so a 150 KB package of zeros
+/// whose header claims a 1.5 GiB dictionary took 985 MB to verify. Every xz preset's dictionary
+/// (at most 64 MiB, for `xz -9`) fits in this with room to spare; a package needing more is
+/// refused, though `xz -dc` would read it.
+pub const XZ_MEMLIMIT: u64 = 128 << 20;
 /// Size of the buffer file contents are copied through.
 pub const COPY_BUFFER: usize = 1 << 20;
 

@@ -61,6 +61,8 @@ pub struct ArchiveStats {
 struct XzSource<R> {
     inner: R,
     error: Option<String>,
+    /// The decoder stopped at [`limits::XZ_MEMLIMIT`]: that is the error, wherever it surfaces.
+    over_memlimit: bool,
 }
 
 impl<R: Read> Read for XzSource<R> {
@@ -69,6 +71,13 @@ impl<R: Read> Read for XzSource<R> {
             if self.error.is_none() {
                 self.error = Some(if e.kind() == std::io::ErrorKind::UnexpectedEof {
                     "the file ends in the middle of the xz stream".into()
+                } else if e.to_string() == xz2::stream::Error::MemLimit.to_string() {
+                    self.over_memlimit = true;
+                    format!(
+                        "a block needs more than {} MiB to decompress (its header declares a \
+                         dictionary larger than any xz preset's)",
+                        limits::XZ_MEMLIMIT >> 20
+                    )
                 } else {
                     e.to_string()
                 });
@@ -126,14 +135,18 @@ pub(crate) fn open_reader<R: Read>(input: R, path: &Path) -> Result<Opened> {
     if magic != SPK_MAGIC {
         return Err(Error::BadMagic);
     }
+    let decoder = xz2::stream::Stream::new_stream_decoder(limits::XZ_MEMLIMIT, lzma_sys::LZMA_CONCATENATED)
+        .map_err(|e| Error::Xz(e.to_string()))?;
     let mut xz = XzSource {
-        inner: xz2::bufread::XzDecoder::new_multi_decoder(raw),
+        inner: xz2::bufread::XzDecoder::new_stream(raw, decoder),
         error: None,
+        over_memlimit: false,
     };
     // The signature is tiny; a huge segment table is rejected before anything is allocated.
     let mut opts = capnp::message::ReaderOptions::new();
     opts.traversal_limit_in_words(Some(1 << 17));
     let sig_msg = capnp::serialize::read_message(&mut xz, opts).map_err(|e| match e.kind {
+        _ if xz.over_memlimit => Error::Xz(xz.error.take().unwrap_or_default()),
         capnp::ErrorKind::PrematureEndOfFile => Error::Truncated("Signature"),
         _ if e.to_string().contains("xz") || e.to_string().contains("corrupt") => Error::Xz(e.to_string()),
         _ => Error::BadMessage {
