@@ -352,7 +352,7 @@ fn check_refuses_the_mappings_build_refuses() {
 }
 
 #[test]
-fn development_keys_are_kept_private_whatever_the_umask() {
+fn development_keys_and_the_source_cache_are_private_whatever_the_umask() {
     let p = party("app");
     let out = common::soiree(p.dir.path(), p.dir.path())
         .args(["build", "--out", "dist", "--offline"])

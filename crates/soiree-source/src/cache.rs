@@ -35,8 +35,12 @@ impl Cache {
         Ok(base.join("soiree-pack").join("sources"))
     }
 
+    /// The user's cache, its folder made 0700 whatever the umask: what is in it (downloads,
+    /// command outputs) is the user's, and nothing under a private folder is reachable by others.
     pub fn open_default() -> Result<Cache> {
-        Ok(Cache::new(Cache::default_root()?))
+        let root = Cache::default_root()?;
+        soiree_fs::create_private_dir(&root).map_err(Error::io(&root))?;
+        Ok(Cache::new(root))
     }
 
     pub fn root(&self) -> &Path {
