@@ -1,0 +1,481 @@
+//! `soiree-up` with Sandstorm's real HTTP bridge: a package whose grain runs the bridge and an
+//! echo app (this test binary, run inside the grain with `SOIREE_UP_ECHO=1`), reached through
+//! the gateway as the shell's picker chooses (owner, guest role, anonymous) and through an API
+//! token: what the app sees, large bodies both ways, WebSocket, refusals.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::{http, Answer};
+use sha2::{Digest, Sha256};
+
+const BODY_BYTES: usize = 5_000_000;
+const BIG_RESPONSE: usize = 300_000;
+
+fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+// ---- the app inside the grain ----
+
+/// The echo app: run by the grain (the bridge's command) when `SOIREE_UP_ECHO` is set.
+#[test]
+fn echo_server() {
+    if std::env::var_os("SOIREE_UP_ECHO").is_none() {
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:8000").unwrap();
+    eprintln!("echo listening");
+    for s in l.incoming() {
+        let Ok(s) = s else { continue };
+        std::thread::spawn(move || serve_one(s));
+    }
+}
+
+fn serve_one(s: TcpStream) {
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let mut line = String::new();
+    if r.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        let l = l.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            headers.insert(n.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    if headers
+        .get("upgrade")
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+    {
+        let key = headers.get("sec-websocket-key").cloned().unwrap_or_default();
+        let accept = {
+            use sha1::Digest as _;
+            let d = sha1::Sha1::digest(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes());
+            data_encoding::BASE64.encode(&d)
+        };
+        write!(
+            w,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+        .unwrap();
+        return websocket_echo(&mut r, &mut w);
+    }
+    let mut body = Vec::new();
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        body.resize(n, 0);
+        r.read_exact(&mut body).unwrap();
+    } else if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            let mut chunk = vec![0u8; n + 2];
+            r.read_exact(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    let (status, answer) = if path.ends_with("/big") {
+        ("200 OK", pattern(BIG_RESPONSE))
+    } else if path.ends_with("/missing") {
+        ("404 Not Found", b"<p>no such page</p>".to_vec())
+    } else {
+        let mut t = format!("method: {method}\npath: {path}\n");
+        for (n, v) in &headers {
+            t.push_str(&format!("h {n}: {v}\n"));
+        }
+        t.push_str(&format!(
+            "body-length: {}\nbody-sha256: {}\n",
+            body.len(),
+            hex(&Sha256::digest(&body))
+        ));
+        ("200 OK", t.into_bytes())
+    };
+    write!(
+        w,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Sandstorm-App-Echo: yes\r\nConnection: close\r\n\r\n",
+        answer.len()
+    )
+    .unwrap();
+    w.write_all(&answer).unwrap();
+}
+
+/// Reads one WebSocket frame: (opcode, payload), unmasking a client's frame.
+fn read_frame(r: &mut impl Read) -> Option<(u8, Vec<u8>)> {
+    let mut h = [0u8; 2];
+    r.read_exact(&mut h).ok()?;
+    let mut len = (h[1] & 0x7f) as u64;
+    if len == 126 {
+        let mut b = [0u8; 2];
+        r.read_exact(&mut b).ok()?;
+        len = u16::from_be_bytes(b) as u64;
+    } else if len == 127 {
+        let mut b = [0u8; 8];
+        r.read_exact(&mut b).ok()?;
+        len = u64::from_be_bytes(b);
+    }
+    let mut mask = [0u8; 4];
+    if h[1] & 0x80 != 0 {
+        r.read_exact(&mut mask).ok()?;
+    }
+    let mut payload = vec![0u8; len as usize];
+    r.read_exact(&mut payload).ok()?;
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b ^= mask[i % 4];
+    }
+    Some((h[0] & 0x0f, payload))
+}
+
+/// A frame with FIN set, masked when `mask` is given (clients must mask).
+fn frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+    let mut f = vec![0x80 | opcode];
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    match payload.len() {
+        n if n < 126 => f.push(m | n as u8),
+        n if n < 65536 => {
+            f.push(m | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(m | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    match mask {
+        Some(k) => {
+            f.extend_from_slice(&k);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
+        }
+        None => f.extend_from_slice(payload),
+    }
+    f
+}
+
+fn websocket_echo(r: &mut impl Read, w: &mut impl Write) {
+    while let Some((op, payload)) = read_frame(r) {
+        if op == 8 {
+            let _ = w.write_all(&frame(8, &[], None));
+            return;
+        }
+        if w.write_all(&frame(op, &payload, None)).is_err() {
+            return;
+        }
+    }
+}
+
+// ---- the host side ----
+
+fn lines(a: &Answer) -> Vec<String> {
+    a.text().lines().map(str::to_string).collect()
+}
+
+fn has(a: &Answer, line: &str) -> bool {
+    lines(a).iter().any(|l| l == line)
+}
+
+#[test]
+fn the_real_bridge_serves_the_shells_sessions_and_api_tokens() {
+    let Some(bridge) = common::bundle() else { return };
+    common::bwrap_is_installed();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let root = common::stage(
+        work.path(),
+        &bridge,
+        &exe,
+        &[
+            "/opt/app/app",
+            "--exact",
+            "echo_server",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+    );
+    let log = work.path().join("grain.log");
+    let opts = soiree_up::Options {
+        grains: vec![soiree_up::GrainSpec {
+            name: "echo".into(),
+            root,
+            var: work.path().join("var"),
+            log: Some(log.clone()),
+        }],
+        port: 0,
+        bwrap: "bwrap".into(),
+    };
+    let up = common::up(opts)
+        .unwrap_or_else(|e| panic!("{e}\nlog:\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+    let a = up.addr;
+    let ui = "ui-echo.localhost";
+    let token = up.token("echo");
+    let api_host = format!("api-{}.localhost", soiree_up::api_host_id(&token));
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // The shell lists the grain with its API URL, and frames it with the picker.
+    let index = http(a, "localhost", "GET", "/", &[], b"");
+    assert_eq!(index.status, 200);
+    assert!(index.text().contains("/grain/echo/"), "{}", index.text());
+    assert!(index.text().contains(&format!(".sandstorm-token/{token}/")));
+    let page = http(a, "localhost", "GET", "/grain/echo/?as=role-1", &[], b"");
+    assert!(page.text().contains("Guest (editor)"), "{}", page.text());
+    assert!(page.text().contains("_soiree-init?as=role-1"), "{}", page.text());
+
+    // The owner: every permission, a user id, the UI headers; unlisted headers dropped.
+    let owner = http(
+        a,
+        ui,
+        "GET",
+        "/hello?x=1",
+        &[
+            ("X-Requested-With", "test"),
+            ("Range", "bytes=0-1"),
+            ("User-Agent", "up-test/1"),
+        ],
+        b"",
+    );
+    assert_eq!(owner.status, 200, "{}\nlog:\n{}", owner.text(), log_text());
+    for line in [
+        "method: GET",
+        "path: /hello?x=1",
+        "h x-sandstorm-username: Owner",
+        "h x-sandstorm-permissions: read,write",
+        "h x-sandstorm-session-type: normal",
+        "h x-sandstorm-preferred-handle: owner",
+        "h x-requested-with: test",
+        "h user-agent: up-test/1",
+        &format!("h x-sandstorm-base-path: http://{ui}:{}", a.port()),
+    ] {
+        assert!(has(&owner, line), "no {line:?} in:\n{}", owner.text());
+    }
+    assert!(
+        owner.text().contains("h x-sandstorm-user-id: "),
+        "{}",
+        owner.text()
+    );
+    assert!(!owner.text().contains("h range:"), "{}", owner.text());
+    assert_eq!(owner.header("x-sandstorm-app-echo"), Some("yes"));
+    assert_eq!(owner.header("cache-control"), None, "not a kept header");
+    assert_eq!(owner.header("referrer-policy"), Some("same-origin"));
+
+    // A guest with the viewer role, chosen through the init redirect's cookie, which the app
+    // never sees; the app's own cookies pass.
+    let init = http(a, ui, "GET", "/_soiree-init?as=role-0&path=/who", &[], b"");
+    assert_eq!(init.status, 303);
+    assert_eq!(init.header("location"), Some("/who"));
+    let cookie = init
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(cookie, "soiree-as=role-0");
+    let guest = http(
+        a,
+        ui,
+        "GET",
+        "/who",
+        &[("Cookie", &format!("{cookie}; app=1"))],
+        b"",
+    );
+    assert!(
+        has(&guest, "h x-sandstorm-username: Guest%20(viewer)"),
+        "{}",
+        guest.text()
+    );
+    assert!(has(&guest, "h x-sandstorm-permissions: read"), "{}", guest.text());
+    assert!(has(&guest, "h cookie: app=1"), "{}", guest.text());
+    let anonymous = http(a, ui, "GET", "/", &[("Cookie", "soiree-as=anonymous")], b"");
+    assert!(
+        has(&anonymous, "h x-sandstorm-username: Anonymous%20User"),
+        "{}",
+        anonymous.text()
+    );
+    assert!(
+        has(&anonymous, "h x-sandstorm-permissions: "),
+        "{}",
+        anonymous.text()
+    );
+    assert!(
+        !anonymous.text().contains("x-sandstorm-user-id"),
+        "{}",
+        anonymous.text()
+    );
+
+    // A response the bridge streams arrives whole; an app's 404 keeps its code, as HTML.
+    let big = http(a, ui, "GET", "/big", &[], b"");
+    assert_eq!(big.status, 200);
+    assert!(big.body == pattern(BIG_RESPONSE), "{} bytes", big.body.len());
+    let missing = http(a, ui, "GET", "/missing", &[], b"");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("text/html; charset=UTF-8"));
+
+    // A small POST inline and a 5 MB POST streamed, through the API token in the path: the
+    // app sees them under apiPath, with Host: sandbox and CORS on the answer.
+    let small = http(
+        a,
+        &api_host,
+        "POST",
+        &format!("/.sandstorm-token/{token}/form"),
+        &[("Content-Type", "text/plain")],
+        b"a=1",
+    );
+    assert!(has(&small, "path: /api/form"), "{}", small.text());
+    assert!(has(&small, "body-length: 3"), "{}", small.text());
+    let body = pattern(BODY_BYTES);
+    let upload = http(
+        a,
+        &api_host,
+        "POST",
+        &format!("/.sandstorm-token/{token}/upload"),
+        &[("Content-Type", "application/octet-stream")],
+        &body,
+    );
+    assert_eq!(upload.status, 200, "{}", upload.text());
+    assert!(has(&upload, "path: /api/upload"), "{}", upload.text());
+    assert!(
+        has(&upload, &format!("body-length: {BODY_BYTES}")),
+        "{}",
+        upload.text()
+    );
+    assert!(
+        has(&upload, &format!("body-sha256: {}", hex(&Sha256::digest(&body)))),
+        "{}",
+        upload.text()
+    );
+    assert!(has(&upload, "h host: sandbox"), "{}", upload.text());
+    assert!(
+        has(&upload, "h content-type: application/octet-stream"),
+        "{}",
+        upload.text()
+    );
+    assert_eq!(upload.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        upload.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
+
+    // Bearer tokens: the app never sees the Authorization header.
+    let bearer = http(
+        a,
+        &api_host,
+        "GET",
+        "/x",
+        &[("Authorization", &format!("Bearer {token}"))],
+        b"",
+    );
+    assert!(has(&bearer, "path: /api/x"), "{}", bearer.text());
+    assert!(!bearer.text().contains("authorization"), "{}", bearer.text());
+
+    // Refusals: a wrong token, no token, a preflight without one.
+    let wrong = http(a, &api_host, "GET", "/.sandstorm-token/not-a-token/x", &[], b"");
+    assert_eq!(wrong.status, 403);
+    assert_eq!(wrong.text(), "Invalid authorization token\n");
+    let none = http(a, &api_host, "GET", "/x", &[], b"");
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some("Basic realm='Sandstorm API'")
+    );
+    let pre = http(
+        a,
+        &api_host,
+        "OPTIONS",
+        "/x",
+        &[("Access-Control-Request-Method", "PUT")],
+        b"",
+    );
+    assert_eq!(pre.status, 200);
+    assert_eq!(
+        pre.header("access-control-allow-methods"),
+        Some("GET, HEAD, POST, PUT, PATCH, DELETE, PUT")
+    );
+
+    // WebSocket through the token URL: a short and a long message come back intact.
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET /.sandstorm-token/{token}/ws HTTP/1.1\r\nHost: {api_host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let (status, headers) = common::read_head(&mut r);
+    assert_eq!(status, 101, "{headers:?}");
+    assert!(
+        headers.contains(&(
+            "sec-websocket-accept".into(),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into()
+        )),
+        "{headers:?}"
+    );
+    for msg in [b"hello soiree".to_vec(), pattern(100_000)] {
+        s.write_all(&frame(1, &msg, Some([1, 2, 3, 4]))).unwrap();
+        let (op, back) = read_frame(&mut r).unwrap();
+        assert_eq!(op, 1);
+        assert!(back == msg, "{} bytes back of {}", back.len(), msg.len());
+    }
+    drop(up);
+    assert!(log_text().contains("echo listening"), "{}", log_text());
+}
+
+#[test]
+fn the_offline_stand_in_bridge_is_refused() {
+    let stand_in =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inputs/sandstorm-bundle/bin");
+    let root = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        stand_in.join("sandstorm-http-bridge"),
+        root.path().join("sandstorm-http-bridge"),
+    )
+    .unwrap();
+    let e = soiree_up::check_bridge(root.path()).unwrap_err();
+    let text = format!("{e}");
+    assert!(text.contains("offline stand-in"), "{text}");
+    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    assert!(help.contains("--source sandstorm-bundle=DIR"), "{help}");
+    // A party with it does not start, and nothing is left running (no grain was started).
+    let opts = soiree_up::Options {
+        grains: vec![soiree_up::GrainSpec {
+            name: "x".into(),
+            root: root.path().to_path_buf(),
+            var: root.path().join("var"),
+            log: None,
+        }],
+        port: 0,
+        bwrap: "bwrap".into(),
+    };
+    let err = common::up(opts).err().unwrap();
+    assert!(err.contains("StandInBridge"), "{err}");
+    assert!(
+        !root.path().join("var").exists(),
+        "no /var made for a refused grain"
+    );
+}
