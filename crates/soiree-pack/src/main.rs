@@ -7,6 +7,7 @@ mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
+mod cmd_up;
 mod outputs;
 mod packing;
 mod supervisor;
@@ -111,6 +112,12 @@ fn main() -> ExitCode {
             tcp,
             udp,
         } => return cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
+        Command::Up {
+            packages,
+            plan,
+            port,
+            source,
+        } => return cmd_up::up(packages, plan, *port, source),
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,
