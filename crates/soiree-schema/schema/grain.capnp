@@ -78,8 +78,11 @@ struct UserInfo @0x94b9d1efb35d11d3 {
   identity @7 :Identity;
 }
 
-# Only named by UserInfo; soiree-pack never hands one out.
-interface Identity @0xc084987aa951dd18 {}
+# A user, as a capability: the bridge saves it (saveIdentityCaps) and asks it for the profile of
+# whoever granted an exported API.
+interface Identity @0xc084987aa951dd18 {
+  getProfile @0 () -> (profile :Profile);
+}
 
 struct Profile @0xd3d0c34d7201fcef {
   displayName @0 :Util.LocalizedText;

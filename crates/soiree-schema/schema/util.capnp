@@ -19,8 +19,15 @@ struct LocalizedText @0x8b5db772377be249 {
   }
 }
 
-# Only referenced as a field type (a capability pointer); soiree-pack never calls it.
-interface StaticAsset @0xfabb5e621fa9a23f {}
+# A file served by the host (icons, profile pictures); `up` serves users' pictures.
+interface StaticAsset @0xfabb5e621fa9a23f {
+  getUrl @0 () -> (protocol :Protocol, hostPath :Text);
+
+  enum Protocol @0x9714437546d80c39 {
+    https @0;
+    http @1;
+  }
+}
 
 # A capability whose only meaning is its lifetime: dropping it cancels what it stands for.
 interface Handle @0x98f424ac606042e0 {

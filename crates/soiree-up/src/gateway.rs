@@ -18,6 +18,7 @@ use soiree_schema::web_session_capnp::web_session;
 
 use crate::grain::{Grain, ViewInfo};
 use crate::identity::Identity;
+use crate::powerbox::{self, Descriptor, Grant, Grants, Offer, RequestContext};
 use crate::request::{self, GATEWAY_COOKIE};
 use crate::response::{self, Body, HostKind};
 use crate::session::Context;
@@ -32,6 +33,11 @@ pub struct Gateway {
     tokens: RefCell<HashMap<String, String>>,
     ui_sessions: RefCell<HashMap<(String, Identity), web_session::Client>>,
     api_sessions: RefCell<HashMap<String, web_session::Client>>,
+    /// What the grains export through the Powerbox.
+    offers: Vec<Offer>,
+    grants: Grants,
+    /// Offer templates rendered for `renderTemplate`, by key.
+    templates: RefCell<HashMap<String, String>>,
 }
 
 /// Where a request is going, from its `Host`.
@@ -96,14 +102,124 @@ fn tab_id(seed: &str) -> [u8; 16] {
 }
 
 impl Gateway {
-    pub fn new(port: u16, grains: BTreeMap<String, Grain>) -> Gateway {
+    pub fn new(port: u16, grains: BTreeMap<String, Grain>, offers: Vec<Offer>) -> Gateway {
         Gateway {
             port,
             grains: RefCell::new(grains),
             tokens: RefCell::new(HashMap::new()),
             ui_sessions: RefCell::new(HashMap::new()),
             api_sessions: RefCell::new(HashMap::new()),
+            offers,
+            grants: Rc::new(RefCell::new(HashMap::new())),
+            templates: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The offers matching a request, in the order the grains were started.
+    pub fn options(&self, query: &[Descriptor]) -> Vec<Offer> {
+        self.offers
+            .iter()
+            .filter(|o| powerbox::matches(query, o))
+            .cloned()
+            .collect()
+    }
+
+    /// Grants `requester`'s request (made in the session of `who`) with the API `api` of grain
+    /// `provider`: a request session at the provider, whose bridge fulfils it; the capability is
+    /// kept under a new request token for the requesting session. Returns the token and the
+    /// granted descriptor (packed, base64), as the shell answers `powerboxRequest`.
+    pub async fn grant(
+        &self,
+        requester: &str,
+        who: &Identity,
+        query: &[Descriptor],
+        provider: &str,
+        api: &str,
+    ) -> Result<(String, String), String> {
+        if !self.grains.borrow().contains_key(requester) {
+            return Err(format!("no grain named {requester:?}"));
+        }
+        let offered: Vec<&str> = self
+            .offers
+            .iter()
+            .filter(|o| o.grain == provider)
+            .map(|o| o.name.as_str())
+            .collect();
+        let Some(offer) = self.offers.iter().find(|o| o.grain == provider && o.name == api) else {
+            return Err(if offered.is_empty() {
+                format!("grain {provider:?} offers nothing through the Powerbox")
+            } else {
+                format!(
+                    "grain {provider:?} offers no API {api:?} (it offers: {})",
+                    offered.join(", ")
+                )
+            });
+        };
+        if !powerbox::matches(query, offer) {
+            return Err(format!(
+                "{provider}'s API {api:?} ({}) does not match the request",
+                offer.canonical_url.as_deref().unwrap_or("no canonical URL")
+            ));
+        }
+        let (ui_view, view) = match self.grains.borrow().get(provider) {
+            Some(g) => (g.ui_view.clone(), g.view_info.clone()),
+            None => return Err(format!("no grain named {provider:?}")),
+        };
+        let rpc = |e: capnp::Error| format!("{provider}: the request session failed: {e}");
+        let slot = Rc::new(RefCell::new(None));
+        let context: session_context::Client = capnp_rpc::new_client(RequestContext { slot: slot.clone() });
+        let mut r = ui_view.new_request_session_request();
+        {
+            let mut p = r.get();
+            Identity::Owner.fill(&view, self.port, p.reborrow().init_user_info());
+            p.set_context(context);
+            p.set_session_type(interface_ids::WEB_SESSION);
+            p.set_tab_id(&tab_id(&format!("request/{requester}/{provider}")));
+            let mut params: web_session::params::Builder = p.reborrow().init_session_params().init_as();
+            params.set_base_path(self.ui_origin(provider));
+            let mut list = p.init_request_info(query.len() as u32);
+            for (i, d) in query.iter().enumerate() {
+                let msg = capnp::serialize_packed::read_message(
+                    &mut &d.packed[..],
+                    capnp::message::ReaderOptions::new(),
+                )
+                .map_err(|e| e.to_string())?;
+                let root: soiree_schema::powerbox_capnp::powerbox_descriptor::Reader =
+                    msg.get_root().map_err(|e| e.to_string())?;
+                list.set_with_caveats(i as u32, root).map_err(|e| e.to_string())?;
+            }
+        }
+        let answer = r.send().promise.await.map_err(rpc)?;
+        let session: web_session::Client = answer.get().and_then(|a| a.get_session()).map_err(rpc)?.cast_to();
+        // The bridge's own picker page posts the chosen API's name to its root.
+        let mut post = session.post_request();
+        {
+            let mut p = post.get();
+            p.set_path("");
+            let mut c = p.reborrow().init_content();
+            c.set_mime_type("text/plain");
+            c.set_content(api.as_bytes());
+            let (sink, _rx) = crate::streams::BodySink::new();
+            p.init_context().set_response_stream(capnp_rpc::new_client(sink));
+        }
+        post.send().promise.await.map_err(rpc)?;
+        let Some(fulfilled) = slot.borrow_mut().take() else {
+            return Err(format!("{provider}'s bridge did not fulfil the request"));
+        };
+        // The bridge hands over a promise (it loads the granting user's profile first). Calls
+        // forwarded to a promise that resolves while a call is being built are copied by
+        // capnp-rpc without their capabilities and fail, so only the settled capability is kept.
+        let cap = crate::host::settled(fulfilled.cap).await.map_err(rpc)?;
+        let token = crate::host::new_token().map_err(|e| e.to_string())?;
+        self.grants.borrow_mut().insert(
+            token.clone(),
+            Grant {
+                session: (requester.to_string(), who.clone()),
+                cap,
+                claimed: false,
+            },
+        );
+        Ok((token, data_encoding::BASE64.encode(&fulfilled.descriptor)))
     }
 
     /// A new API token for `grain`, acting as its owner.
@@ -131,15 +247,40 @@ impl Gateway {
         req: Request<Incoming>,
     ) -> Result<Response<Body>, std::convert::Infallible> {
         let resp = match route(&req) {
-            Route::Shell => self.shell(req),
+            Route::Shell => self.shell(req).await,
             Route::Ui(grain) => self.ui(req, grain).await,
             Route::Api => self.api(req).await,
         };
         Ok(resp)
     }
 
-    fn shell(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn shell(&self, req: Request<Incoming>) -> Response<Body> {
         let path = req.uri().path().to_string();
+        if req.method() == hyper::Method::POST && path.starts_with("/_soiree/") {
+            return self.shell_api(req, &path).await;
+        }
+        if let Some(key) = path
+            .strip_prefix("/_soiree/picture/")
+            .and_then(|k| k.strip_suffix(".svg"))
+        {
+            let name = match key {
+                "owner" => "Owner",
+                "anonymous" => "Anonymous",
+                _ => "Guest",
+            };
+            let mut r = response::text(StatusCode::OK, crate::identity::picture_svg(name));
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("image/svg+xml"),
+            );
+            return r;
+        }
+        if let Some(key) = path.strip_prefix("/_soiree/offer/") {
+            return match self.templates.borrow().get(key) {
+                Some(t) => response::text(StatusCode::OK, t.clone()),
+                None => response::text(StatusCode::NOT_FOUND, "no such offer template\n"),
+            };
+        }
         if path == "/" {
             let tokens = self.tokens.borrow();
             let listed: Vec<shell::Listed> = self
@@ -170,6 +311,82 @@ impl Gateway {
             return response::text(StatusCode::NOT_FOUND, format!("no grain named {name:?}\n"));
         }
         response::text(StatusCode::NOT_FOUND, "not found\n")
+    }
+
+    /// The shell page's calls: Powerbox options and grants, offer templates.
+    async fn shell_api(&self, req: Request<Incoming>, path: &str) -> Response<Body> {
+        use http_body_util::BodyExt;
+        let body = match req.into_body().collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        let v: serde_json::Value = match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return json_error(StatusCode::BAD_REQUEST, &format!("not JSON: {e}")),
+        };
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        let query = || -> Result<Vec<Descriptor>, String> {
+            let list: Vec<String> = v
+                .get("query")
+                .and_then(|q| q.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            powerbox::parse_query(&list)
+        };
+        match path {
+            "/_soiree/powerbox/options" => match query() {
+                Ok(q) => {
+                    let options: Vec<serde_json::Value> = self
+                        .options(&q)
+                        .into_iter()
+                        .map(|o| serde_json::json!({"grain": o.grain, "api": o.name, "title": o.title}))
+                        .collect();
+                    json(StatusCode::OK, serde_json::json!({ "options": options }))
+                }
+                Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+            },
+            "/_soiree/powerbox/grant" => {
+                let q = match query() {
+                    Ok(q) => q,
+                    Err(e) => return json_error(StatusCode::BAD_REQUEST, &e),
+                };
+                let requester = s("grain");
+                let Some(view) = self.view_of(&requester) else {
+                    return json_error(StatusCode::BAD_REQUEST, &format!("no grain named {requester:?}"));
+                };
+                let who = Identity::parse(&s("as"), &view).unwrap_or(Identity::Owner);
+                match self.grant(&requester, &who, &q, &s("provider"), &s("api")).await {
+                    Ok((token, descriptor)) => json(
+                        StatusCode::OK,
+                        serde_json::json!({ "token": token, "descriptor": descriptor }),
+                    ),
+                    Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+                }
+            }
+            "/_soiree/template" => {
+                let grain = s("grain");
+                if self.view_of(&grain).is_none() {
+                    return json_error(StatusCode::BAD_REQUEST, &format!("no grain named {grain:?}"));
+                }
+                let template = s("template");
+                if template.is_empty() {
+                    return json_error(StatusCode::BAD_REQUEST, "renderTemplate without a template");
+                }
+                let (token, key) = match (self.mint_token(&grain), crate::host::new_token()) {
+                    (Ok(t), Ok(k)) => (t, k),
+                    _ => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+                };
+                let host = format!("api-{}.localhost:{}", api_host_id(&token), self.port);
+                let text = template
+                    .replace("$API_TOKEN", &token)
+                    .replace("$API_HOST", &host)
+                    .replace("$GRAIN_TITLE_SLUG", &grain);
+                self.templates.borrow_mut().insert(key.clone(), text);
+                let uri = format!("http://127.0.0.1:{}/_soiree/offer/{key}", self.port);
+                json(StatusCode::OK, serde_json::json!({ "uri": uri }))
+            }
+            _ => json_error(StatusCode::NOT_FOUND, "no such call"),
+        }
     }
 
     async fn ui(&self, req: Request<Incoming>, grain: String) -> Response<Body> {
@@ -309,11 +526,15 @@ impl Gateway {
                     .collect()
             })
             .unwrap_or_else(|| vec!["en-US".into(), "en".into()]);
-        let context: session_context::Client = capnp_rpc::new_client(Context { api: false });
+        let context: session_context::Client = capnp_rpc::new_client(Context {
+            session: Some(key.clone()),
+            permissions: who.permissions(view),
+            grants: self.grants.clone(),
+        });
         let mut r = ui_view.new_session_request();
         {
             let mut p = r.get();
-            who.fill(view, p.reborrow().init_user_info());
+            who.fill(view, self.port, p.reborrow().init_user_info());
             p.set_context(context);
             p.set_session_type(interface_ids::WEB_SESSION);
             p.set_tab_id(&tab_id(&format!("{grain}/{}", who.key())));
@@ -338,11 +559,15 @@ impl Gateway {
             Some(g) => (g.ui_view.clone(), g.view_info.clone()),
             None => return Err(capnp::Error::failed(format!("no grain named {grain:?}"))),
         };
-        let context: session_context::Client = capnp_rpc::new_client(Context { api: true });
+        let context: session_context::Client = capnp_rpc::new_client(Context {
+            session: None,
+            permissions: Identity::Owner.permissions(&view),
+            grants: self.grants.clone(),
+        });
         let mut r = ui_view.new_session_request();
         {
             let mut p = r.get();
-            Identity::Owner.fill(&view, p.reborrow().init_user_info());
+            Identity::Owner.fill(&view, self.port, p.reborrow().init_user_info());
             p.set_context(context);
             p.set_session_type(interface_ids::API_SESSION);
             let t = Sha256::digest(token.as_bytes());
@@ -366,6 +591,20 @@ fn path_of(req: &Request<Incoming>, token: Option<&str>) -> String {
         None => pq,
     };
     pq.strip_prefix('/').unwrap_or(pq).to_string()
+}
+
+fn json(status: StatusCode, v: serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(response::full(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response<Body> {
+    json(status, serde_json::json!({ "error": message }))
 }
 
 fn html(body: String) -> Response<Body> {

@@ -51,22 +51,22 @@ pub struct Api {
 }
 
 impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
-    fn save(
+    async fn save(
         self: Rc<Self>,
         params: sandstorm_api::SaveParams<capnp::any_pointer::Owned>,
         mut results: sandstorm_api::SaveResults<capnp::any_pointer::Owned>,
-    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
-        let r = (|| {
-            let cap: Client = params.get()?.get_cap().get_as_capability()?;
-            let token = new_token()?;
-            self.state
-                .borrow_mut()
-                .saved
-                .insert(token.as_bytes().to_vec(), cap);
-            results.get().set_token(token.as_bytes());
-            Ok(())
-        })();
-        std::future::ready(r)
+    ) -> Result<(), capnp::Error> {
+        let cap: Client = params.get()?.get_cap().get_as_capability()?;
+        // Often a promise (the bridge saves what a claim is still returning): kept settled,
+        // because what is saved is later restored and called.
+        let cap = settled(cap).await?;
+        let token = new_token()?;
+        self.state
+            .borrow_mut()
+            .saved
+            .insert(token.as_bytes().to_vec(), cap);
+        results.get().set_token(token.as_bytes());
+        Ok(())
     }
 
     fn restore(
@@ -149,6 +149,24 @@ impl Drop for WakeLockHandle {
             if let Ok(mut s) = state.try_borrow_mut() {
                 s.wake_locks.retain(|w| w.id != self.id);
             }
+        }
+    }
+}
+
+/// The capability a promise settles to. capnp-rpc copies a call forwarded to a promise that
+/// resolved while the call was built without the call's capabilities (and fails), so
+/// capabilities passed on to another grain are settled first. `get_resolved` is asked before
+/// waiting: capnp-rpc's wait on an already resolved promise never ends.
+pub async fn settled(cap: Client) -> Result<Client, capnp::Error> {
+    let mut hook = cap.hook;
+    loop {
+        if let Some(resolved) = hook.get_resolved() {
+            hook = resolved;
+            continue;
+        }
+        match hook.when_more_resolved() {
+            Some(next) => hook = next.await?,
+            None => return Ok(Client::new(hook)),
         }
     }
 }

@@ -2,8 +2,11 @@
 //! guest holding one of the package's roles, or an anonymous visitor; and the `UserInfo` the
 //! bridge turns into `X-Sandstorm-*` headers.
 
+use std::rc::Rc;
+
 use sha2::{Digest, Sha256};
-use soiree_schema::grain_capnp::{profile, user_info};
+use soiree_schema::grain_capnp::{identity, profile, user_info};
+use soiree_schema::util_capnp::static_asset;
 
 use crate::grain::ViewInfo;
 
@@ -84,8 +87,9 @@ impl Identity {
         v
     }
 
-    /// Fills a `UserInfo` for this identity.
-    pub fn fill(&self, view: &ViewInfo, mut u: user_info::Builder) {
+    /// Fills a `UserInfo` for this identity; `port` is the gateway's, which serves the user's
+    /// picture.
+    pub fn fill(&self, view: &ViewInfo, port: u16, mut u: user_info::Builder) {
         u.reborrow()
             .init_display_name()
             .set_default_text(self.display_name(view));
@@ -97,8 +101,76 @@ impl Identity {
         }
         if let Some(id) = self.identity_id() {
             u.set_identity_id(&id);
-            u.set_preferred_handle(self.key().replace('-', "_"));
+            u.set_preferred_handle(self.handle());
+            u.set_picture_url(self.picture_url(port));
+            let cap: identity::Client = capnp_rpc::new_client(IdentityCap {
+                name: self.display_name(view),
+                handle: self.handle(),
+                picture: self.picture_url(port),
+            });
+            u.set_identity(cap);
         }
+    }
+
+    fn handle(&self) -> String {
+        self.key().replace('-', "_")
+    }
+
+    /// Where the gateway serves this user's picture.
+    pub fn picture_url(&self, port: u16) -> String {
+        format!("http://127.0.0.1:{port}/_soiree/picture/{}.svg", self.key())
+    }
+}
+
+/// A picture for a user: the first letter of their name in a circle.
+pub fn picture_svg(name: &str) -> String {
+    let letter = name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\"><circle cx=\"32\" cy=\"32\" r=\"32\" fill=\"#6a5acd\"/>\
+         <text x=\"32\" y=\"42\" font-size=\"28\" text-anchor=\"middle\" fill=\"#fff\" font-family=\"sans-serif\">{}</text></svg>\n",
+        crate::shell::esc(&letter)
+    )
+}
+
+/// The `Identity` capability handed to the bridge: it saves it (`saveIdentityCaps`) and asks it
+/// for the profile of whoever granted an API it exports.
+struct IdentityCap {
+    name: String,
+    handle: String,
+    picture: String,
+}
+
+impl identity::Server for IdentityCap {
+    fn get_profile(
+        self: Rc<Self>,
+        _: identity::GetProfileParams,
+        mut results: identity::GetProfileResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let mut p = results.get().init_profile();
+        p.reborrow().init_display_name().set_default_text(&self.name);
+        p.set_preferred_handle(&self.handle);
+        p.set_pronouns(profile::Pronouns::Neutral);
+        let url = self.picture.clone();
+        p.set_picture(capnp_rpc::new_client(Picture { url }));
+        std::future::ready(Ok(()))
+    }
+}
+
+/// The user's picture as a `StaticAsset`: its URL without the scheme, as Sandstorm gives it.
+struct Picture {
+    url: String,
+}
+
+impl static_asset::Server for Picture {
+    fn get_url(
+        self: Rc<Self>,
+        _: static_asset::GetUrlParams,
+        mut results: static_asset::GetUrlResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let mut r = results.get();
+        r.set_protocol(static_asset::Protocol::Http);
+        r.set_host_path(self.url.trim_start_matches("http://"));
+        std::future::ready(Ok(()))
     }
 }
 

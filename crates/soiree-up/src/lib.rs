@@ -11,6 +11,7 @@ mod gateway;
 mod grain;
 mod host;
 mod identity;
+mod powerbox;
 mod request;
 mod response;
 mod session;
@@ -26,6 +27,7 @@ use std::rc::Rc;
 pub use gateway::api_host_id;
 pub use grain::{check_bridge, GrainSpec, Role, ViewInfo};
 pub use identity::Identity;
+pub use powerbox::{matches, offers_of, parse_query, Descriptor, Offer};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
@@ -130,7 +132,17 @@ impl Party {
                 }
             }
         }
-        let gateway = Rc::new(gateway::Gateway::new(addr.port(), grains));
+        let mut offers = Vec::new();
+        for spec in &opts.grains {
+            offers.extend(
+                powerbox::offers_of(&spec.name, &spec.root).map_err(|message| Error::Rpc {
+                    grain: spec.name.clone(),
+                    what: "reading its bridge config".into(),
+                    message,
+                })?,
+            );
+        }
+        let gateway = Rc::new(gateway::Gateway::new(addr.port(), grains, offers));
         let mut urls = Vec::new();
         for spec in &opts.grains {
             let token = gateway.mint_token(&spec.name).map_err(|e| Error::Rpc {
@@ -187,6 +199,19 @@ impl Party {
         grains
             .iter_mut()
             .find_map(|(name, g)| g.has_ended().then(|| name.clone()))
+    }
+
+    /// Grants grain `requester`'s Powerbox request `query` (made as `who`) with grain
+    /// `provider`'s API `api`, as the shell's picker does: the request token and the descriptor.
+    pub async fn grant(
+        &self,
+        requester: &str,
+        who: &Identity,
+        query: &[Descriptor],
+        provider: &str,
+        api: &str,
+    ) -> Result<(String, String), String> {
+        self.gateway.grant(requester, who, query, provider, api).await
     }
 
     /// Stops the gateway and every grain.

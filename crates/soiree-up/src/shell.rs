@@ -41,6 +41,67 @@ pub fn index(grains: &[Listed]) -> String {
     )
 }
 
+/// The shell's side of the grain's `postMessage` API: `powerboxRequest` answered with a picker of
+/// the grains whose APIs match (then a grant), `renderTemplate` with a rendered offer template.
+/// Messages are taken only from the framed grain, and answered to its origin.
+const SCRIPT: &str = r#"
+const frame = document.getElementById('grain-frame');
+const picker = document.getElementById('soiree-powerbox');
+const me = JSON.parse(document.getElementById('soiree-me').textContent);
+async function call(path, body) {
+  const r = await fetch(path, {method: 'POST', body: JSON.stringify(body)});
+  return r.json();
+}
+function pick(options) {
+  return new Promise((resolve) => {
+    picker.replaceChildren();
+    const title = document.createElement('p');
+    title.textContent = options.length ? 'Choose what to link:' : 'No grain offers what this grain asks for.';
+    picker.appendChild(title);
+    for (const o of options) {
+      const b = document.createElement('button');
+      b.id = 'powerbox-option-' + o.grain + '-' + o.api;
+      b.textContent = o.grain + ': ' + (o.title || o.api);
+      b.onclick = () => { picker.hidden = true; resolve(o); };
+      picker.appendChild(b);
+    }
+    const cancel = document.createElement('button');
+    cancel.id = 'powerbox-cancel';
+    cancel.textContent = 'Cancel';
+    cancel.onclick = () => { picker.hidden = true; resolve(null); };
+    picker.appendChild(cancel);
+    picker.hidden = false;
+  });
+}
+function fail(message) {
+  const p = document.createElement('p');
+  p.className = 'soiree-error';
+  p.textContent = message;
+  picker.replaceChildren(p);
+  picker.hidden = false;
+}
+window.addEventListener('message', async (e) => {
+  if (e.source !== frame.contentWindow) return;
+  const m = e.data || {};
+  const reply = (x) => e.source.postMessage(x, e.origin);
+  if (m.powerboxRequest) {
+    const r = m.powerboxRequest;
+    const found = await call('/_soiree/powerbox/options', {query: r.query || []});
+    if (found.error) { fail(found.error); reply({rpcId: r.rpcId, canceled: true}); return; }
+    const choice = await pick(found.options);
+    if (!choice) { reply({rpcId: r.rpcId, canceled: true}); return; }
+    const g = await call('/_soiree/powerbox/grant',
+      {grain: me.grain, as: me.as, query: r.query, provider: choice.grain, api: choice.api});
+    if (g.error) { fail(g.error); reply({rpcId: r.rpcId, canceled: true}); return; }
+    reply({rpcId: r.rpcId, token: g.token, descriptor: g.descriptor});
+  } else if (m.renderTemplate) {
+    const r = m.renderTemplate;
+    const t = await call('/_soiree/template', {grain: me.grain, template: r.template});
+    reply(t.error ? {rpcId: r.rpcId, error: t.error} : {rpcId: r.rpcId, uri: t.uri});
+  }
+});
+"#;
+
 /// The page that frames a grain: `ui_origin` is the grain's own host, `current` who you are.
 pub fn grain_page(name: &str, ui_origin: &str, view: &ViewInfo, current: &Identity) -> String {
     let mut options = String::new();
@@ -60,7 +121,14 @@ pub fn grain_page(name: &str, ui_origin: &str, view: &ViewInfo, current: &Identi
          <header><a href=\"/\">grains</a> / {n} — you are \
          <form method=\"get\" style=\"display:inline\"><select id=\"soiree-identity\" name=\"as\" \
          onchange=\"this.form.submit()\">{options}</select></form></header>\
-         <iframe id=\"grain-frame\" src=\"{src}\"></iframe></body></html>\n",
+         <div id=\"soiree-powerbox\" hidden></div>\
+         <iframe id=\"grain-frame\" src=\"{src}\"></iframe>\
+         <script type=\"application/json\" id=\"soiree-me\">{me}</script>\
+         <script>{SCRIPT}</script></body></html>\n",
         n = esc(name),
+        // JSON inside a script element: `<` escaped so no text can close the element.
+        me = serde_json::json!({"grain": name, "as": current.key()})
+            .to_string()
+            .replace('<', "\\u003c"),
     )
 }

@@ -102,7 +102,10 @@ fn serve_one(s: TcpStream) {
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    let (status, answer) = if path.ends_with("/big") {
+    let (status, answer) = if let Some(token) = path.strip_prefix("/claim?token=") {
+        let session = headers.get("x-sandstorm-session-id").cloned().unwrap_or_default();
+        ("200 OK", claim_and_call(&session, token).into_bytes())
+    } else if path.ends_with("/big") {
         ("200 OK", pattern(BIG_RESPONSE))
     } else if path.ends_with("/missing") {
         ("404 Not Found", b"<p>no such page</p>".to_vec())
@@ -125,6 +128,49 @@ fn serve_one(s: TcpStream) {
     )
     .unwrap();
     w.write_all(&answer).unwrap();
+}
+
+/// One request through the bridge's proxy (`http_proxy`), as a program in the grain makes it.
+fn through_proxy(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut s = TcpStream::connect("127.0.0.1:15239").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!(
+        "{method} {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    common::read_answer(&mut BufReader::new(s))
+}
+
+/// The grain's side of a link: claims the request token for its session through the bridge's
+/// claim endpoint, then calls the granted API with the capability it got back.
+fn claim_and_call(session: &str, token: &str) -> String {
+    let claim = through_proxy(
+        "POST",
+        &format!("http://http-bridge/session/{session}/claim"),
+        &[("Content-Type", "application/json")],
+        &format!("{{\"requestToken\":\"{token}\",\"requiredPermissions\":[\"read\"]}}"),
+    );
+    let mut out = format!("claim-status: {}\n", claim.status);
+    if claim.status != 200 {
+        out.push_str(&claim.text());
+        return out;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&claim.body).unwrap();
+    let cap = v["cap"].as_str().unwrap().to_string();
+    let call = through_proxy(
+        "GET",
+        "http://echo.example/hello",
+        &[("Authorization", &format!("Bearer {cap}"))],
+        "",
+    );
+    out.push_str(&format!("call-status: {}\n{}", call.status, call.text()));
+    out
 }
 
 /// Reads one WebSocket frame: (opcode, payload), unmasking a client's frame.
@@ -477,5 +523,167 @@ fn the_offline_stand_in_bridge_is_refused() {
     assert!(
         !root.path().join("var").exists(),
         "no /var made for a refused grain"
+    );
+}
+
+/// Two grains of the echo package: grain a's request for the echo API is granted with grain b's,
+/// as the shell's picker does it; a's app claims the token through its bridge and calls b through
+/// the capability, b's bridge adding the API's name and permissions. Reused and unknown tokens,
+/// unmatched and malformed requests are refused.
+#[test]
+fn the_powerbox_links_two_grains_through_their_bridges() {
+    let Some(bridge) = common::bundle() else { return };
+    common::bwrap_is_installed();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let root = common::stage(
+        work.path(),
+        &bridge,
+        &exe,
+        &[
+            "/opt/app/app",
+            "--exact",
+            "echo_server",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+    );
+    let log = work.path().join("grains.log");
+    let grain = |name: &str| soiree_up::GrainSpec {
+        name: name.into(),
+        root: root.clone(),
+        var: work.path().join(name),
+        log: Some(log.clone()),
+    };
+    let opts = soiree_up::Options {
+        grains: vec![grain("a"), grain("b")],
+        port: 0,
+        bwrap: "bwrap".into(),
+    };
+    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}"));
+    let a = up.addr;
+    let shell = |path: &str, body: serde_json::Value| -> (u16, serde_json::Value) {
+        let r = http(a, "localhost", "POST", path, &[], body.to_string().as_bytes());
+        (r.status, serde_json::from_slice(&r.body).unwrap())
+    };
+    let query = serde_json::json!([common::api_request(common::ECHO_API_URL)]);
+
+    // Grain b has been used before (its bridge knows the owner's identity already).
+    assert_eq!(http(a, "ui-b.localhost", "GET", "/", &[], b"").status, 200);
+
+    // The picker's options: both grains export the API.
+    let (status, options) = shell("/_soiree/powerbox/options", serde_json::json!({ "query": query }));
+    assert_eq!(status, 200, "{options}");
+    assert_eq!(
+        options["options"],
+        serde_json::json!([
+            {"grain": "a", "api": "echo-api", "title": "Echo API"},
+            {"grain": "b", "api": "echo-api", "title": "Echo API"},
+        ])
+    );
+    let (status, granted) = shell(
+        "/_soiree/powerbox/grant",
+        serde_json::json!({"grain": "a", "as": "owner", "query": query, "provider": "b", "api": "echo-api"}),
+    );
+    assert_eq!(status, 200, "{granted}");
+    let token = granted["token"].as_str().unwrap().to_string();
+    let descriptor = soiree_up::parse_query(&[granted["descriptor"].as_str().unwrap().to_string()]).unwrap();
+    assert_eq!(
+        descriptor[0].tags,
+        vec![(0xc879e379c625cdc7, Some(common::ECHO_API_URL.to_string()))]
+    );
+
+    // Grain a's app claims it (as the owner's session, which made the request) and calls b.
+    let ui = "ui-a.localhost";
+    let linked = http(a, ui, "GET", &format!("/claim?token={token}"), &[], b"");
+    let t = linked.text();
+    assert!(
+        t.contains("claim-status: 200\ncall-status: 200\n"),
+        "{t}\nlog:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    // The bridge joins the API's path (which must end in `/`) and the request's with another `/`.
+    for line in [
+        "path: /pb//hello",
+        "h x-sandstorm-api: echo-api",
+        "h x-sandstorm-permissions: read",
+        "h x-sandstorm-username: Owner",
+        "h host: sandbox",
+    ] {
+        assert!(t.lines().any(|l| l == line), "no {line:?} in:\n{t}");
+    }
+    assert!(!t.contains("authorization"), "{t}");
+
+    // A token is claimed once; a wrong one, or one claimed from another session, is refused.
+    // The bridge saves the claim's result pipelined on the claim, so the refusal reaches the app
+    // as the error of its first call through the capability it got back.
+    let again = http(a, ui, "GET", &format!("/claim?token={token}"), &[], b"").text();
+    assert!(again.contains("call-status: 500\n"), "{again}");
+    assert!(again.contains("already claimed"), "{again}");
+    let wrong = http(a, ui, "GET", "/claim?token=not-granted", &[], b"").text();
+    assert!(wrong.contains("call-status: 500\n"), "{wrong}");
+    assert!(wrong.contains("no such token"), "{wrong}");
+    let (_, other) = shell(
+        "/_soiree/powerbox/grant",
+        serde_json::json!({"grain": "a", "as": "owner", "query": query, "provider": "b", "api": "echo-api"}),
+    );
+    let other = other["token"].as_str().unwrap().to_string();
+    let as_guest = http(
+        a,
+        ui,
+        "GET",
+        &format!("/claim?token={other}"),
+        &[("Cookie", "soiree-as=role-0")],
+        b"",
+    )
+    .text();
+    assert!(
+        as_guest.contains("no such token"),
+        "another session's token: {as_guest}"
+    );
+
+    // Requests nothing offers, unknown APIs, malformed descriptors.
+    let elsewhere = serde_json::json!([common::api_request("https://elsewhere.example/")]);
+    let (_, none) = shell(
+        "/_soiree/powerbox/options",
+        serde_json::json!({ "query": elsewhere }),
+    );
+    assert_eq!(none["options"], serde_json::json!([]));
+    let (status, e) = shell(
+        "/_soiree/powerbox/grant",
+        serde_json::json!({"grain": "a", "query": elsewhere, "provider": "b", "api": "echo-api"}),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the request"),
+        "{e}"
+    );
+    let (_, e) = shell(
+        "/_soiree/powerbox/grant",
+        serde_json::json!({"grain": "a", "query": query, "provider": "b", "api": "nope"}),
+    );
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("offers no API \"nope\" (it offers: echo-api)"),
+        "{e}"
+    );
+    let (status, e) = shell(
+        "/_soiree/powerbox/options",
+        serde_json::json!({ "query": ["AAAA"] }),
+    );
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("malformed"), "{e}");
+
+    // The shell page carries the picker's script and who the frame's session is for.
+    let page = http(a, "localhost", "GET", "/grain/a/", &[], b"").text();
+    assert!(
+        page.contains("powerboxRequest") && page.contains(r#"{"as":"owner","grain":"a"}"#),
+        "{page}"
     );
 }

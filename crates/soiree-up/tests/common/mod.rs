@@ -68,13 +68,30 @@ pub fn manifest(app: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
     capnp::serialize::write_message_to_words(&b)
 }
 
+/// The canonical URL of the API the test package exports through the Powerbox.
+pub const ECHO_API_URL: &str = "https://echo.example/api/";
+
 /// A `BridgeConfig`: permissions read and write, roles viewer (read) and editor (both), API
-/// requests under `/api/`. Unpacked, as `spk` writes it.
+/// requests under `/api/`, and one Powerbox API, `echo-api` under `/pb/` (needs read).
+/// Unpacked, as `spk` writes it.
 pub fn bridge_config() -> Vec<u8> {
     let mut b = capnp::message::Builder::new_default();
     {
         let mut c = b.init_root::<soiree_schema::manifest_capnp::bridge_config::Builder>();
         c.set_api_path("/api/");
+        // The bridge exports Powerbox APIs only with this set.
+        c.set_save_identity_caps(true);
+        let mut api = c.reborrow().init_powerbox_apis(1).get(0);
+        api.set_name("echo-api");
+        api.set_path("/pb/");
+        api.reborrow()
+            .init_display_info()
+            .init_title()
+            .set_default_text("Echo API");
+        api.reborrow().init_tag().set_canonical_url(ECHO_API_URL);
+        let mut perms = api.init_permissions(2);
+        perms.set(0, true);
+        perms.set(1, false);
         let mut v = c.init_view_info();
         let mut p = v.reborrow().init_permissions(2);
         p.reborrow().get(0).set_name("read");
@@ -247,7 +264,7 @@ pub fn read_head(r: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
     (status, headers)
 }
 
-fn read_answer(r: &mut impl BufRead) -> Answer {
+pub fn read_answer(r: &mut impl BufRead) -> Answer {
     let (status, headers) = read_head(r);
     let chunked = headers
         .iter()
@@ -265,6 +282,14 @@ fn read_answer(r: &mut impl BufRead) -> Answer {
             r.read_exact(&mut chunk).unwrap();
             body.extend_from_slice(&chunk[..n]);
         }
+    } else if let Some(n) = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        // A server may keep the connection open after the body despite `Connection: close`.
+        body.resize(n, 0);
+        r.read_exact(&mut body).unwrap();
     } else {
         r.read_to_end(&mut body).unwrap();
     }
@@ -273,4 +298,10 @@ fn read_answer(r: &mut impl BufRead) -> Answer {
         headers,
         body,
     }
+}
+
+/// A packed, base64url `ApiSession` request descriptor for `url`, as a package's page sends it.
+pub fn api_request(url: &str) -> String {
+    let m = soiree_plan::powerbox::descriptor_message(soiree_party::Interface::ApiSession, Some(url), None);
+    soiree_plan::powerbox::encode(&m)
 }
