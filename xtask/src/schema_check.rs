@@ -19,6 +19,7 @@ const SANDSTORM_FILES: &[&str] = &[
     "sandstorm/identity.capnp",
     "sandstorm/activity.capnp",
     "sandstorm/web-session.capnp",
+    "sandstorm/sandstorm-http-bridge.capnp",
 ];
 
 /// What a successful comparison covered.

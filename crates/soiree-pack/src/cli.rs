@@ -144,6 +144,11 @@ pub enum Command {
         /// The gateway's port on 127.0.0.1 (0 picks a free one).
         #[arg(long, value_name = "N", default_value_t = 6080)]
         port: u16,
+        /// Stop a grain when an idle check, every SECS seconds, finds it neither used since the
+        /// last one nor held awake (Sandstorm: 90); the next request starts it again. 0 never
+        /// stops an idle grain.
+        #[arg(long, value_name = "SECS", default_value_t = 90)]
+        idle: u64,
         /// Use folder DIR as the party's source NAME (for example the real bridge:
         /// `--source sandstorm-bundle=DIR`, DIR holding bin/sandstorm-http-bridge).
         #[arg(long, value_name = "NAME=DIR")]

@@ -49,7 +49,7 @@ fn override_sources(party: &mut soiree_party::Party, specs: &[String]) -> Result
     Ok(())
 }
 
-pub fn up(packages: &[String], plan: &PlanArg, port: u16, source: &[String]) -> ExitCode {
+pub fn up(packages: &[String], plan: &PlanArg, port: u16, idle: u64, source: &[String]) -> ExitCode {
     let mut party = match soiree_party::load(&plan.party.party, plan.party.profile.as_deref()) {
         Ok(p) => p,
         Err(problems) => return crate::cmd_party::report_problems(problems),
@@ -125,6 +125,7 @@ pub fn up(packages: &[String], plan: &PlanArg, port: u16, source: &[String]) -> 
         grains,
         port,
         bwrap: PathBuf::from("bwrap"),
+        idle: (idle > 0).then(|| std::time::Duration::from_secs(idle)),
     };
     let code = serve(&opts);
     drop(work);

@@ -116,8 +116,9 @@ fn main() -> ExitCode {
             packages,
             plan,
             port,
+            idle,
             source,
-        } => return cmd_up::up(packages, plan, *port, source),
+        } => return cmd_up::up(packages, plan, *port, *idle, source),
         Command::Descriptor { command } => return cmd_party::descriptor(command),
         Command::Add {
             recipe,

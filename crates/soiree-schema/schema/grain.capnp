@@ -107,3 +107,9 @@ struct NotificationDisplayInfo @0xd3b9f2ca42d4f783 {
 interface OngoingNotification @0xfe851ddbb88940cd {
   cancel @0 ();
 }
+
+# The bridge's own service to the app, on /tmp/sandstorm-api inside the grain. soiree-pack does
+# not serve it; its tests call it as an app would (`stayAwake` through `getSandstormApi`).
+interface SandstormHttpBridge @0xad678f0d09bdd98a {
+  getSandstormApi @0 () -> (api :SandstormApi);
+}

@@ -16,8 +16,9 @@ use soiree_schema::grain_capnp::session_context;
 use soiree_schema::interface_ids;
 use soiree_schema::web_session_capnp::web_session;
 
-use crate::grain::{Grain, ViewInfo};
+use crate::grain::ViewInfo;
 use crate::identity::Identity;
+use crate::lifecycle::Slot;
 use crate::powerbox::{self, Descriptor, Grant, Grants, Offer, RequestContext};
 use crate::request::{self, GATEWAY_COOKIE};
 use crate::response::{self, Body, HostKind};
@@ -28,7 +29,7 @@ use crate::websocket;
 /// The grains `up` hosts and the sessions open to them.
 pub struct Gateway {
     pub port: u16,
-    pub grains: RefCell<BTreeMap<String, Grain>>,
+    pub grains: BTreeMap<String, Rc<Slot>>,
     /// API token → grain name.
     tokens: RefCell<HashMap<String, String>>,
     ui_sessions: RefCell<HashMap<(String, Identity), web_session::Client>>,
@@ -102,10 +103,10 @@ fn tab_id(seed: &str) -> [u8; 16] {
 }
 
 impl Gateway {
-    pub fn new(port: u16, grains: BTreeMap<String, Grain>, offers: Vec<Offer>) -> Gateway {
+    pub fn new(port: u16, grains: BTreeMap<String, Rc<Slot>>, offers: Vec<Offer>) -> Gateway {
         Gateway {
             port,
-            grains: RefCell::new(grains),
+            grains,
             tokens: RefCell::new(HashMap::new()),
             ui_sessions: RefCell::new(HashMap::new()),
             api_sessions: RefCell::new(HashMap::new()),
@@ -136,7 +137,7 @@ impl Gateway {
         provider: &str,
         api: &str,
     ) -> Result<(String, String), String> {
-        if !self.grains.borrow().contains_key(requester) {
+        if !self.grains.contains_key(requester) {
             return Err(format!("no grain named {requester:?}"));
         }
         let offered: Vec<&str> = self
@@ -161,11 +162,12 @@ impl Gateway {
                 offer.canonical_url.as_deref().unwrap_or("no canonical URL")
             ));
         }
-        let (ui_view, view) = match self.grains.borrow().get(provider) {
-            Some(g) => (g.ui_view.clone(), g.view_info.clone()),
-            None => return Err(format!("no grain named {provider:?}")),
-        };
         let rpc = |e: capnp::Error| format!("{provider}: the request session failed: {e}");
+        let Some(slot) = self.grains.get(provider) else {
+            return Err(format!("no grain named {provider:?}"));
+        };
+        let view = slot.view_info.clone();
+        let ui_view = slot.ui_view().await.map_err(rpc)?;
         let slot = Rc::new(RefCell::new(None));
         let context: session_context::Client = capnp_rpc::new_client(RequestContext { slot: slot.clone() });
         let mut r = ui_view.new_request_session_request();
@@ -222,6 +224,15 @@ impl Gateway {
         Ok((token, data_encoding::BASE64.encode(&fulfilled.descriptor)))
     }
 
+    /// Drops the sessions open to a stopped grain: the next request opens new ones, starting it.
+    pub fn forget(&self, grain: &str) {
+        self.ui_sessions.borrow_mut().retain(|(g, _), _| g != grain);
+        let tokens = self.tokens.borrow();
+        self.api_sessions
+            .borrow_mut()
+            .retain(|t, _| tokens.get(t).is_some_and(|g| g != grain));
+    }
+
     /// A new API token for `grain`, acting as its owner.
     pub fn mint_token(&self, grain: &str) -> Result<String, capnp::Error> {
         let token = crate::host::new_token()?;
@@ -239,7 +250,7 @@ impl Gateway {
     }
 
     fn view_of(&self, grain: &str) -> Option<ViewInfo> {
-        self.grains.borrow().get(grain).map(|g| g.view_info.clone())
+        self.grains.get(grain).map(|g| g.view_info.clone())
     }
 
     pub async fn handle(
@@ -285,7 +296,6 @@ impl Gateway {
             let tokens = self.tokens.borrow();
             let listed: Vec<shell::Listed> = self
                 .grains
-                .borrow()
                 .iter()
                 .map(|(name, g)| shell::Listed {
                     name: name.clone(),
@@ -296,6 +306,7 @@ impl Gateway {
                         .next()
                         .unwrap_or_default(),
                     wake_locks: g.state.borrow().wake_lock_captions(),
+                    running: g.is_running(),
                 })
                 .collect();
             return html(shell::index(&listed));
@@ -501,11 +512,14 @@ impl Gateway {
         req: &Request<Incoming>,
     ) -> Result<web_session::Client, capnp::Error> {
         let key = (grain.to_string(), who.clone());
+        if let Some(slot) = self.grains.get(grain) {
+            slot.used.set(true);
+        }
         if let Some(s) = self.ui_sessions.borrow().get(&key) {
             return Ok(s.clone());
         }
-        let ui_view = match self.grains.borrow().get(grain) {
-            Some(g) => g.ui_view.clone(),
+        let ui_view = match self.grains.get(grain) {
+            Some(g) => g.ui_view().await?,
             None => return Err(capnp::Error::failed(format!("no grain named {grain:?}"))),
         };
         let user_agent = req
@@ -552,11 +566,14 @@ impl Gateway {
     }
 
     async fn api_session(&self, grain: &str, token: &str) -> Result<web_session::Client, capnp::Error> {
+        if let Some(slot) = self.grains.get(grain) {
+            slot.used.set(true);
+        }
         if let Some(s) = self.api_sessions.borrow().get(token) {
             return Ok(s.clone());
         }
-        let (ui_view, view) = match self.grains.borrow().get(grain) {
-            Some(g) => (g.ui_view.clone(), g.view_info.clone()),
+        let (ui_view, view) = match self.grains.get(grain) {
+            Some(g) => (g.ui_view().await?, g.view_info.clone()),
             None => return Err(capnp::Error::failed(format!("no grain named {grain:?}"))),
         };
         let context: session_context::Client = capnp_rpc::new_client(Context {

@@ -46,7 +46,6 @@ pub struct Grain {
     pub spec: GrainSpec,
     pub ui_view: ui_view::Client,
     pub view_info: ViewInfo,
-    pub state: Rc<RefCell<GrainState>>,
     running: soiree_run::Running,
     rpc: tokio::task::JoinHandle<()>,
 }
@@ -68,7 +67,11 @@ pub fn check_bridge(root: &Path) -> Result<(), Error> {
 
 impl Grain {
     /// Starts the grain and asks its bridge for its view info. Runs on a `LocalSet`.
-    pub async fn start(spec: GrainSpec, bwrap: &Path) -> Result<Grain, Error> {
+    pub async fn start(
+        spec: GrainSpec,
+        bwrap: &Path,
+        state: Rc<RefCell<GrainState>>,
+    ) -> Result<Grain, Error> {
         check_bridge(&spec.root)?;
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(Error::io("socketpair"))?;
         let mut opts = soiree_run::Options::new(&spec.root, &spec.var);
@@ -86,7 +89,6 @@ impl Grain {
             Side::Server,
             capnp::message::ReaderOptions::new(),
         );
-        let state = Rc::new(RefCell::new(GrainState::default()));
         let api: sandstorm_api::Client<capnp::any_pointer::Owned> = new_client(Api { state: state.clone() });
         let mut rpc = RpcSystem::new(Box::new(network), Some(api.client));
         let ui_view: ui_view::Client = rpc.bootstrap(Side::Client);
@@ -100,7 +102,6 @@ impl Grain {
             spec,
             ui_view,
             view_info: ViewInfo::default(),
-            state,
             running,
             rpc,
         };

@@ -11,6 +11,7 @@ mod gateway;
 mod grain;
 mod host;
 mod identity;
+mod lifecycle;
 mod powerbox;
 mod request;
 mod response;
@@ -84,6 +85,8 @@ pub struct Options {
     /// The gateway's port on 127.0.0.1 (0 picks a free one).
     pub port: u16,
     pub bwrap: PathBuf,
+    /// How often the idle check runs (Sandstorm: 90 s); `None` never stops an idle grain.
+    pub idle: Option<std::time::Duration>,
 }
 
 /// A grain as the caller may print it.
@@ -102,6 +105,7 @@ pub struct Party {
     gateway: Rc<gateway::Gateway>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    idle: Option<tokio::task::JoinHandle<()>>,
     urls: Vec<GrainUrls>,
 }
 
@@ -118,14 +122,14 @@ impl Party {
                 source,
             })?;
         let addr = listener.local_addr().map_err(Error::io("listener"))?;
-        let mut grains = BTreeMap::new();
+        let mut grains: BTreeMap<String, Rc<lifecycle::Slot>> = BTreeMap::new();
         for spec in &opts.grains {
-            match grain::Grain::start(spec.clone(), &opts.bwrap).await {
+            match lifecycle::Slot::start(spec.clone(), &opts.bwrap).await {
                 Ok(g) => {
-                    grains.insert(spec.name.clone(), g);
+                    grains.insert(spec.name.clone(), Rc::new(g));
                 }
                 Err(e) => {
-                    for (_, g) in grains {
+                    for g in grains.values() {
                         g.stop();
                     }
                     return Err(e);
@@ -158,10 +162,16 @@ impl Party {
             });
         }
         let server = tokio::task::spawn_local(gateway::serve(gateway.clone(), listener));
+        let idle = opts.idle.filter(|d| !d.is_zero()).map(|every| {
+            let slots: Vec<_> = gateway.grains.values().cloned().collect();
+            let gw = gateway.clone();
+            tokio::task::spawn_local(lifecycle::idle_loop(slots, every, move |g| gw.forget(g)))
+        });
         Ok(Party {
             gateway,
             addr,
             server,
+            idle,
             urls,
         })
     }
@@ -177,27 +187,22 @@ impl Party {
 
     /// The view info a grain's bridge declared.
     pub fn view_info(&self, grain: &str) -> Option<ViewInfo> {
-        self.gateway
-            .grains
-            .borrow()
-            .get(grain)
-            .map(|g| g.view_info.clone())
+        self.gateway.grains.get(grain).map(|g| g.view_info.clone())
     }
 
     /// How many `stayAwake` handles a grain holds.
     pub fn wake_locks(&self, grain: &str) -> Option<usize> {
         self.gateway
             .grains
-            .borrow()
             .get(grain)
             .map(|g| g.state.borrow().wake_lock_count())
     }
 
     /// A grain whose processes have ended, if any.
     pub fn ended_grain(&self) -> Option<String> {
-        let mut grains = self.gateway.grains.borrow_mut();
-        grains
-            .iter_mut()
+        self.gateway
+            .grains
+            .iter()
             .find_map(|(name, g)| g.has_ended().then(|| name.clone()))
     }
 
@@ -217,8 +222,10 @@ impl Party {
     /// Stops the gateway and every grain.
     pub fn stop(self) {
         self.server.abort();
-        let grains = std::mem::take(&mut *self.gateway.grains.borrow_mut());
-        for (_, g) in grains {
+        if let Some(idle) = self.idle {
+            idle.abort();
+        }
+        for g in self.gateway.grains.values() {
             g.stop();
         }
     }

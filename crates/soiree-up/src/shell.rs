@@ -19,6 +19,7 @@ pub struct Listed {
     pub name: String,
     pub api_url: String,
     pub wake_locks: Vec<String>,
+    pub running: bool,
 }
 
 pub fn index(grains: &[Listed]) -> String {
@@ -29,8 +30,9 @@ pub fn index(grains: &[Listed]) -> String {
         } else {
             format!(" — awake: {}", esc(&g.wake_locks.join(", ")))
         };
+        let state = if g.running { "running" } else { "stopped" };
         rows.push_str(&format!(
-            "<li><a href=\"/grain/{n}/\">{n}</a>{locks}<br>API: <code>{api}</code></li>\n",
+            "<li><a href=\"/grain/{n}/\">{n}</a> <span class=\"state\">({state})</span>{locks}<br>API: <code>{api}</code></li>\n",
             n = esc(&g.name),
             api = esc(&g.api_url),
         ));

@@ -102,7 +102,11 @@ fn serve_one(s: TcpStream) {
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    let (status, answer) = if let Some(token) = path.strip_prefix("/claim?token=") {
+    let (status, answer) = if let Some(secs) = path.strip_prefix("/stay-awake?secs=") {
+        let secs: u64 = secs.parse().unwrap();
+        std::thread::spawn(move || hold_wake_lock(secs));
+        ("200 OK", b"holding\n".to_vec())
+    } else if let Some(token) = path.strip_prefix("/claim?token=") {
         let session = headers.get("x-sandstorm-session-id").cloned().unwrap_or_default();
         ("200 OK", claim_and_call(&session, token).into_bytes())
     } else if path.ends_with("/big") {
@@ -171,6 +175,64 @@ fn claim_and_call(session: &str, token: &str) -> String {
     );
     out.push_str(&format!("call-status: {}\n{}", call.status, call.text()));
     out
+}
+
+/// The app's `OngoingNotification`: the host would call it if the user ended the wake lock.
+struct Notification;
+impl soiree_schema::grain_capnp::ongoing_notification::Server for Notification {}
+
+/// Holds a `stayAwake` wake lock for `secs` seconds, asked for over `/tmp/sandstorm-api` as an
+/// app does it: the bridge's `SandstormHttpBridge`, then its `SandstormApi`.
+fn hold_wake_lock(secs: u64) {
+    use capnp_rpc::{rpc_twoparty_capnp::Side, twoparty, RpcSystem};
+    use soiree_schema::grain_capnp::sandstorm_http_bridge;
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let stream = tokio::net::UnixStream::connect("/tmp/sandstorm-api")
+            .await
+            .unwrap();
+        let (r, w) = stream.into_split();
+        let net = twoparty::VatNetwork::new(r.compat(), w.compat_write(), Side::Client, Default::default());
+        let mut rpc = RpcSystem::new(Box::new(net), None);
+        let bridge: sandstorm_http_bridge::Client = rpc.bootstrap(Side::Server);
+        tokio::task::spawn_local(rpc);
+        let api = bridge
+            .get_sandstorm_api_request()
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_api()
+            .unwrap();
+        let mut req = api.stay_awake_request();
+        req.get()
+            .init_display_info()
+            .init_caption()
+            .set_default_text("echo test lock");
+        req.get().set_notification(capnp_rpc::new_client(Notification));
+        let handle = req
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_handle()
+            .unwrap();
+        eprintln!("wake lock held");
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        // Said first: the grain may be stopped as soon as the release reaches the host.
+        eprintln!("releasing the wake lock");
+        drop(handle);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    });
 }
 
 /// Reads one WebSocket frame: (opcode, payload), unmasking a client's frame.
@@ -275,6 +337,7 @@ fn the_real_bridge_serves_the_shells_sessions_and_api_tokens() {
         }],
         port: 0,
         bwrap: "bwrap".into(),
+        idle: None,
     };
     let up = common::up(opts)
         .unwrap_or_else(|e| panic!("{e}\nlog:\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
@@ -517,6 +580,7 @@ fn the_offline_stand_in_bridge_is_refused() {
         }],
         port: 0,
         bwrap: "bwrap".into(),
+        idle: None,
     };
     let err = common::up(opts).err().unwrap();
     assert!(err.contains("StandInBridge"), "{err}");
@@ -560,6 +624,7 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
         grains: vec![grain("a"), grain("b")],
         port: 0,
         bwrap: "bwrap".into(),
+        idle: None,
     };
     let up = common::up(opts).unwrap_or_else(|e| panic!("{e}"));
     let a = up.addr;
@@ -686,4 +751,94 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
         page.contains("powerboxRequest") && page.contains(r#"{"as":"owner","grain":"a"}"#),
         "{page}"
     );
+}
+
+/// The shell index's line for a grain (its state and wake locks).
+fn grain_line(addr: std::net::SocketAddr, grain: &str) -> String {
+    let index = http(addr, "localhost", "GET", "/", &[], b"").text();
+    index
+        .lines()
+        .find(|l| l.contains(&format!("/grain/{grain}/")))
+        .unwrap_or("")
+        .to_string()
+}
+
+fn wait_for(addr: std::net::SocketAddr, grain: &str, want: &str, within: Duration) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let line = grain_line(addr, grain);
+        if line.contains(want) || std::time::Instant::now() > deadline {
+            return line;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// With a 1 s idle check, an unused grain stops and the next request starts it again; a
+/// `stayAwake` wake lock taken by the app over `/tmp/sandstorm-api` keeps it running past the
+/// checks, and releasing it lets the grain stop.
+#[test]
+fn idle_grains_stop_unless_held_awake_and_start_again_on_the_next_request() {
+    let Some(bridge) = common::bundle() else { return };
+    common::bwrap_is_installed();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let root = common::stage(
+        work.path(),
+        &bridge,
+        &exe,
+        &[
+            "/opt/app/app",
+            "--exact",
+            "echo_server",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+    );
+    let log = work.path().join("grain.log");
+    let opts = soiree_up::Options {
+        grains: vec![soiree_up::GrainSpec {
+            name: "echo".into(),
+            root,
+            var: work.path().join("var"),
+            log: Some(log.clone()),
+        }],
+        port: 0,
+        bwrap: "bwrap".into(),
+        idle: Some(Duration::from_secs(1)),
+    };
+    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}"));
+    let a = up.addr;
+    let ui = "ui-echo.localhost";
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    assert_eq!(http(a, ui, "GET", "/x", &[], b"").status, 200);
+    let line = wait_for(a, "echo", "(stopped)", Duration::from_secs(10));
+    assert!(line.contains("(stopped)"), "{line}");
+    // The next request starts it again, through a new session.
+    let again = http(a, ui, "GET", "/x", &[], b"");
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(grain_line(a, "echo").contains("(running)"));
+    assert_eq!(log_text().matches("echo listening").count(), 2, "{}", log_text());
+
+    // A wake lock keeps it running through several idle checks, and the shell shows it.
+    assert_eq!(
+        http(a, ui, "GET", "/stay-awake?secs=4", &[], b"").text(),
+        "holding\n"
+    );
+    std::thread::sleep(Duration::from_millis(3500));
+    let line = grain_line(a, "echo");
+    assert!(
+        line.contains("(running)") && line.contains("awake: echo test lock"),
+        "{line}\n{}",
+        log_text()
+    );
+    let line = wait_for(a, "echo", "(stopped)", Duration::from_secs(10));
+    assert!(
+        line.contains("(stopped)") && !line.contains("awake"),
+        "{line}\n{}",
+        log_text()
+    );
+    assert!(log_text().contains("releasing the wake lock"), "{}", log_text());
 }
