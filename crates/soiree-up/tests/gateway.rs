@@ -842,3 +842,45 @@ fn idle_grains_stop_unless_held_awake_and_start_again_on_the_next_request() {
     );
     assert!(log_text().contains("releasing the wake lock"), "{}", log_text());
 }
+
+/// Two grains on one `/var` would corrupt each other: the second is refused by the lock beside
+/// it, naming the holder, and the first is stopped again — nothing is left running.
+#[test]
+fn a_var_in_use_is_refused_and_nothing_is_left_running() {
+    let Some(bridge) = common::bundle() else { return };
+    common::bwrap_is_installed();
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let root = common::stage(
+        work.path(),
+        &bridge,
+        &exe,
+        &[
+            "/opt/app/app",
+            "--exact",
+            "echo_server",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+    );
+    let var = work.path().join("var");
+    let grain = |name: &str| soiree_up::GrainSpec {
+        name: name.into(),
+        root: root.clone(),
+        var: var.clone(),
+        log: Some(work.path().join("grains.log")),
+    };
+    let opts = soiree_up::Options {
+        grains: vec![grain("first"), grain("second")],
+        port: 0,
+        bwrap: "bwrap".into(),
+        idle: None,
+    };
+    let e = common::up(opts).err().unwrap();
+    assert!(e.contains("VarInUse"), "{e}");
+    assert!(e.contains("soiree-pack up (first)"), "the holder is named: {e}");
+    // The first grain was stopped: its lock is free again.
+    let lock = work.path().join("var.lock");
+    assert!(soiree_fs::Lock::try_acquire(&lock, "test").is_ok(), "{e}");
+}
