@@ -317,7 +317,14 @@ impl Gateway {
                 let who = query_param(&req, "as")
                     .and_then(|k| Identity::parse(&k, &view))
                     .unwrap_or(Identity::Owner);
-                return html(shell::grain_page(name, &self.ui_origin(name), &view, &who));
+                // Where the frame opens: a path of the grain (letters, digits and `/-_.` only).
+                let path = query_param(&req, "path")
+                    .filter(|p| {
+                        p.starts_with('/')
+                            && p.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c))
+                    })
+                    .unwrap_or_else(|| "/".into());
+                return html(shell::grain_page(name, &self.ui_origin(name), &path, &view, &who));
             }
             return response::text(StatusCode::NOT_FOUND, format!("no grain named {name:?}\n"));
         }

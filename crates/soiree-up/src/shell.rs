@@ -105,7 +105,7 @@ window.addEventListener('message', async (e) => {
 "#;
 
 /// The page that frames a grain: `ui_origin` is the grain's own host, `current` who you are.
-pub fn grain_page(name: &str, ui_origin: &str, view: &ViewInfo, current: &Identity) -> String {
+pub fn grain_page(name: &str, ui_origin: &str, path: &str, view: &ViewInfo, current: &Identity) -> String {
     let mut options = String::new();
     for id in Identity::all(view) {
         let selected = if &id == current { " selected" } else { "" };
@@ -115,7 +115,11 @@ pub fn grain_page(name: &str, ui_origin: &str, view: &ViewInfo, current: &Identi
             label = esc(&id.display_name(view)),
         ));
     }
-    let src = format!("{ui_origin}/_soiree-init?as={}&amp;path=/", esc(&current.key()));
+    let src = format!(
+        "{ui_origin}/_soiree-init?as={}&amp;path={}",
+        esc(&current.key()),
+        esc(path)
+    );
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{n} — soiree-pack up</title>\
          <style>body{{margin:0;font-family:sans-serif}}header{{padding:4px 8px;background:#eee}}\

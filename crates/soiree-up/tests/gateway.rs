@@ -102,7 +102,9 @@ fn serve_one(s: TcpStream) {
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    let (status, answer) = if let Some(secs) = path.strip_prefix("/stay-awake?secs=") {
+    let (status, answer) = if path == "/link" {
+        ("200 OK", link_page().into_bytes())
+    } else if let Some(secs) = path.strip_prefix("/stay-awake?secs=") {
         let secs: u64 = secs.parse().unwrap();
         std::thread::spawn(move || hold_wake_lock(secs));
         ("200 OK", b"holding\n".to_vec())
@@ -125,13 +127,14 @@ fn serve_one(s: TcpStream) {
         ));
         ("200 OK", t.into_bytes())
     };
-    write!(
+    // The bridge may have gone (a browser that stopped waiting): nothing to answer then.
+    let _ = write!(
         w,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Sandstorm-App-Echo: yes\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Sandstorm-App-Echo: yes\r\nConnection: close\r\n\r\n",
+        if path == "/link" { "text/html" } else { "text/plain" },
         answer.len()
     )
-    .unwrap();
-    w.write_all(&answer).unwrap();
+    .and_then(|()| w.write_all(&answer));
 }
 
 /// One request through the bridge's proxy (`http_proxy`), as a program in the grain makes it.
@@ -175,6 +178,32 @@ fn claim_and_call(session: &str, token: &str) -> String {
     );
     out.push_str(&format!("call-status: {}\n{}", call.status, call.text()));
     out
+}
+
+/// A page with the grain side of a link: a button whose `powerboxRequest` asks for the echo
+/// API, and a handler that sends the token it gets to `/claim` and shows the answer.
+fn link_page() -> String {
+    let descriptor = common::api_request(common::ECHO_API_URL);
+    format!(
+        r#"<!doctype html><html><body>
+<button id="link">Link to the party's echo API</button>
+<pre id="status">not linked</pre>
+<script>
+document.getElementById('link').onclick = () => {{
+  window.parent.postMessage({{powerboxRequest: {{rpcId: 7, query: ["{descriptor}"],
+    saveLabel: {{defaultText: "echo"}}}}}}, "*");
+}};
+window.addEventListener('message', async (e) => {{
+  const r = e.data || {{}};
+  if (r.rpcId !== 7) return;
+  const status = document.getElementById('status');
+  if (r.canceled) {{ status.textContent = 'canceled'; return; }}
+  const res = await fetch('/claim?token=' + encodeURIComponent(r.token));
+  status.textContent = 'linked\n' + await res.text();
+}});
+</script></body></html>
+"#
+    )
 }
 
 /// The app's `OngoingNotification`: the host would call it if the user ended the wake lock.
@@ -751,6 +780,164 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
         page.contains("powerboxRequest") && page.contains(r#"{"as":"owner","grain":"a"}"#),
         "{page}"
     );
+}
+
+/// Chromium as a person would use it: the shell frames grain a's page, its "link" button sends
+/// a real `powerboxRequest`, the shell's picker offers grain b, and after the click the page
+/// shows the link working — claimed through a's bridge, answered by b's.
+#[test]
+fn a_link_made_in_headless_chromium() {
+    let Some(bridge) = common::bundle() else { return };
+    common::bwrap_is_installed();
+    let chromium = std::path::Path::new("/usr/bin/chromium");
+    let driver = std::path::Path::new("/usr/bin/chromedriver");
+    assert!(
+        chromium.exists() && driver.exists(),
+        "apt-get install chromium chromium-driver (.ci/run installs them)"
+    );
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let root = common::stage(
+        work.path(),
+        &bridge,
+        &exe,
+        &[
+            "/opt/app/app",
+            "--exact",
+            "echo_server",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+    );
+    let log = work.path().join("grains.log");
+    let grain = |name: &str| soiree_up::GrainSpec {
+        name: name.into(),
+        root: root.clone(),
+        var: work.path().join(name),
+        log: Some(log.clone()),
+    };
+    let up = common::up(soiree_up::Options {
+        grains: vec![grain("a"), grain("b")],
+        port: 0,
+        bwrap: "bwrap".into(),
+        idle: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut chromedriver = std::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = work.path().join("chromium-profile");
+    let shell_url = format!("http://127.0.0.1:{}/grain/a/?path=/link", up.addr.port());
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use fantoccini::Locator;
+            let mut caps = fantoccini::wd::Capabilities::new();
+            caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": chromium,
+                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync",
+                             format!("--user-data-dir={}", profile.display())],
+                }),
+            );
+            let mut client = None;
+            // chromedriver takes a moment to listen.
+            for _ in 0..50 {
+                match fantoccini::ClientBuilder::new(
+                        hyper_util::client::legacy::connect::HttpConnector::new(),
+                    )
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                    {
+                        Ok(c) => {
+                            client = Some(c);
+                            break;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    }
+            }
+            let c = client.expect("chromedriver did not start");
+            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
+            let run = async {
+                c.goto(&shell_url).await.map_err(step("open the shell"))?;
+                c.wait()
+                    .for_element(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("link"))
+                    .await
+                    .map_err(step("the grain's link button"))?
+                    .click()
+                    .await
+                    .map_err(step("click link"))?;
+                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("powerbox-option-b-echo-api"))
+                    .await
+                    .map_err(step("the picker's option"))?
+                    .click()
+                    .await
+                    .map_err(step("click the option"))?;
+                c.find(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame again"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame again"))?;
+                let status = c.find(Locator::Id("status")).await.map_err(step("the status"))?;
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                loop {
+                    let text = status.text().await.map_err(step("the status text"))?;
+                    if text.starts_with("linked") || std::time::Instant::now() > deadline {
+                        return Ok::<String, String>(text);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            let out = match run.await {
+                Ok(t) => Ok(t),
+                Err(e) => {
+                    let here = c.source().await.unwrap_or_default();
+                    let _ = c.enter_parent_frame().await;
+                    Err(format!(
+                        "{e}\nframe:\n{here}\npage:\n{}",
+                        c.source().await.unwrap_or_default()
+                    ))
+                }
+            };
+            let _ = c.close().await;
+            out
+        });
+    let _ = chromedriver.kill();
+    let _ = chromedriver.wait();
+    let text =
+        result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+    assert!(
+        text.starts_with("linked\nclaim-status: 200\ncall-status: 200\n"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "h x-sandstorm-api: echo-api"), "{text}");
+    drop(up);
 }
 
 /// The shell index's line for a grain (its state and wake locks).
