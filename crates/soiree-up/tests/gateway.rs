@@ -329,6 +329,60 @@ fn websocket_echo(r: &mut impl Read, w: &mut impl Write) {
 
 // ---- the host side ----
 
+/// The echo package (the real bridge in front of this test binary) staged once for a test.
+struct EchoPackage {
+    work: tempfile::TempDir,
+    root: std::path::PathBuf,
+}
+
+impl EchoPackage {
+    /// `None` (the test is skipped, and says so) without Sandstorm's bridge.
+    fn stage() -> Option<EchoPackage> {
+        let bridge = common::bundle()?;
+        common::bwrap_is_installed();
+        let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let root = common::stage(
+            work.path(),
+            &bridge,
+            &exe,
+            &[
+                "/opt/app/app",
+                "--exact",
+                "echo_server",
+                "--nocapture",
+                "--test-threads=1",
+            ],
+            &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
+        );
+        Some(EchoPackage { work, root })
+    }
+
+    /// A party of grains of the package, each with its own `/var`, logging to one file.
+    fn options(&self, names: &[&str], idle: Option<Duration>) -> soiree_up::Options {
+        let grains = names
+            .iter()
+            .map(|name| soiree_up::GrainSpec {
+                name: name.to_string(),
+                root: self.root.clone(),
+                var: self.work.path().join(name),
+                log: Some(self.work.path().join("grains.log")),
+            })
+            .collect();
+        soiree_up::Options {
+            grains,
+            port: 0,
+            bwrap: "bwrap".into(),
+            idle,
+        }
+    }
+
+    /// What the grains have printed.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.work.path().join("grains.log")).unwrap_or_default()
+    }
+}
+
 fn lines(a: &Answer) -> Vec<String> {
     a.text().lines().map(str::to_string).collect()
 }
@@ -339,42 +393,14 @@ fn has(a: &Answer, line: &str) -> bool {
 
 #[test]
 fn the_real_bridge_serves_the_shells_sessions_and_api_tokens() {
-    let Some(bridge) = common::bundle() else { return };
-    common::bwrap_is_installed();
-    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let root = common::stage(
-        work.path(),
-        &bridge,
-        &exe,
-        &[
-            "/opt/app/app",
-            "--exact",
-            "echo_server",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
-    );
-    let log = work.path().join("grain.log");
-    let opts = soiree_up::Options {
-        grains: vec![soiree_up::GrainSpec {
-            name: "echo".into(),
-            root,
-            var: work.path().join("var"),
-            log: Some(log.clone()),
-        }],
-        port: 0,
-        bwrap: "bwrap".into(),
-        idle: None,
-    };
-    let up = common::up(opts)
-        .unwrap_or_else(|e| panic!("{e}\nlog:\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+    let Some(echo) = EchoPackage::stage() else { return };
+    let up =
+        common::up(echo.options(&["echo"], None)).unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
     let a = up.addr;
     let ui = "ui-echo.localhost";
     let token = up.token("echo");
     let api_host = format!("api-{}.localhost", soiree_up::api_host_id(&token));
-    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let log_text = || echo.log();
 
     // The shell lists the grain with its API URL, and frames it with the picker.
     let index = http(a, "localhost", "GET", "/", &[], b"");
@@ -625,37 +651,8 @@ fn the_offline_stand_in_bridge_is_refused() {
 /// unmatched and malformed requests are refused.
 #[test]
 fn the_powerbox_links_two_grains_through_their_bridges() {
-    let Some(bridge) = common::bundle() else { return };
-    common::bwrap_is_installed();
-    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let root = common::stage(
-        work.path(),
-        &bridge,
-        &exe,
-        &[
-            "/opt/app/app",
-            "--exact",
-            "echo_server",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
-    );
-    let log = work.path().join("grains.log");
-    let grain = |name: &str| soiree_up::GrainSpec {
-        name: name.into(),
-        root: root.clone(),
-        var: work.path().join(name),
-        log: Some(log.clone()),
-    };
-    let opts = soiree_up::Options {
-        grains: vec![grain("a"), grain("b")],
-        port: 0,
-        bwrap: "bwrap".into(),
-        idle: None,
-    };
-    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}"));
+    let Some(echo) = EchoPackage::stage() else { return };
+    let up = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
     let a = up.addr;
     let shell = |path: &str, body: serde_json::Value| -> (u16, serde_json::Value) {
         let r = http(a, "localhost", "POST", path, &[], body.to_string().as_bytes());
@@ -695,7 +692,7 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
     assert!(
         t.contains("claim-status: 200\ncall-status: 200\n"),
         "{t}\nlog:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        echo.log()
     );
     // The bridge joins the API's path (which must end in `/`) and the request's with another `/`.
     for line in [
@@ -787,43 +784,14 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
 /// shows the link working — claimed through a's bridge, answered by b's.
 #[test]
 fn a_link_made_in_headless_chromium() {
-    let Some(bridge) = common::bundle() else { return };
-    common::bwrap_is_installed();
     let chromium = std::path::Path::new("/usr/bin/chromium");
     let driver = std::path::Path::new("/usr/bin/chromedriver");
     assert!(
         chromium.exists() && driver.exists(),
         "apt-get install chromium chromium-driver (.ci/run installs them)"
     );
-    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let root = common::stage(
-        work.path(),
-        &bridge,
-        &exe,
-        &[
-            "/opt/app/app",
-            "--exact",
-            "echo_server",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
-    );
-    let log = work.path().join("grains.log");
-    let grain = |name: &str| soiree_up::GrainSpec {
-        name: name.into(),
-        root: root.clone(),
-        var: work.path().join(name),
-        log: Some(log.clone()),
-    };
-    let up = common::up(soiree_up::Options {
-        grains: vec![grain("a"), grain("b")],
-        port: 0,
-        bwrap: "bwrap".into(),
-        idle: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let Some(echo) = EchoPackage::stage() else { return };
+    let up = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -836,7 +804,7 @@ fn a_link_made_in_headless_chromium() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let profile = work.path().join("chromium-profile");
+    let profile = echo.work.path().join("chromium-profile");
     let shell_url = format!("http://127.0.0.1:{}/grain/a/?path=/link", up.addr.port());
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -930,8 +898,7 @@ fn a_link_made_in_headless_chromium() {
         });
     let _ = chromedriver.kill();
     let _ = chromedriver.wait();
-    let text =
-        result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+    let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
     assert!(
         text.starts_with("linked\nclaim-status: 200\ncall-status: 200\n"),
         "{text}"
@@ -966,39 +933,12 @@ fn wait_for(addr: std::net::SocketAddr, grain: &str, want: &str, within: Duratio
 /// checks, and releasing it lets the grain stop.
 #[test]
 fn idle_grains_stop_unless_held_awake_and_start_again_on_the_next_request() {
-    let Some(bridge) = common::bundle() else { return };
-    common::bwrap_is_installed();
-    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let root = common::stage(
-        work.path(),
-        &bridge,
-        &exe,
-        &[
-            "/opt/app/app",
-            "--exact",
-            "echo_server",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
-    );
-    let log = work.path().join("grain.log");
-    let opts = soiree_up::Options {
-        grains: vec![soiree_up::GrainSpec {
-            name: "echo".into(),
-            root,
-            var: work.path().join("var"),
-            log: Some(log.clone()),
-        }],
-        port: 0,
-        bwrap: "bwrap".into(),
-        idle: Some(Duration::from_secs(1)),
-    };
-    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}"));
+    let Some(echo) = EchoPackage::stage() else { return };
+    let up =
+        common::up(echo.options(&["echo"], Some(Duration::from_secs(1)))).unwrap_or_else(|e| panic!("{e}"));
     let a = up.addr;
     let ui = "ui-echo.localhost";
-    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let log_text = || echo.log();
 
     assert_eq!(http(a, ui, "GET", "/x", &[], b"").status, 200);
     let line = wait_for(a, "echo", "(stopped)", Duration::from_secs(10));
@@ -1034,40 +974,15 @@ fn idle_grains_stop_unless_held_awake_and_start_again_on_the_next_request() {
 /// it, naming the holder, and the first is stopped again — nothing is left running.
 #[test]
 fn a_var_in_use_is_refused_and_nothing_is_left_running() {
-    let Some(bridge) = common::bundle() else { return };
-    common::bwrap_is_installed();
-    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let root = common::stage(
-        work.path(),
-        &bridge,
-        &exe,
-        &[
-            "/opt/app/app",
-            "--exact",
-            "echo_server",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        &[("HOME", "/var"), ("SOIREE_UP_ECHO", "1")],
-    );
-    let var = work.path().join("var");
-    let grain = |name: &str| soiree_up::GrainSpec {
-        name: name.into(),
-        root: root.clone(),
-        var: var.clone(),
-        log: Some(work.path().join("grains.log")),
-    };
-    let opts = soiree_up::Options {
-        grains: vec![grain("first"), grain("second")],
-        port: 0,
-        bwrap: "bwrap".into(),
-        idle: None,
-    };
+    let Some(echo) = EchoPackage::stage() else { return };
+    let mut opts = echo.options(&["first", "second"], None);
+    for g in &mut opts.grains {
+        g.var = echo.work.path().join("var");
+    }
     let e = common::up(opts).err().unwrap();
     assert!(e.contains("VarInUse"), "{e}");
     assert!(e.contains("soiree-pack up (first)"), "the holder is named: {e}");
     // The first grain was stopped: its lock is free again.
-    let lock = work.path().join("var.lock");
+    let lock = echo.work.path().join("var.lock");
     assert!(soiree_fs::Lock::try_acquire(&lock, "test").is_ok(), "{e}");
 }

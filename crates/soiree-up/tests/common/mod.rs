@@ -117,9 +117,25 @@ pub fn bridge_config() -> Vec<u8> {
 pub fn stage(work: &Path, bridge: &Path, app: &Path, argv: &[&str], env: &[(&str, &str)]) -> PathBuf {
     let closure = soiree_deps::closure(&[app], &soiree_deps::Options::default()).unwrap();
     let mut tree: Dir = closure.to_dir(0).unwrap();
+    // The app is this test binary, hundreds of MB with debug info, staged by several tests at
+    // once: it is hard-linked in after staging rather than copied (the grain sees it
+    // read-only), and left out where the closure found it (the grain runs /opt/app/app).
+    let mut dir = &mut tree;
+    let parts: Vec<Vec<u8>> = app
+        .iter()
+        .skip(1)
+        .map(|c| c.as_encoded_bytes().to_vec())
+        .collect();
+    for part in &parts[..parts.len() - 1] {
+        match dir.entries.get_mut(part).map(|e| &mut e.node) {
+            Some(soiree_spk::Node::Dir(d)) => dir = d,
+            _ => panic!("{} is not in its closure", app.display()),
+        }
+    }
+    dir.entries.remove(&parts[parts.len() - 1]);
     for (path, entry) in [
         ("/sandstorm-http-bridge", file(bridge)),
-        ("/opt/app/app", file(app)),
+        ("/opt/app/app", Entry::bytes(Vec::new(), true, 0)),
         ("/sandstorm-manifest", Entry::bytes(manifest(argv, env), false, 0)),
         (
             "/sandstorm-http-bridge-config",
@@ -131,15 +147,10 @@ pub fn stage(work: &Path, bridge: &Path, app: &Path, argv: &[&str], env: &[(&str
     tree.add_sandbox_mount_points(0).unwrap();
     let root = work.join("root");
     soiree_plan::tree::stage(&tree, &root).unwrap();
-    // The app is this test binary, hundreds of MB with debug info, staged by several tests at
-    // once: a hard link in place of the copy saves the disk (the grain sees it read-only).
-    let staged_app = root.join("opt/app/app");
-    let copy = staged_app.with_extension("copy");
-    std::fs::rename(&staged_app, &copy).unwrap();
-    if std::fs::hard_link(app, &staged_app).is_ok() {
-        std::fs::remove_file(&copy).unwrap();
-    } else {
-        std::fs::rename(&copy, &staged_app).unwrap();
+    let staged = root.join("opt/app/app");
+    std::fs::remove_file(&staged).unwrap();
+    if std::fs::hard_link(app, &staged).is_err() {
+        std::fs::copy(app, &staged).unwrap();
     }
     root
 }
