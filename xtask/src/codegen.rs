@@ -3,7 +3,14 @@
 use std::path::{Path, PathBuf};
 
 /// The schema files, relative to the schema directory, in generation order.
-pub const SCHEMA_FILES: &[&str] = &["archive.capnp", "manifest.capnp", "powerbox.capnp", "util.capnp"];
+pub const SCHEMA_FILES: &[&str] = &[
+    "archive.capnp",
+    "grain.capnp",
+    "manifest.capnp",
+    "powerbox.capnp",
+    "util.capnp",
+    "web-session.capnp",
+];
 
 pub fn schema_dir(root: &Path) -> PathBuf {
     root.join("crates/soiree-schema/schema")
@@ -25,6 +32,6 @@ pub fn generate(root: &Path, out: &Path) -> Result<(), String> {
         cmd.file(dir.join(file));
     }
     cmd.run().map_err(|e| {
-        format!("capnp compile failed: {e}\n(is the `capnp` tool installed? `apt-get install capnproto`)")
+        format!("capnp compile failed: {e}\n(are the `capnp` tool and its standard schemas installed? `apt-get install capnproto libcapnp-dev`)")
     })
 }

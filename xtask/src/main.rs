@@ -91,10 +91,11 @@ fn main() -> ExitCode {
             match schema_check::check(&root, &dir) {
                 Ok(s) => {
                     println!(
-                        "schema-check: {} structs, {} enums, {} interfaces, {} fields match Sandstorm's schema in {}",
+                        "schema-check: {} structs, {} enums, {} interfaces ({} methods), {} fields match Sandstorm's schema in {}",
                         s.structs,
                         s.enums,
                         s.interfaces,
+                        s.methods,
                         s.fields,
                         dir.display()
                     );

@@ -18,6 +18,8 @@ const SANDSTORM_FILES: &[&str] = &[
     "sandstorm/ip.capnp",
     "sandstorm/identity.capnp",
     "sandstorm/activity.capnp",
+    "sandstorm/web-session.capnp",
+    "sandstorm/sandstorm-http-bridge.capnp",
 ];
 
 /// What a successful comparison covered.
@@ -26,6 +28,7 @@ pub struct Summary {
     pub structs: usize,
     pub enums: usize,
     pub interfaces: usize,
+    pub methods: usize,
     pub fields: usize,
 }
 
@@ -143,8 +146,13 @@ fn compare(ours: &[u8], theirs: &[u8]) -> Result<Summary, Vec<String>> {
                     ));
                 }
             }
-            (node::Interface(_), node::Interface(_)) => summary.interfaces += 1,
-            (node::Const(_), node::Const(_)) | (node::File(()), node::File(())) => {}
+            (node::Interface(a), node::Interface(b)) => {
+                summary.interfaces += 1;
+                summary.methods += compare_interface(&name, a, b, &mut errors);
+            }
+            (node::Const(_), node::Const(_))
+            | (node::Annotation(_), node::Annotation(_))
+            | (node::File(()), node::File(())) => {}
             _ => errors.push(format!("{name} ({id:#x}): kind differs from Sandstorm's node")),
         }
     }
@@ -264,6 +272,58 @@ fn compare_struct(
         }
     }
     count
+}
+
+/// Methods are compared by ordinal (their position): a prefix of Sandstorm's may be declared,
+/// but each declared one must have Sandstorm's name and parameter and result struct ids, so a
+/// call carries the same interface id, method number and message layout.
+fn compare_interface(
+    name: &str,
+    a: node::interface::Reader,
+    b: node::interface::Reader,
+    errors: &mut Vec<String>,
+) -> usize {
+    let supers = |i: node::interface::Reader| -> Vec<u64> {
+        i.get_superclasses()
+            .map(|l| l.iter().map(|s| s.get_id()).collect())
+            .unwrap_or_default()
+    };
+    if supers(a) != supers(b) {
+        errors.push(format!(
+            "{name}: superclasses {:x?} vs Sandstorm {:x?}",
+            supers(a),
+            supers(b)
+        ));
+    }
+    let (Ok(ours), Ok(theirs)) = (a.get_methods(), b.get_methods()) else {
+        errors.push(format!("{name}: unreadable methods"));
+        return 0;
+    };
+    let text = |t: capnp::Result<capnp::text::Reader>| {
+        t.ok().and_then(|t| t.to_str().ok()).unwrap_or("").to_string()
+    };
+    for (i, m) in ours.iter().enumerate() {
+        let mname = text(m.get_name());
+        if i as u32 >= theirs.len() {
+            errors.push(format!("{name}.{mname}: Sandstorm has no method @{i}"));
+            continue;
+        }
+        let t = theirs.get(i as u32);
+        let tname = text(t.get_name());
+        if mname != tname {
+            errors.push(format!("{name} method @{i}: {mname} vs Sandstorm {tname}"));
+        }
+        let ids =
+            |m: &capnp::schema_capnp::method::Reader| (m.get_param_struct_type(), m.get_result_struct_type());
+        if ids(&m) != ids(&t) {
+            errors.push(format!(
+                "{name}.{mname}: (params, results) struct ids {:x?} vs Sandstorm {:x?}",
+                ids(&m),
+                ids(&t)
+            ));
+        }
+    }
+    ours.len() as usize
 }
 
 /// A textual signature of a type: its kind, and the ids of the types it names.

@@ -10,7 +10,7 @@ fn committed_bindings_are_fresh() {
     codegen::generate(&root, out.path()).expect("capnp compile (apt-get install capnproto)");
     let committed = codegen::generated_dir(&root);
     for file in codegen::SCHEMA_FILES {
-        let name = format!("{}_capnp.rs", file.trim_end_matches(".capnp"));
+        let name = format!("{}_capnp.rs", file.trim_end_matches(".capnp").replace('-', "_"));
         let fresh = std::fs::read_to_string(out.path().join(&name)).unwrap();
         let old = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
         assert!(
@@ -35,33 +35,84 @@ fn schema_layout_matches_sandstorm() {
     assert!(summary.structs >= 30 && summary.fields >= 140, "{summary:?}");
 }
 
-/// The check must fail when a field changes: copy the schema, change one type, compare.
-#[test]
-fn schema_check_catches_a_changed_field() {
+/// Copies the schema into a fake workspace with one replacement made in `file`, and returns the
+/// check's errors (it must fail).
+fn check_changed(file_changed: &str, from: &str, to: &str) -> Vec<String> {
     let root = workspace_root();
     let sandstorm = root.join("../shared/spk-schemas");
-    if !sandstorm.is_dir() {
-        eprintln!("SKIPPED: {} is absent", sandstorm.display());
-        return;
-    }
     let fake_root = tempfile::tempdir().unwrap();
     let schema = fake_root.path().join("crates/soiree-schema/schema");
     std::fs::create_dir_all(&schema).unwrap();
     for file in codegen::SCHEMA_FILES {
         let text = std::fs::read_to_string(codegen::schema_dir(&root).join(file)).unwrap();
-        let text = if *file == "archive.capnp" {
-            text.replace(
-                "lastModificationTimeNs @5 :Int64;",
-                "lastModificationTimeNs @5 :Int32;",
-            )
+        let text = if *file == file_changed {
+            assert!(text.contains(from), "{file} has no {from:?}");
+            text.replace(from, to)
         } else {
             text
         };
         std::fs::write(schema.join(file), text).unwrap();
     }
-    let errors = schema_check::check(fake_root.path(), &sandstorm).unwrap_err();
+    schema_check::check(fake_root.path(), &sandstorm).unwrap_err()
+}
+
+fn sandstorm_schema_present() -> bool {
+    let sandstorm = workspace_root().join("../shared/spk-schemas");
+    if !sandstorm.is_dir() {
+        eprintln!("SKIPPED: {} is absent", sandstorm.display());
+    }
+    sandstorm.is_dir()
+}
+
+/// The check must fail when a field changes: copy the schema, change one type, compare.
+#[test]
+fn schema_check_catches_a_changed_field() {
+    if !sandstorm_schema_present() {
+        return;
+    }
+    let errors = check_changed(
+        "archive.capnp",
+        "lastModificationTimeNs @5 :Int64;",
+        "lastModificationTimeNs @5 :Int32;",
+    );
     assert!(
         errors.iter().any(|e| e.contains("lastModificationTimeNs")),
+        "{errors:?}"
+    );
+}
+
+/// Methods are compared too: swapping two ordinals changes which method a call reaches.
+#[test]
+fn schema_check_catches_swapped_methods() {
+    if !sandstorm_schema_present() {
+        return;
+    }
+    let errors = check_changed(
+        "grain.capnp",
+        "  restore @4 (token :Data) -> (cap :Capability);\n  drop @5 (token :Data);",
+        "  drop @4 (token :Data);\n  restore @5 (token :Data) -> (cap :Capability);",
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("SandstormApi method @4: drop vs Sandstorm restore")),
+        "{errors:?}"
+    );
+}
+
+/// A session interface that no longer extends Sandstorm's base is caught.
+#[test]
+fn schema_check_catches_a_changed_superclass() {
+    if !sandstorm_schema_present() {
+        return;
+    }
+    let errors = check_changed(
+        "web-session.capnp",
+        "interface ApiSession @0xc879e379c625cdc7 extends(WebSession) {",
+        "interface ApiSession @0xc879e379c625cdc7 extends(Grain.UiSession) {",
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("ApiSession: superclasses")),
         "{errors:?}"
     );
 }

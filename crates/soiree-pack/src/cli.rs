@@ -132,6 +132,28 @@ pub enum Command {
         #[arg(long, value_name = "GRAIN[:HOST]")]
         udp: Vec<String>,
     },
+    /// Bring the party up on this machine as Sandstorm runs it: one grain per package with the
+    /// package's own command (Sandstorm's HTTP bridge first) in bubblewrap, soiree-pack as its
+    /// supervisor, and a shell and gateway on http://127.0.0.1:PORT/. Ctrl-C stops everything.
+    Up {
+        /// The packages to start (default: every package of the party).
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        #[command(flatten)]
+        plan: PlanArg,
+        /// The gateway's port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, value_name = "N", default_value_t = 6080)]
+        port: u16,
+        /// Stop a grain when an idle check, every SECS seconds, finds it neither used since the
+        /// last one nor held awake (Sandstorm: 90); the next request starts it again. 0 never
+        /// stops an idle grain.
+        #[arg(long, value_name = "SECS", default_value_t = 90)]
+        idle: u64,
+        /// Use folder DIR as the party's source NAME (for example the real bridge:
+        /// `--source sandstorm-bundle=DIR`, DIR holding bin/sandstorm-http-bridge).
+        #[arg(long, value_name = "NAME=DIR")]
+        source: Vec<String>,
+    },
     /// Fetch every pinned download of the party (and profile), verify it, and record it in
     /// party.lock (comments and layout of the lock file are kept).
     Lock {

@@ -7,6 +7,7 @@ mod cmd_keys;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
+mod cmd_up;
 mod failure;
 mod json_line;
 mod packing;
@@ -137,6 +138,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             tcp,
             udp,
         } => cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
+        Command::Up {
+            packages,
+            plan,
+            port,
+            idle,
+            source,
+        } => cmd_up::up(packages, plan, *port, *idle, source),
         Command::Descriptor { command } => cmd_party::descriptor(command),
         Command::Add {
             recipe,

@@ -17,6 +17,8 @@ pub struct GrainCommand {
     pub env: Vec<(String, String)>,
     /// The port the bridge would send requests to, if the command starts the bridge.
     pub bridge_port: Option<u16>,
+    /// The manifest's whole command, bridge included (what `up` starts).
+    pub with_bridge: Vec<String>,
 }
 
 impl GrainCommand {
@@ -59,6 +61,7 @@ impl GrainCommand {
         }
         if argv[0] != BRIDGE {
             return Ok(GrainCommand {
+                with_bridge: argv.clone(),
                 argv,
                 env,
                 bridge_port: None,
@@ -78,6 +81,7 @@ impl GrainCommand {
             argv: rest,
             env,
             bridge_port: Some(port),
+            with_bridge: argv,
         })
     }
 }
@@ -108,6 +112,7 @@ mod tests {
             v(&["/opt/soiree/bin/soiree-grain", "/opt/soiree/services.json"])
         );
         assert_eq!(g.bridge_port, Some(8000));
+        assert_eq!(g.with_bridge[..3], v(&[BRIDGE, "8000", "--"]));
         let g = GrainCommand::from_argv(v(&["/app"]), vec![]).unwrap();
         assert_eq!((g.argv, g.bridge_port), (v(&["/app"]), None));
         assert!(GrainCommand::from_argv(v(&[BRIDGE, "x", "--", "/a"]), vec![]).is_err());

@@ -4,6 +4,8 @@
 //! Sandstorm's HTTP bridge (which needs Sandstorm itself), and forwards published ports — the
 //! bridge's port by default — from the host's 127.0.0.1 into the grain's own network namespace.
 //! [`Running`] waits until the services are up, says where each port is, and stops the grain.
+//! [`start_bridged`] keeps the bridge instead and hands it the host's end of its Cap'n Proto
+//! socket as fd 3, for `soiree-pack up`, which plays Sandstorm's supervisor.
 
 mod forward;
 pub mod grain;
@@ -12,7 +14,7 @@ mod sandbox;
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -139,6 +141,9 @@ pub struct Running {
     forwarders: Vec<Forwarder>,
     status: Option<ExitStatus>,
     bridge_port: Option<u16>,
+    /// The grain's first process is Sandstorm's bridge, which (as a pid namespace's init with no
+    /// SIGTERM handler) only a SIGKILL stops, as Sandstorm's supervisor stops grains.
+    bridged: bool,
     /// Held while the grain may run, released when `Running` is dropped.
     _var_lock: soiree_fs::Lock,
 }
@@ -166,8 +171,41 @@ fn lock_var(opts: &Options) -> Result<soiree_fs::Lock, Error> {
 /// Starts the package at `opts.root` in a sandbox and forwards its ports. Returns once the
 /// sandbox runs; [`Running::wait_ready`] waits for the services.
 pub fn start(opts: &Options) -> Result<Running, Error> {
+    start_grain(opts, None)
+}
+
+/// Starts the package's whole command, `/sandstorm-http-bridge PORT -- …`, with `supervisor`
+/// as the grain's fd 3 (the bridge's Cap'n Proto connection to its host). The bridge's port is
+/// not forwarded: requests reach the app through the bridge.
+pub fn start_bridged(opts: &Options, supervisor: OwnedFd) -> Result<Running, Error> {
+    start_grain(opts, Some(supervisor))
+}
+
+/// A copy of `fd` numbered 10 or above, close-on-exec: never 3, which the bridge's socket takes.
+fn high_fd(fd: &impl AsRawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own; the result is a new one we own.
+    let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `n` is a fresh descriptor nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(n) })
+}
+
+fn start_grain(opts: &Options, supervisor: Option<OwnedFd>) -> Result<Running, Error> {
     let grain = GrainCommand::read(&opts.root)?;
-    let program = &grain.argv[0];
+    let bridged = supervisor.is_some();
+    if bridged && grain.bridge_port.is_none() {
+        return Err(Error::Manifest {
+            path: opts.root.join("sandstorm-manifest"),
+            reason: format!("its command does not start `{}`", grain::BRIDGE),
+        });
+    }
+    let program = if bridged {
+        &grain.with_bridge[0]
+    } else {
+        &grain.argv[0]
+    };
     let inside = opts.root.join(program.trim_start_matches('/'));
     if !program.starts_with('/') || inside.symlink_metadata().is_err() {
         return Err(Error::NoProgram {
@@ -186,7 +224,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         .map_err(io(&std::env::temp_dir()))?;
 
     let mut publish = opts.publish.clone();
-    if let Some(port) = grain.bridge_port {
+    if let Some(port) = grain.bridge_port.filter(|_| !bridged) {
         if !publish.iter().any(|p| p.proto == Proto::Tcp && p.grain == port) {
             publish.insert(0, Publish::tcp(port, opts.port.unwrap_or(port)));
         }
@@ -211,7 +249,13 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
     }
 
     let (mut info_r, info_w) = std::io::pipe().map_err(io(Path::new("pipe")))?;
+    let info_w = high_fd(&info_w).map_err(io(Path::new("pipe")))?;
     let info_fd = info_w.as_raw_fd();
+    let supervisor = supervisor
+        .map(|s| high_fd(&s))
+        .transpose()
+        .map_err(io(Path::new("socket")))?;
+    let supervisor_fd = supervisor.as_ref().map(|s| s.as_raw_fd());
     let mut cmd = Command::new(&opts.bwrap);
     cmd.args(sandbox::args(
         &opts.root,
@@ -219,6 +263,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         relay.path(),
         &grain,
         info_fd,
+        bridged,
     ))
     .stdin(Stdio::null())
     // A group of its own: a terminal's Ctrl-C would kill bwrap's monitor, and with it the grain
@@ -233,12 +278,20 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         let f2 = f.try_clone().map_err(io(log))?;
         cmd.stdout(f).stderr(f2);
     }
-    // SAFETY: only async-signal-safe calls (fcntl, getrlimit, setrlimit) between fork and exec.
+    // SAFETY: only async-signal-safe calls (fcntl, dup2, getrlimit, setrlimit) between fork
+    // and exec.
     unsafe {
         cmd.pre_exec(move || {
             // bwrap writes its JSON to this descriptor, so it must survive the exec.
             if libc::fcntl(info_fd, libc::F_SETFD, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // bwrap passes inherited descriptors on: the bridge finds its host on fd 3. Both
+            // descriptors are 10 or above, so this overwrites neither.
+            if let Some(fd) = supervisor_fd {
+                if libc::dup2(fd, 3) != 3 || libc::fcntl(3, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             sandbox::limit_open_files()
         });
@@ -249,6 +302,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
     })?;
     drop(cmd);
     drop(info_w);
+    drop(supervisor);
 
     let Some(supervisor_pid) = read_child_pid(&mut info_r) else {
         let status = child
@@ -272,6 +326,7 @@ pub fn start(opts: &Options) -> Result<Running, Error> {
         forwarders,
         status: None,
         bridge_port: grain.bridge_port,
+        bridged,
         _var_lock: var_lock,
     })
 }
@@ -333,13 +388,19 @@ impl Running {
         }
     }
 
-    /// Asks the supervisor to stop the services (SIGTERM) without waiting.
+    /// Asks the supervisor to stop the services (SIGTERM) without waiting; a bridged grain is
+    /// killed, as Sandstorm kills grains.
     pub fn request_stop(&mut self) {
         if self.status.is_none() {
+            let signal = if self.bridged {
+                libc::SIGKILL
+            } else {
+                libc::SIGTERM
+            };
             // SAFETY: kill(2) with plain integers. The pid is the supervisor's while bwrap
             // (its parent, which we have not reaped) runs.
             unsafe {
-                libc::kill(self.supervisor_pid, libc::SIGTERM);
+                libc::kill(self.supervisor_pid, signal);
             }
         }
     }

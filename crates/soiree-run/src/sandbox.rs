@@ -16,7 +16,15 @@ const DEVICES: [&str; 4] = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urand
 
 /// Arguments for `bwrap`, up to and including the grain's command. `info_fd` receives bwrap's
 /// JSON (the supervisor's host pid).
-pub fn args(root: &Path, var: &Path, relay: &Path, grain: &GrainCommand, info_fd: i32) -> Vec<OsString> {
+/// With `keep_bridge` the grain runs the manifest's whole command, Sandstorm's bridge first.
+pub fn args(
+    root: &Path,
+    var: &Path,
+    relay: &Path,
+    grain: &GrainCommand,
+    info_fd: i32,
+    keep_bridge: bool,
+) -> Vec<OsString> {
     let mut a: Vec<OsString> = Vec::new();
     let mut push = |items: &[&dyn AsRef<std::ffi::OsStr>]| {
         a.extend(items.iter().map(|i| i.as_ref().to_os_string()));
@@ -46,7 +54,12 @@ pub fn args(root: &Path, var: &Path, relay: &Path, grain: &GrainCommand, info_fd
     }
     push(&[&"--setenv", &soiree_grain::relay::RELAY_ENV, &RELAY_MOUNT]);
     push(&[&"--info-fd", &info_fd.to_string(), &"--"]);
-    a.extend(grain.argv.iter().map(OsString::from));
+    let argv = if keep_bridge {
+        &grain.with_bridge
+    } else {
+        &grain.argv
+    };
+    a.extend(argv.iter().map(OsString::from));
     a
 }
 

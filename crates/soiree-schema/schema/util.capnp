@@ -19,5 +19,29 @@ struct LocalizedText @0x8b5db772377be249 {
   }
 }
 
-# Only referenced as a field type (a capability pointer); soiree-pack never calls it.
-interface StaticAsset @0xfabb5e621fa9a23f {}
+# A file served by the host (icons, profile pictures); `up` serves users' pictures.
+interface StaticAsset @0xfabb5e621fa9a23f {
+  getUrl @0 () -> (protocol :Protocol, hostPath :Text);
+
+  enum Protocol @0x9714437546d80c39 {
+    https @0;
+    http @1;
+  }
+}
+
+# A capability whose only meaning is its lifetime: dropping it cancels what it stands for.
+interface Handle @0x98f424ac606042e0 {
+  ping @0 ();
+}
+
+# A stream of bytes pushed by the writer (response bodies, request bodies).
+interface ByteStream @0xcd57387729cfe35f {
+  write @0 (data :Data) -> stream;
+  done @1 ();
+  expectSize @2 (size :UInt64);
+}
+
+# Only its nested Getter is named (by SessionContext.getSharedPermissions).
+interface Assignable @0xeaf255b498229199 (T) {
+  interface Getter @0x80f2f65360d64224 {}
+}

@@ -3,17 +3,23 @@
 //! The schema in `schema/` is soiree-pack's own: it declares only what the tool reads and writes,
 //! with Sandstorm's type ids and field ordinals, so the bytes are Sandstorm's wire format.
 //! `cargo xtask schema-check` compares its compiled layout with Sandstorm's schema files.
+//! Besides the package format it describes the interfaces between a grain and its host that
+//! `soiree-pack up` serves and calls (`grain.capnp`, `web-session.capnp`).
 
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, unused, unused_qualifications)]
 pub mod generated {
     pub mod archive_capnp;
+    pub mod grain_capnp;
     pub mod manifest_capnp;
     pub mod powerbox_capnp;
     pub mod util_capnp;
+    pub mod web_session_capnp;
 }
 
-pub use generated::{archive_capnp, manifest_capnp, powerbox_capnp, util_capnp};
+pub use generated::{
+    archive_capnp, grain_capnp, manifest_capnp, powerbox_capnp, util_capnp, web_session_capnp,
+};
 
 /// Cap'n Proto type ids of the interfaces that powerbox descriptor tags name.
 pub mod interface_ids {

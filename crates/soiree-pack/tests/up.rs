@@ -1,0 +1,194 @@
+//! `soiree-pack up`: the repository's Client package (the `local` profile's nginx) with
+//! Sandstorm's real HTTP bridge as its `sandstorm-bundle` source, reached through the gateway and
+//! stopped by Ctrl-C; bad input refused before any grain starts.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Sandstorm's bridge built from source, laid out like a release bundle (`../shared`), or
+/// `SOIREE_SANDSTORM_BUNDLE`.
+fn bundle() -> Option<PathBuf> {
+    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
+    if dir.join("bin/sandstorm-http-bridge").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn up_args<'a>(extra: &[&'a str], party: &'a str) -> Vec<&'a str> {
+    let mut a = vec!["up", "--party", party, "--profile", "local", "--port", "0"];
+    a.extend_from_slice(extra);
+    a
+}
+
+fn run_to_end(cwd: &Path, args: &[&str]) -> Output {
+    common::soiree(cwd, cwd).args(args).output().unwrap()
+}
+
+struct Up {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Up {
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_log(&mut self, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !self.log().contains(want) {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                panic!("up ended ({st}) before `{want}`:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn get(port: u16, host: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
+    let Some(bundle) = bundle() else { return };
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let party = repo().join("party.toml");
+    let source = format!("sandstorm-bundle={}", bundle.display());
+    let party_s = party.to_string_lossy().into_owned();
+    let mut child = common::soiree(cwd.path(), cwd.path())
+        .args(up_args(&["client", "--source", &source], &party_s))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut up = Up { child, log };
+    up.wait_log("services of `client` are up");
+    up.wait_log("Ctrl-C stops every grain");
+    let text = up.log();
+    let port: u16 = text
+        .split("the party is up: http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
+    assert!(
+        text.contains(&format!("client: http://127.0.0.1:{port}/grain/client/")),
+        "{text}"
+    );
+
+    // nginx answers through the bridge, with the gateway's headers on the way back.
+    let page = get(port, &format!("ui-client.localhost:{port}"), "/");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Join this V-Sekai party"), "{page}");
+    assert!(
+        page.to_ascii_lowercase().contains("referrer-policy: same-origin"),
+        "{page}"
+    );
+    let shell = get(port, "localhost", "/grain/client/");
+    assert!(shell.contains("_soiree-init?as=owner"), "{shell}");
+
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(up.child.id() as i32, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = up.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "up did not stop:\n{}", up.log());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(status.code(), Some(0), "{}", up.log());
+    assert!(up.log().contains("every grain stopped"), "{}", up.log());
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the gateway still listens"
+    );
+    // The grain's /var stays; the staged package goes.
+    let dir = cwd.path().join(".soiree/up/client");
+    assert!(dir.join("var").is_dir());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("root-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn up_refuses_bad_input_before_starting_anything() {
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let party = repo().join("party.toml").to_string_lossy().into_owned();
+    let text = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let unknown = run_to_end(cwd.path(), &up_args(&["nope"], &party));
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("the party has no package `nope` (it has: client, server, uro)"),
+        "{}",
+        text(&unknown)
+    );
+
+    let bad_source = run_to_end(cwd.path(), &up_args(&["client", "--source", "nope=/"], &party));
+    assert_eq!(bad_source.status.code(), Some(2));
+    assert!(
+        text(&bad_source).contains("the party has no source `nope`"),
+        "{}",
+        text(&bad_source)
+    );
+
+    // The repository's default sandstorm-bundle is the offline stand-in.
+    let stand_in = run_to_end(cwd.path(), &up_args(&["client"], &party));
+    assert_eq!(stand_in.status.code(), Some(1), "{}", text(&stand_in));
+    let t = text(&stand_in);
+    assert!(t.contains("offline stand-in"), "{t}");
+    assert!(t.contains("--source sandstorm-bundle=DIR"), "{t}");
+    assert!(
+        !cwd.path().join(".soiree/up/client/var").exists(),
+        "no grain was started"
+    );
+}
