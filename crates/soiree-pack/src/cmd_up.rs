@@ -76,7 +76,7 @@ pub fn up(
         soiree_plan::tree::stage(&planned.tree, &root)
             .map_err(|e| Failure::machine(format!("staging package `{name}`: {e}")))?;
         // Refused before any grain starts, so nothing is left running.
-        soiree_up::check_bridge(&root).map_err(|e| Failure::rejected(format!("{name}: {e}")))?;
+        soiree_up::check_bridge(&root)?;
         grains.push(soiree_up::GrainSpec {
             name: name.clone(),
             root,
@@ -109,18 +109,7 @@ fn serve(opts: &soiree_up::Options) -> Result<(), Failure> {
         let mut int = signal(SignalKind::interrupt()).map_err(handle)?;
         let mut term = signal(SignalKind::terminate()).map_err(handle)?;
         let mut hup = signal(SignalKind::hangup()).map_err(handle)?;
-        let party = soiree_up::Party::start(opts).await.map_err(|e| {
-            let class = if e.is_machine() {
-                crate::failure::Class::Machine
-            } else {
-                crate::failure::Class::Rejected
-            };
-            Failure {
-                class,
-                diagnostics: vec![miette::Report::new(e)],
-                summary: None,
-            }
-        })?;
+        let party = soiree_up::Party::start(opts).await?;
         eprintln!("the party is up: http://{}/", party.addr());
         for u in party.urls() {
             eprintln!("{}: {}", u.name, u.shell);

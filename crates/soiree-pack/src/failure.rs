@@ -144,6 +144,17 @@ impl From<soiree_run::Error> for Failure {
     }
 }
 
+impl From<soiree_up::Error> for Failure {
+    fn from(e: soiree_up::Error) -> Failure {
+        let class = if e.is_machine() {
+            Class::Machine
+        } else {
+            Class::Rejected
+        };
+        Failure::one(class, Report::new(e))
+    }
+}
+
 impl From<soiree_party::Problems> for Failure {
     fn from(problems: soiree_party::Problems) -> Failure {
         let count = problems.len();
