@@ -1,6 +1,8 @@
 //! Shared helpers for soiree-spk's integration tests.
 #![allow(dead_code)]
 
+pub mod craft;
+
 use std::path::{Path, PathBuf};
 
 use soiree_schema::manifest_capnp::manifest;
