@@ -39,7 +39,7 @@ pub fn with_plan(
     package: &str,
     show: impl FnOnce(&Plan) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    let party = soiree_party::load(&arg.party.party, arg.party.profile.as_deref())?;
+    let party = soiree_party::load(&arg.party.file.path(), arg.party.profile.as_deref())?;
     let pkg = soiree_build::find_package(&party, package)?;
     let sources = sources(&party, arg.offline, &arg.sysroot, &arg.rebuild)?;
     let plan = soiree_plan::plan(pkg, &sources, soiree_spk::source_date_epoch_ns())?;
