@@ -6,6 +6,7 @@ pub mod bench_incremental;
 pub mod bench_measure;
 pub mod bench_report;
 pub mod bench_tree;
+pub mod cli_docs;
 pub mod codegen;
 pub mod fuzz;
 pub mod fuzz_seeds;

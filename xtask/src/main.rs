@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{bench, bench_deps, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
+use xtask::{bench, bench_deps, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
 
 const HELP: &str = "\
 cargo xtask <task>
 
   codegen                    regenerate crates/soiree-schema/src/generated from schema/
+  cli-docs                   regenerate docs/generated/ (shell completions, man pages) from
+                             soiree-pack's clap definition
   schema-check [--sandstorm DIR]
                              compare the compiled schema with Sandstorm's schema files
                              (default DIR: ../shared/spk-schemas)
@@ -32,6 +34,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen::generate(&root, &codegen::generated_dir(&root))
             .map(|()| println!("wrote {}", codegen::generated_dir(&root).display())),
+        Some("cli-docs") => {
+            let dir = cli_docs::generated_dir(&root);
+            cli_docs::write(&dir).map(|n| println!("wrote {n} files to {}", dir.display()))
+        }
         Some("schema-check") => {
             let dir = match args.get(1).map(String::as_str) {
                 Some("--sandstorm") => args.get(2).map(PathBuf::from),

@@ -145,6 +145,9 @@ pub enum Command {
         package: String,
         /// An absolute path inside the package, e.g. /lib/x86_64-linux-gnu/libc.so.6.
         path: PathBuf,
+        /// List every chain that brings the path in, not only the shortest.
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         plan: PlanArg,
         #[command(flatten)]

@@ -142,9 +142,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Why {
             package,
             path,
+            all,
             plan,
             output,
-        } => cmd_inspect::why(package, path, plan, output.is_json()),
+        } => cmd_inspect::why(package, path, *all, plan, output.is_json()),
         Command::Run {
             target,
             plan,
