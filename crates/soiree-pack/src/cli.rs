@@ -153,6 +153,34 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArg,
     },
+    /// Start a party: party.toml with one package, a recipe, an icon
+    ///
+    /// Writes party.toml (one package that serves the folder `site/`), recipes/site.toml,
+    /// site/index.html, icon.svg and, if there is none, a README.md. Writes nothing if any of
+    /// these exists. `soiree-pack build` then builds it.
+    Init {
+        /// The folder of the new party (created if needed).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The package's name (default: from the folder's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Start a recipe (`new recipe NAME`)
+    New {
+        #[command(subcommand)]
+        command: NewCommand,
+    },
+    /// List the recipes beside party.toml with their parameters
+    ///
+    /// Each recipe with its description, and each parameter with its type, default (or
+    /// "required") and description: what `add RECIPE --set KEY=VALUE` can set.
+    Recipes {
+        #[command(flatten)]
+        party: PartyFileArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Add a recipe to a package in party.toml
     ///
     /// Comments and layout of party.toml are kept.
@@ -371,6 +399,18 @@ pub enum DescriptorCommand {
     Decode {
         /// A descriptor: packed, base64url (as `encode` prints it).
         descriptor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// Write recipes/NAME.toml beside party.toml: a parameter, a file mapping and a service to
+    /// fill in, every key explained.
+    Recipe {
+        /// The recipe's name (lowercase letters, digits and `-`).
+        name: String,
+        #[command(flatten)]
+        party: PartyFileArg,
     },
 }
 

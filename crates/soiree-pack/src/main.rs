@@ -4,6 +4,7 @@ mod cli;
 mod cmd_build;
 mod cmd_inspect;
 mod cmd_keys;
+mod cmd_new;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
@@ -64,7 +65,8 @@ fn wants_json(command: &Command) -> bool {
         | Command::Check { output, .. }
         | Command::Ls { output, .. }
         | Command::Why { output, .. }
-        | Command::Verify { output, .. } => output.is_json(),
+        | Command::Verify { output, .. }
+        | Command::Recipes { output, .. } => output.is_json(),
         _ => false,
     }
 }
@@ -155,6 +157,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             udp,
         } => cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
         Command::Descriptor { command } => cmd_party::descriptor(command),
+        Command::Init { dir, name } => cmd_new::init(dir, name.as_deref()),
+        Command::New {
+            command: cli::NewCommand::Recipe { name, party },
+        } => cmd_new::new_recipe(name, &party.path()),
+        Command::Recipes { party, output } => cmd_new::recipes(&party.path(), output.is_json()),
         Command::Add {
             recipe,
             package,

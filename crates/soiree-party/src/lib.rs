@@ -1,6 +1,7 @@
 //! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
 
 mod bridge;
+pub mod catalog;
 mod command_source;
 mod compose;
 mod contribute;

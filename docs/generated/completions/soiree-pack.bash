@@ -34,6 +34,9 @@ _soiree__pack() {
             soiree__pack,help)
                 cmd="soiree__pack__subcmd__help"
                 ;;
+            soiree__pack,init)
+                cmd="soiree__pack__subcmd__init"
+                ;;
             soiree__pack,keygen)
                 cmd="soiree__pack__subcmd__keygen"
                 ;;
@@ -46,8 +49,14 @@ _soiree__pack() {
             soiree__pack,ls)
                 cmd="soiree__pack__subcmd__ls"
                 ;;
+            soiree__pack,new)
+                cmd="soiree__pack__subcmd__new"
+                ;;
             soiree__pack,pack)
                 cmd="soiree__pack__subcmd__pack"
+                ;;
+            soiree__pack,recipes)
+                cmd="soiree__pack__subcmd__recipes"
                 ;;
             soiree__pack,run)
                 cmd="soiree__pack__subcmd__run"
@@ -115,6 +124,9 @@ _soiree__pack() {
             soiree__pack__subcmd__help,help)
                 cmd="soiree__pack__subcmd__help__subcmd__help"
                 ;;
+            soiree__pack__subcmd__help,init)
+                cmd="soiree__pack__subcmd__help__subcmd__init"
+                ;;
             soiree__pack__subcmd__help,keygen)
                 cmd="soiree__pack__subcmd__help__subcmd__keygen"
                 ;;
@@ -127,8 +139,14 @@ _soiree__pack() {
             soiree__pack__subcmd__help,ls)
                 cmd="soiree__pack__subcmd__help__subcmd__ls"
                 ;;
+            soiree__pack__subcmd__help,new)
+                cmd="soiree__pack__subcmd__help__subcmd__new"
+                ;;
             soiree__pack__subcmd__help,pack)
                 cmd="soiree__pack__subcmd__help__subcmd__pack"
+                ;;
+            soiree__pack__subcmd__help,recipes)
+                cmd="soiree__pack__subcmd__help__subcmd__recipes"
                 ;;
             soiree__pack__subcmd__help,run)
                 cmd="soiree__pack__subcmd__help__subcmd__run"
@@ -163,6 +181,9 @@ _soiree__pack() {
             soiree__pack__subcmd__help__subcmd__keys,list)
                 cmd="soiree__pack__subcmd__help__subcmd__keys__subcmd__list"
                 ;;
+            soiree__pack__subcmd__help__subcmd__new,recipe)
+                cmd="soiree__pack__subcmd__help__subcmd__new__subcmd__recipe"
+                ;;
             soiree__pack__subcmd__keys,export)
                 cmd="soiree__pack__subcmd__keys__subcmd__export"
                 ;;
@@ -181,6 +202,18 @@ _soiree__pack() {
             soiree__pack__subcmd__keys__subcmd__help,list)
                 cmd="soiree__pack__subcmd__keys__subcmd__help__subcmd__list"
                 ;;
+            soiree__pack__subcmd__new,help)
+                cmd="soiree__pack__subcmd__new__subcmd__help"
+                ;;
+            soiree__pack__subcmd__new,recipe)
+                cmd="soiree__pack__subcmd__new__subcmd__recipe"
+                ;;
+            soiree__pack__subcmd__new__subcmd__help,help)
+                cmd="soiree__pack__subcmd__new__subcmd__help__subcmd__help"
+                ;;
+            soiree__pack__subcmd__new__subcmd__help,recipe)
+                cmd="soiree__pack__subcmd__new__subcmd__help__subcmd__recipe"
+                ;;
             *)
                 ;;
         esac
@@ -188,7 +221,7 @@ _soiree__pack() {
 
     case "${cmd}" in
         soiree__pack)
-            opts="-q -v -h -V --quiet --verbose --color --help --version build check run ls why add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version build check run ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,7 +557,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help)
-            opts="build check run ls why add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="build check run ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +696,20 @@ _soiree__pack() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        soiree__pack__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         soiree__pack__subcmd__help__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -747,7 +794,49 @@ _soiree__pack() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        soiree__pack__subcmd__help__subcmd__new)
+            opts="recipe"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__help__subcmd__new__subcmd__recipe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         soiree__pack__subcmd__help__subcmd__pack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__help__subcmd__recipes)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -838,6 +927,28 @@ _soiree__pack() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__init)
+            opts="-q -v -h --name --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1069,6 +1180,88 @@ _soiree__pack() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        soiree__pack__subcmd__new)
+            opts="-q -v -h --quiet --verbose --color --help recipe help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__new__subcmd__help)
+            opts="recipe help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__new__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__new__subcmd__help__subcmd__recipe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__new__subcmd__recipe)
+            opts="-q -v -h --party --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --party)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         soiree__pack__subcmd__pack)
             opts="-o -k -q -v -h --output --keyring --app-id --compression --fast --no-cache --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1098,6 +1291,32 @@ _soiree__pack() {
                     ;;
                 --compression)
                     COMPREPLY=($(compgen -W "fast default best" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__recipes)
+            opts="-q -v -h --party --message-format --json --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --party)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
