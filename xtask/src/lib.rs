@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod fuzz_seeds;
 pub mod sample_app;
 pub mod schema_check;
+pub mod test_deps;
 
 use std::path::PathBuf;
 

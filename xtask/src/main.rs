@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{bench, bench_deps, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
+use xtask::{
+    bench, bench_deps, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, test_deps, workspace_root,
+};
 
 const HELP: &str = "\
 cargo xtask <task>
 
+  test [ARGS…]               install the Debian packages the tests run (as root; otherwise
+                             print the apt-get line and fail), then `cargo test --workspace ARGS…`
   codegen                    regenerate crates/soiree-schema/src/generated from schema/
   cli-docs                   regenerate docs/generated/ (shell completions, man pages) from
                              soiree-pack's clap definition
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen::generate(&root, &codegen::generated_dir(&root))
             .map(|()| println!("wrote {}", codegen::generated_dir(&root).display())),
+        Some("test") => test_deps::run(&args[1..]),
         Some("cli-docs") => {
             let dir = cli_docs::generated_dir(&root);
             cli_docs::write(&dir).map(|n| println!("wrote {n} files to {}", dir.display()))
