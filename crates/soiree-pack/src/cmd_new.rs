@@ -216,7 +216,7 @@ type = "integer"
 default = 7000
 description = "the port the service listens on, on the grain's loopback"
 
-# Files from a source of party.toml (or `template = "…"` for generated text):
+# Files from a source of party.toml (or `content = "…"` for generated text):
 # [[files]]
 # source = "{name}"
 # to = "/opt/{name}"
