@@ -243,3 +243,19 @@ fn add_refuses_a_recipe_the_package_already_uses() {
     );
     assert_eq!(std::fs::read_to_string(p.path("party.toml")).unwrap(), before);
 }
+
+#[test]
+fn the_check_example_in_the_docs_is_what_check_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = common::soiree(&root, &root)
+        .args(["check", "--party", "party.toml"])
+        .output()
+        .unwrap();
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc = std::fs::read_to_string(root.join("docs/party-toml.md")).unwrap();
+    assert!(
+        doc.contains(&format!("```\n{printed}```")),
+        "docs/party-toml.md's `check` example is stale; check prints:\n{printed}"
+    );
+}
