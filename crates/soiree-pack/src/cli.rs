@@ -123,6 +123,18 @@ pub enum Command {
         #[arg(long, value_name = "GRAIN[:HOST]")]
         udp: Vec<String>,
     },
+    /// Open a shell inside a grain that `run` is running
+    ///
+    /// Joins the grain's namespaces (mount, network, pid, ipc, uts, cgroup, user) as its user
+    /// (uid and gid 1000), with the package as `/` and the manifest's environment, like
+    /// vagrant-spk's `enter-grain`. Runs /bin/sh, or COMMAND. Needs nsenter (util-linux).
+    Enter {
+        /// The grain: the name `run` was given (a package, or FILE's name without .spk).
+        grain: String,
+        /// What to run instead of /bin/sh, after `--`.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// List a package's files, sizes and who put them there
     ///
     /// Groups the files by the recipe and source (or the program whose run-time closure) that

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_enter;
 mod cmd_inspect;
 mod cmd_keys;
 mod cmd_new;
@@ -157,6 +158,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             udp,
         } => cmd_run::run(target, plan, var.as_deref(), *port, tcp, udp),
         Command::Descriptor { command } => cmd_party::descriptor(command),
+        Command::Enter { grain, command } => cmd_enter::enter(grain, command),
         Command::Init { dir, name } => cmd_new::init(dir, name.as_deref()),
         Command::New {
             command: cli::NewCommand::Recipe { name, party },

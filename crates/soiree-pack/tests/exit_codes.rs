@@ -64,6 +64,8 @@ fn party_commands() {
     expect(&p, &["set", "party.name", "\"x\"", "--party", "missing.toml"], 3);
     // cache
     expect(&p, &["cache", "clean", "--keep", "lots"], 2);
+    // enter: no grain of that name runs here
+    expect(&p, &["enter", "app"], 2);
     // init, new recipe, recipes
     expect(&p, &["init"], 2);
     expect(&p, &["init", &bad_out], 3);

@@ -5,6 +5,7 @@
 //! bridge's port by default — from the host's 127.0.0.1 into the grain's own network namespace.
 //! [`Running`] waits until the services are up, says where each port is, and stops the grain.
 
+pub mod enter;
 mod forward;
 pub mod grain;
 pub mod publish;

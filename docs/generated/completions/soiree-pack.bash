@@ -31,6 +31,9 @@ _soiree__pack() {
             soiree__pack,descriptor)
                 cmd="soiree__pack__subcmd__descriptor"
                 ;;
+            soiree__pack,enter)
+                cmd="soiree__pack__subcmd__enter"
+                ;;
             soiree__pack,help)
                 cmd="soiree__pack__subcmd__help"
                 ;;
@@ -120,6 +123,9 @@ _soiree__pack() {
                 ;;
             soiree__pack__subcmd__help,descriptor)
                 cmd="soiree__pack__subcmd__help__subcmd__descriptor"
+                ;;
+            soiree__pack__subcmd__help,enter)
+                cmd="soiree__pack__subcmd__help__subcmd__enter"
                 ;;
             soiree__pack__subcmd__help,help)
                 cmd="soiree__pack__subcmd__help__subcmd__help"
@@ -221,7 +227,7 @@ _soiree__pack() {
 
     case "${cmd}" in
         soiree__pack)
-            opts="-q -v -h -V --quiet --verbose --color --help --version build check run ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version build check run enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,8 +562,26 @@ _soiree__pack() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        soiree__pack__subcmd__enter)
+            opts="-q -v -h --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         soiree__pack__subcmd__help)
-            opts="build check run ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="build check run enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -671,6 +695,20 @@ _soiree__pack() {
         soiree__pack__subcmd__help__subcmd__descriptor__subcmd__encode)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__help__subcmd__enter)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
