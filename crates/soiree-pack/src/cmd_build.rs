@@ -49,7 +49,7 @@ pub fn build(
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
     {
-        let working = crate::progress::Working::start(format!("building `{}`", pkg.name));
+        let working = crate::progress::Working::start(format!("building `{}`", pkg.name), None);
         let built = soiree_build::build_package(&party, pkg, &sources, out, &keys, &packer);
         working.finish();
         match built {

@@ -33,9 +33,12 @@ pub fn pack(
 ) -> Result<(), Error> {
     let packer = packer(compression)?;
     let key = signing_key(arg, app_id)?;
-    let working = crate::progress::Working::start(format!("packing {}", dir.display()));
-    let written = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())
-        .and_then(|tree| packer.pack(&tree, &key, output));
+    let tree = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())?;
+    let working = crate::progress::Working::start(
+        format!("packing {}", dir.display()),
+        Some(crate::progress::tree_bytes(&tree)),
+    );
+    let written = packer.pack(&tree, &key, output);
     working.finish();
     let written = written?;
     println!("app id      {}", written.app_id);

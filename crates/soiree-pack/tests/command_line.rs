@@ -38,7 +38,7 @@ fn help_lists_commands_in_the_order_a_user_meets_them() {
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(&commands[..5], ["build", "check", "run", "ls", "why"], "{help}");
+    assert_eq!(&commands[..6], ["build", "check", "run", "enter", "ls", "why"], "{help}");
     let keygen = commands.iter().position(|c| *c == "keygen").unwrap();
     assert_eq!(&commands[keygen..], ["keygen", "keys", "help"], "{help}");
     // Each command's summary fits one line of the list.
@@ -221,7 +221,9 @@ fn build_shows_progress_on_a_terminal_only() {
     let out = in_terminal(&cmd);
     let all = text(&out.stdout);
     assert!(out.status.success(), "{all}");
-    assert!(all.contains("building `app`"), "{all:?}");
+    assert!(all.contains("building `app`: "), "{all:?}");
+    assert!(all.contains(" read, "), "{all:?}");
+    assert!(all.contains(" blocks compressed, "), "{all:?}");
     // `--color never` (or -q) keeps a terminal free of redrawn lines.
     for flag in ["-q", "--color never"] {
         let plain = in_terminal(&format!("{cmd} {flag}"));

@@ -32,7 +32,7 @@ pub mod write;
 mod xz_format;
 
 pub use block_cache::BlockCache;
-pub use block_pool::BlockStats;
+pub use block_pool::{live_progress, BlockStats, LiveProgress};
 pub use error::{Error, Result};
 pub use ids::{AppId, PackageId};
 pub use keys::{KeyPair, Keyring};
