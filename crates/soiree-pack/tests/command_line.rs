@@ -261,3 +261,15 @@ fn the_check_example_in_the_docs_is_what_check_prints() {
         "docs/party-toml.md's `check` example is stale; check prints:\n{printed}"
     );
 }
+
+#[test]
+fn docs_cli_md_holds_the_real_help() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = common::soiree(&root, &root).arg("--help").output().unwrap();
+    let help = text(&out.stdout);
+    let doc = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    assert!(
+        doc.contains(&format!("```text\n{help}```")),
+        "docs/cli.md's copy of `soiree-pack --help` is stale; the program prints:\n{help}"
+    );
+}
