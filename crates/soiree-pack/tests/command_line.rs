@@ -38,7 +38,11 @@ fn help_lists_commands_in_the_order_a_user_meets_them() {
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(&commands[..6], ["build", "check", "run", "enter", "ls", "why"], "{help}");
+    assert_eq!(
+        &commands[..6],
+        ["build", "check", "run", "enter", "ls", "why"],
+        "{help}"
+    );
     let keygen = commands.iter().position(|c| *c == "keygen").unwrap();
     assert_eq!(&commands[keygen..], ["keygen", "keys", "help"], "{help}");
     // Each command's summary fits one line of the list.

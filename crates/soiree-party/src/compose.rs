@@ -39,6 +39,11 @@ pub(crate) struct Acc {
     pub(crate) offers: Vec<(S<OfferSpec>, SourceFile, Params, String)>,
     pub(crate) requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
     pub(crate) deps: Deps,
+    /// The `{ use = … }` of party.toml being expanded, and for each service the one it came
+    /// from: two uses of one recipe that collide are shown at the two uses, not twice at the
+    /// recipe.
+    pub(crate) top_use: Option<Place>,
+    pub(crate) service_uses: BTreeMap<String, Place>,
 }
 
 impl<'a> Composer<'a> {
@@ -269,6 +274,9 @@ impl<'a> Composer<'a> {
         } else {
             format!("{via} → {name}")
         };
+        if chain.is_empty() {
+            acc.top_use = Some(use_place.clone());
+        }
         chain.push((name.clone(), use_place));
         for inc in &recipe.spec.include {
             self.use_recipe(inc, &recipe.file, &bound, &via, chain, acc, problems);
