@@ -60,6 +60,7 @@ pub fn recipes(recipes_dir: &Path) -> Result<Vec<RecipeInfo>, Problems> {
             &recipes_dir.join(format!("{name}.toml")),
             format!("recipes/{name}.toml"),
         )
+        .map_err(|e| vec![e])
         .and_then(|file| parse::<RecipeFile>(&file, "recipes.md"));
         match read {
             Ok(spec) => found.push(RecipeInfo {
@@ -79,7 +80,7 @@ pub fn recipes(recipes_dir: &Path) -> Result<Vec<RecipeInfo>, Problems> {
                 name,
                 description: spec.description,
             }),
-            Err(e) => problems.push(e),
+            Err(errors) => problems.extend(errors),
         }
     }
     if problems.is_empty() {

@@ -84,13 +84,17 @@ impl<'a> Composer<'a> {
             return r.clone();
         }
         let path = self.recipes_dir.join(format!("{name}.toml"));
-        let loaded = read_file(&path, format!("recipes/{name}.toml")).and_then(|file| {
-            parse::<RecipeFile>(&file, "recipes.md").map(|spec| Rc::new(Recipe { file, spec }))
-        });
+        let loaded = read_file(&path, format!("recipes/{name}.toml"))
+            .map_err(|e| vec![e])
+            .and_then(|file| {
+                parse::<RecipeFile>(&file, "recipes.md").map(|spec| Rc::new(Recipe { file, spec }))
+            });
         let r = match loaded {
             Ok(r) => Some(r),
-            Err(e) if path.exists() => {
-                problems.push(e);
+            Err(errors) if path.exists() => {
+                for e in errors {
+                    problems.push(e);
+                }
                 None
             }
             Err(_) => None,

@@ -8,6 +8,7 @@ mod contribute;
 mod deps;
 pub mod diagnostic;
 pub mod edit;
+mod every_error;
 mod load;
 pub mod model;
 pub mod params;

@@ -12,21 +12,29 @@ use crate::schema::{PartyFile, PartyMeta, SourceSpec, S};
 use crate::vocab;
 
 /// Parses one TOML file into `T`, turning syntax and shape errors into a diagnostic.
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(file: &SourceFile, what: &str) -> Result<T, PartyError> {
-    toml::from_str(&file.text).map_err(|e| {
-        let message = in_our_words(e.message().trim());
-        let span = e.span().unwrap_or(0..0);
-        let mut err = PartyError::new("soiree::party::parse", format!("{}: {message}", file.name))
-            .at_span(file, span, "here");
-        if message.starts_with("unknown field") {
-            err = err.help(match unknown_field_near(&message) {
-                Some(near) => {
-                    format!("did you mean `{near}`? (docs/{what} lists the keys this file may have)")
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    file: &SourceFile,
+    what: &str,
+) -> Result<T, Vec<PartyError>> {
+    crate::every_error::from_str(&file.text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                let message = in_our_words(e.message().trim());
+                let span = e.span().unwrap_or(0..0);
+                let mut err = PartyError::new("soiree::party::parse", format!("{}: {message}", file.name))
+                    .at_span(file, span, "here");
+                if message.starts_with("unknown field") {
+                    err = err.help(match crate::every_error::unknown_field_near(&message) {
+                        Some(near) => {
+                            format!("did you mean `{near}`? (docs/{what} lists the keys this file may have)")
+                        }
+                        None => format!("docs/{what} lists the keys this file may have"),
+                    });
                 }
-                None => format!("docs/{what} lists the keys this file may have"),
-            });
-        }
-        err
+                err
+            })
+            .collect()
     })
 }
 
@@ -41,20 +49,6 @@ fn in_our_words(message: &str) -> String {
         .replace("expected u32", "expected a whole number (0 or more)")
         .replace("expected u64", "expected a whole number (0 or more)")
         .replace("expected i64", "expected an integer")
-}
-
-/// For "unknown field `var_dirs`, expected one of `a`, `var-dirs`, …": the field meant. `_` for
-/// `-` is the usual slip (TOML keys here are kebab-case), then a near spelling (`service` for
-/// `services`).
-fn unknown_field_near(message: &str) -> Option<String> {
-    let mut quoted = message.split('`').skip(1).step_by(2);
-    let field = quoted.next()?;
-    let expected: Vec<&str> = quoted.collect();
-    let kebab = field.replace('_', "-");
-    if kebab != field && expected.contains(&kebab.as_str()) {
-        return Some(kebab);
-    }
-    crate::diagnostic::closest(field, expected.iter().copied()).map(String::from)
 }
 
 pub(crate) fn read_file(path: &Path, name: String) -> Result<SourceFile, PartyError> {
@@ -116,8 +110,10 @@ fn load_inner(
     };
     let spec: PartyFile = match parse(&file, "party-toml.md") {
         Ok(s) => s,
-        Err(e) => {
-            problems.push(e);
+        Err(errors) => {
+            for e in errors {
+                problems.push(e);
+            }
             return Err(problems);
         }
     };
