@@ -6,11 +6,13 @@ pub mod bench_incremental;
 pub mod bench_measure;
 pub mod bench_report;
 pub mod bench_tree;
+pub mod cli_docs;
 pub mod codegen;
 pub mod fuzz;
 pub mod fuzz_seeds;
 pub mod sample_app;
 pub mod schema_check;
+pub mod test_deps;
 
 use std::path::PathBuf;
 

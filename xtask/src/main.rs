@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, bench_deps, codegen, fuzz, fuzz_seeds, schema_check, workspace_root};
+use xtask::{
+    bench, bench_deps, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, test_deps, workspace_root,
+};
 
 /// Developer tasks for soiree-pack.
 #[derive(Parser)]
@@ -16,8 +18,18 @@ struct Xtask {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Install the Debian packages the tests run (as root; otherwise print the apt-get line and
+    /// fail), then `cargo test --workspace ARGS…`.
+    Test {
+        /// Passed on to `cargo test --workspace`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Regenerate crates/soiree-schema/src/generated from schema/.
     Codegen,
+    /// Regenerate docs/generated/ (shell completions, man pages) from soiree-pack's clap
+    /// definition.
+    CliDocs,
     /// Compare the compiled schema with Sandstorm's schema files.
     SchemaCheck {
         /// Sandstorm's schema folder.
@@ -80,6 +92,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let result = match Xtask::parse().task {
+        Task::Test { args } => test_deps::run(&args),
+        Task::CliDocs => {
+            let dir = cli_docs::generated_dir(&root);
+            cli_docs::write(&dir).map(|n| println!("wrote {n} files to {}", dir.display()))
+        }
         Task::Codegen => codegen::generate(&root, &codegen::generated_dir(&root))
             .map(|()| println!("wrote {}", codegen::generated_dir(&root).display())),
         Task::SchemaCheck { sandstorm } => {

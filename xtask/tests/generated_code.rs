@@ -1,7 +1,7 @@
 //! The committed Cap'n Proto bindings must be exactly what `cargo xtask codegen` produces, and
 //! the schema must keep Sandstorm's layout.
 
-use xtask::{codegen, schema_check, workspace_root};
+use xtask::{cli_docs, codegen, schema_check, workspace_root};
 
 #[test]
 fn committed_bindings_are_fresh() {
@@ -18,6 +18,67 @@ fn committed_bindings_are_fresh() {
             "crates/soiree-schema/src/generated/{name} is stale: run `cargo xtask codegen` and commit the result"
         );
     }
+}
+
+/// The completions and man pages under docs/generated/ must be what `cargo xtask cli-docs` makes
+/// from the current CLI definition: a flag added without regenerating fails here.
+#[test]
+fn committed_cli_docs_are_fresh() {
+    let root = workspace_root();
+    let dir = cli_docs::generated_dir(&root);
+    let fresh = cli_docs::files().unwrap();
+    assert!(fresh.iter().any(|(n, _)| n == "man/soiree-pack-build.1"));
+    for (name, bytes) in &fresh {
+        let old = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert!(
+            &old == bytes,
+            "docs/generated/{name} is stale: run `cargo xtask cli-docs` and commit the result"
+        );
+    }
+    let mut committed = Vec::new();
+    for sub in ["completions", "man"] {
+        for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+            committed.push(format!("{sub}/{}", e.unwrap().file_name().to_string_lossy()));
+        }
+    }
+    for name in committed {
+        assert!(
+            fresh.iter().any(|(n, _)| *n == name),
+            "docs/generated/{name} is no longer generated: run `cargo xtask cli-docs`"
+        );
+    }
+}
+
+/// The generated files work: real bash, given the committed completion script, completes a
+/// command's own options (`soiree-pack build --mess` → `--message-format`) and the commands;
+/// the build page documents its flags.
+#[test]
+fn cli_docs_follow_the_definition() {
+    let root = workspace_root();
+    let script = cli_docs::generated_dir(&root).join("completions/soiree-pack.bash");
+    let complete = |words: &str| {
+        let cmd = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); \
+             _soiree__pack soiree-pack \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &cmd])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("soiree-pack build --mess").trim(), "--message-format");
+    assert_eq!(complete("soiree-pack why --a").trim(), "--all");
+    assert!(complete("soiree-pack b").lines().any(|l| l == "build"));
+    let files = cli_docs::files().unwrap();
+    let page = files
+        .iter()
+        .find(|(f, _)| f == "man/soiree-pack-build.1")
+        .unwrap();
+    let page = String::from_utf8(page.1.clone()).unwrap();
+    assert!(page.contains("\\-\\-message\\-format"), "{page}");
 }
 
 #[test]

@@ -26,6 +26,10 @@ pub struct Built {
     pub development_key: Option<PathBuf>,
     /// What did not stop the build but should be said (optional libraries missing…).
     pub warnings: Vec<String>,
+    /// How many paths the run-time closure of the package's programs holds (`-v` says it).
+    pub closure_entries: usize,
+    /// How the archive's blocks were made: compressed now or taken from the cache.
+    pub blocks: soiree_spk::BlockStats,
 }
 
 /// The package called `name`, or the error that lists the party's packages.
@@ -86,5 +90,7 @@ pub fn build_package(
         offers,
         development_key: key.development,
         warnings: plan.warnings,
+        closure_entries: plan.closure.entries.len(),
+        blocks: written.blocks,
     })
 }

@@ -37,4 +37,4 @@ pub use error::{Error, Result};
 pub use model::{Closure, ClosureEntry, EntryKind, How, MissingLibrary, Object, ObjectKind, Reason, Via};
 pub use options::{Options, ProgramOrigin, DEFAULT_PATH};
 pub use package_programs::programs_in;
-pub use why::{step_text, Role, Why};
+pub use why::{step_text, Chain, Role, Why, MAX_CHAINS};

@@ -52,6 +52,57 @@ impl Closure {
     }
 }
 
+/// The most chains [`Closure::every_chain`] lists: a library that every program needs through
+/// several others has chains by the hundred; past this they are counted, not listed.
+pub const MAX_CHAINS: usize = 200;
+
+/// A chain: from something asked for down to an object, each object with the reason it is there.
+pub type Chain = Vec<(PathBuf, Reason)>;
+
+impl Closure {
+    /// Every chain that brings `path` into the closure (`why --all`), shortest first, and how
+    /// many more there were than [`MAX_CHAINS`].
+    pub fn every_chain(&self, path: &Path) -> Option<(Vec<Chain>, usize)> {
+        let object = self.object_for(path)?;
+        let mut found = Vec::new();
+        let mut more = 0;
+        let mut below = Vec::new();
+        self.chains_to(&object.path, &mut below, &mut found, &mut more);
+        found.sort_by(|a: &Chain, b: &Chain| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        Some((found, more))
+    }
+
+    /// Depth first from `at` up its reasons; `below` is the chain from `at`'s child down to the
+    /// object, reversed. A path already on the chain is a cycle and ends that branch.
+    fn chains_to(&self, at: &Path, below: &mut Chain, found: &mut Vec<Chain>, more: &mut usize) {
+        let Some(object) = self.objects.get(at) else {
+            return;
+        };
+        for reason in &object.reasons {
+            if found.len() >= MAX_CHAINS {
+                *more += 1;
+                // Counting every further chain could take long on a big closure: a bound.
+                if *more > 100_000 {
+                    return;
+                }
+            }
+            below.push((at.to_path_buf(), reason.clone()));
+            match reason.by.as_deref() {
+                None => {
+                    if found.len() < MAX_CHAINS {
+                        found.push(below.iter().rev().cloned().collect());
+                    }
+                }
+                Some(by) if !below.iter().any(|(p, _)| p == by) => {
+                    self.chains_to(by, below, found, more);
+                }
+                Some(_) => {}
+            }
+            below.pop();
+        }
+    }
+}
+
 /// The objects from something asked for down to `path`, following each one's first reason.
 pub fn lineage(closure: &Closure, path: &Path) -> Vec<PathBuf> {
     let mut chain = vec![path.to_path_buf()];

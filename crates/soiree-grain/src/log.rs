@@ -80,15 +80,37 @@ pub fn say(message: &str) {
 /// A text to watch a service's output for, and the flag set once a line contains it.
 pub type Watch = (String, Arc<AtomicBool>);
 
+/// How many of a service's last lines are kept, to show when it keeps failing.
+pub const TAIL_LINES: usize = 8;
+
+/// A service's last [`TAIL_LINES`] lines of output (prefixed), across its restarts.
+pub type Tail = Arc<std::sync::Mutex<std::collections::VecDeque<String>>>;
+
+fn remember(tail: &Tail, lines: &[u8]) {
+    // A poisoned lock only means a log thread panicked mid-push: the lines are still usable.
+    let mut kept = tail.lock().unwrap_or_else(|e| e.into_inner());
+    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        if kept.len() == TAIL_LINES {
+            kept.pop_front();
+        }
+        kept.push_back(String::from_utf8_lossy(line).into_owned());
+    }
+}
+
 /// Copies `reader` (a service's stdout and stderr, one pipe) to stderr with `name`'s prefix,
-/// until every writer has closed it; sets `watch`'s flag when a line contains its text.
+/// until every writer has closed it; sets `watch`'s flag when a line contains its text, and
+/// keeps the last lines in `tail`.
 pub fn forward(
     name: &str,
     mut reader: std::io::PipeReader,
     watch: Option<Watch>,
+    tail: Option<Tail>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let mut p = Prefixer::new(name);
     let write = move |lines: &[u8]| {
+        if let Some(tail) = &tail {
+            remember(tail, lines);
+        }
         if let Some((text, seen)) = &watch {
             // Lines come out whole and the text has no newline, so a match is within a line.
             if lines.windows(text.len()).any(|w| w == text.as_bytes()) {

@@ -24,6 +24,11 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// A service up this long has recovered: its next crash waits `BACKOFF_FIRST` again.
 const BACKOFF_RESET_AFTER: Duration = Duration::from_secs(10);
+/// After this many exits in a row a service is reported as failing, with its last lines (it is
+/// still restarted: a grain has no operator to do it).
+pub const FAILING_AFTER: u32 = 4;
+/// How long to wait for a failing service's last output to be read before showing it.
+const LAST_OUTPUT_WAIT: Duration = Duration::from_secs(1);
 /// How often a readiness check is tried.
 const PROBE_EVERY: Duration = Duration::from_millis(100);
 /// After SIGKILL, how long to wait for the exit to be reported before moving on.
@@ -81,6 +86,9 @@ struct Supervisor<'a> {
     base_env: Vec<(OsString, OsString)>,
     /// Per service: whether its output since its last start had its `log` readiness line.
     log_seen: Vec<Arc<AtomicBool>>,
+    /// Per service: its last lines of output, and the thread that reads its current process's.
+    tails: Vec<log::Tail>,
+    log_threads: Vec<Option<std::thread::JoinHandle<()>>>,
     /// Each service's generated secrets, by service name.
     secrets: std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
 }
@@ -115,6 +123,8 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         log_seen: (0..config.services.len())
             .map(|_| Arc::new(AtomicBool::new(false)))
             .collect(),
+        tails: (0..config.services.len()).map(|_| Default::default()).collect(),
+        log_threads: (0..config.services.len()).map(|_| None).collect(),
     };
     let result = s.start_all(&order);
     if let Err(e) = &result {
@@ -215,7 +225,8 @@ impl Supervisor<'_> {
             Some(Ready::Log(text)) => Some((text.clone(), self.log_seen[i].clone())),
             _ => None,
         };
-        let pid = self.spawn_command(svc, &svc.command, watch)?;
+        let (pid, thread) = self.spawn_command(svc, &svc.command, watch, Some(self.tails[i].clone()))?;
+        self.log_threads[i] = thread;
         self.states[i] = State::Running {
             pid,
             since: Instant::now(),
@@ -230,7 +241,8 @@ impl Supervisor<'_> {
         svc: &Service,
         argv: &[String],
         watch: Option<log::Watch>,
-    ) -> Result<i32, String> {
+        tail: Option<log::Tail>,
+    ) -> Result<(i32, Option<std::thread::JoinHandle<()>>), String> {
         let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
         let writer2 = writer
             .try_clone()
@@ -261,10 +273,14 @@ impl Supervisor<'_> {
         // the end of the output when the process (and its children) close theirs.
         drop(cmd);
         let pid = child.id() as i32;
-        if let Err(e) = log::forward(&svc.name, reader, watch) {
-            log::say(&format!("{}: cannot forward its output: {e}", svc.name));
-        }
-        Ok(pid)
+        let thread = match log::forward(&svc.name, reader, watch, tail) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                log::say(&format!("{}: cannot forward its output: {e}", svc.name));
+                None
+            }
+        };
+        Ok((pid, thread))
     }
 
     /// Waits for one signal or until `deadline`, then reaps every exited child.
@@ -355,9 +371,41 @@ impl Supervisor<'_> {
             "{name} exited ({how}); starting it again in {:.1} s",
             delay.as_secs_f64()
         ));
+        if self.crashes[i] == FAILING_AFTER {
+            self.report_failing(i, &how);
+        }
         self.states[i] = State::Waiting {
             until: Instant::now() + delay,
         };
+    }
+
+    /// Says that service `i` keeps failing, with its last lines of output (read to their end
+    /// first, briefly: a process that left children holding its output may not end it).
+    fn report_failing(&mut self, i: usize, how: &str) {
+        if let Some(thread) = self.log_threads[i].take() {
+            let deadline = Instant::now() + LAST_OUTPUT_WAIT;
+            while !thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let name = &self.svc(i).name;
+        let lines: Vec<String> = self.tails[i]
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut message = format!(
+            "FAILING: service `{name}` exited {FAILING_AFTER} times in a row (last: {how}); still restarting it"
+        );
+        if lines.is_empty() {
+            message.push_str("; it printed nothing");
+        } else {
+            message.push_str("; its last lines were:");
+            for l in &lines {
+                message.push_str("\n  ");
+                message.push_str(l);
+            }
+        }
+        log::say(&message);
     }
 
     /// Restarts services whose backoff has passed; returns the next time one is due.
@@ -473,8 +521,8 @@ impl Supervisor<'_> {
         let name = self.svc(i).name.clone();
         for argv in commands {
             log::say(&format!("{name}: {what}: {}", argv.join(" ")));
-            let pid = self
-                .spawn_command(self.svc(i), argv, None)
+            let (pid, _) = self
+                .spawn_command(self.svc(i), argv, None, None)
                 .map_err(|e| Error::FirstRun(format!("service `{name}`: {e}")))?;
             self.oneshot = Some((pid, None));
             let status = loop {

@@ -593,3 +593,34 @@ fn sigint_stops_the_grain_too() {
         .unwrap()
         .contains("stopped a"));
 }
+
+/// A service that keeps exiting is reported as failing after a few exits in a row, with the
+/// last lines it printed; it is still restarted.
+#[test]
+fn a_service_that_keeps_failing_is_reported_with_its_last_lines() {
+    let d = dirs();
+    let g = Grain::start(
+        &d,
+        vec![sh(
+            "godot",
+            "n=$(cat \"$T/n\" 2>/dev/null || echo 0); n=$((n+1)); echo $n > \"$T/n\"; \
+             echo \"start $n\"; echo 'ERROR: cannot open project.godot' >&2; exit 1",
+        )],
+    );
+    g.wait_log(
+        "FAILING: service `godot` exited 4 times in a row (last: status 1)",
+        30,
+    );
+    g.wait_log("starting godot", 5);
+    let log = g.stop();
+    let report = &log[log.find("FAILING").unwrap()..];
+    // The lines of the fourth start, the last before the report, are there, prefixed.
+    assert!(report.contains("\nsoiree-grain|   godot| start 4\n"), "{log}");
+    assert!(
+        report.contains("godot| ERROR: cannot open project.godot"),
+        "{log}"
+    );
+    assert!(!report.lines().take(10).any(|l| l.contains("start 5")), "{log}");
+    // Once, not at every exit after.
+    assert_eq!(log.matches("FAILING").count(), 1, "{log}");
+}

@@ -12,6 +12,15 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say less: only errors and warnings (no progress, no confirmations).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more: each step (sources resolved, files planned, blocks compressed).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colours and progress bars: `auto` (on a terminal), `always` or `never`.
+    #[arg(long, value_name = "WHEN", global = true, default_value = "auto")]
+    pub color: clap::ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,51 +54,23 @@ pub struct CompressionArg {
     pub no_cache: bool,
 }
 
+/// The commands, in the order a user meets them: build and look, then edit the party, then work
+/// with single packages, and keys last.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate a signing key, append it to the keyring and print its app id.
-    Keygen {
-        #[command(flatten)]
-        keyring: KeyringArg,
-    },
-    /// List or export the keys of a keyring.
-    Keys {
-        #[command(subcommand)]
-        command: KeysCommand,
-    },
-    /// Pack a prepared directory (with a `sandstorm-manifest`) into a signed .spk.
-    Pack {
-        /// The tree to pack, as it should appear inside the grain.
-        dir: PathBuf,
-        /// Where to write the package.
-        #[arg(short, long, value_name = "OUT.spk")]
-        output: PathBuf,
-        #[command(flatten)]
-        keyring: KeyringArg,
-        /// Sign with the key of this app id (default: SOIREE_SIGNING_KEY, or the keyring's only key).
-        #[arg(long, value_name = "ID")]
-        app_id: Option<String>,
-        #[command(flatten)]
-        compression: CompressionArg,
-    },
-    /// Check a package the way Sandstorm does before installing it.
-    Verify {
-        file: PathBuf,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Verify a package and unpack it into a new directory.
-    Unpack { file: PathBuf, dir: PathBuf },
-    /// Build the party's packages: dist/<package>.spk, signed, and dist/<package>/ with the
-    /// sandstorm-pkgdef.capnp and staged files Sandstorm's own `spk pack` would read.
+    /// Build the party's packages into signed .spk files
+    ///
+    /// Writes dist/<package>.spk, signed, and dist/<package>/ with the sandstorm-pkgdef.capnp
+    /// and the staged files (root/) Sandstorm's own `spk pack` would read.
     Build {
         #[command(flatten)]
         party: PartyArg,
         /// Build only these packages (default: all).
+        #[arg(value_name = "PACKAGE")]
         packages: Vec<String>,
-        #[arg(long, value_name = "DIR", default_value = "dist")]
-        out: PathBuf,
+        /// Where to write the packages (default: `dist` beside the party file).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         keyring: KeyringArg,
         /// Require each package's real key (its app-id, in the keyring or SOIREE_SIGNING_KEY);
@@ -99,9 +80,8 @@ pub enum Command {
         /// Use only sources already in the cache; a missing one is an error that names it.
         #[arg(long)]
         offline: bool,
-        /// `human` (default) or `json`: one JSON object a line per package.
-        #[arg(long, value_name = "FORMAT", default_value = "human")]
-        message_format: MessageFormat,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         compression: CompressionArg,
         #[command(flatten)]
@@ -109,8 +89,19 @@ pub enum Command {
         #[command(flatten)]
         rebuild: RebuildArg,
     },
-    /// Run a package the way a grain would, in bubblewrap: a package of the party (planned and
-    /// staged now) or a FILE.spk (verified and unpacked). Logs stream here; Ctrl-C stops it.
+    /// Check party.toml and the recipes it uses, without building anything
+    ///
+    /// Reports every problem, each with its file:line:col.
+    Check {
+        #[command(flatten)]
+        party: PartyArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Run a package the way a grain would, in bubblewrap
+    ///
+    /// Runs a package of the party (planned and staged now) or a FILE.spk (verified and
+    /// unpacked). Logs stream here; Ctrl-C stops it.
     Run {
         /// A package of the party, or a .spk file.
         #[arg(value_name = "PACKAGE|FILE.spk")]
@@ -132,9 +123,11 @@ pub enum Command {
         #[arg(long, value_name = "GRAIN[:HOST]")]
         udp: Vec<String>,
     },
-    /// Bring the party up on this machine as Sandstorm runs it: one grain per package with the
-    /// package's own command (Sandstorm's HTTP bridge first) in bubblewrap, soiree-pack as its
-    /// supervisor, and a shell and gateway on http://127.0.0.1:PORT/. Ctrl-C stops everything.
+    /// Bring the whole party up as Sandstorm runs it
+    ///
+    /// One grain per package with the package's own command (Sandstorm's HTTP bridge first) in
+    /// bubblewrap, soiree-pack as its supervisor, and a shell and gateway on
+    /// http://127.0.0.1:PORT/. Ctrl-C stops everything.
     Up {
         /// The packages to start (default: every package of the party).
         #[arg(value_name = "PACKAGE")]
@@ -154,7 +147,105 @@ pub enum Command {
         #[arg(long, value_name = "NAME=DIR")]
         source: Vec<String>,
     },
-    /// Fetch every pinned download of the party (and profile), verify it, and record it in
+    /// Open a shell inside a grain that `run` is running
+    ///
+    /// Joins the grain's namespaces (mount, network, pid, ipc, uts, cgroup, user) as its user
+    /// (uid and gid 1000), with the package as `/` and the manifest's environment, like
+    /// vagrant-spk's `enter-grain`. Runs /bin/sh, or COMMAND. Needs nsenter (util-linux).
+    Enter {
+        /// The grain: the name `run` was given (a package, or FILE's name without .spk).
+        grain: String,
+        /// What to run instead of /bin/sh, after `--`.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List a package's files, sizes and who put them there
+    ///
+    /// Groups the files by the recipe and source (or the program whose run-time closure) that
+    /// put them there, with totals; warns near Sandstorm's limits. Plans the package without
+    /// packing it.
+    Ls {
+        /// A package of the party.
+        package: String,
+        #[command(flatten)]
+        plan: PlanArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Say why a path is in a package
+    ///
+    /// Shows the recipe and source that placed it, or the chain from a program of the package
+    /// down to the library or interpreter it needs.
+    Why {
+        /// A package of the party.
+        package: String,
+        /// An absolute path inside the package, e.g. /lib/x86_64-linux-gnu/libc.so.6.
+        path: PathBuf,
+        /// List every chain that brings the path in, not only the shortest.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        plan: PlanArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Start a party: party.toml with one package, a recipe, an icon
+    ///
+    /// Writes party.toml (one package that serves the folder `site/`), recipes/site.toml,
+    /// site/index.html, icon.svg and, if there is none, a README.md. Writes nothing if any of
+    /// these exists. `soiree-pack build` then builds it.
+    Init {
+        /// The folder of the new party (created if needed).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The package's name (default: from the folder's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Start a recipe (`new recipe NAME`)
+    New {
+        #[command(subcommand)]
+        command: NewCommand,
+    },
+    /// List the recipes beside party.toml with their parameters
+    ///
+    /// Each recipe with its description, and each parameter with its type, default (or
+    /// "required") and description: what `add RECIPE --set KEY=VALUE` can set.
+    Recipes {
+        #[command(flatten)]
+        party: PartyFileArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Add a recipe to a package in party.toml
+    ///
+    /// Comments and layout of party.toml are kept.
+    Add {
+        /// The recipe's name: a file `recipes/NAME.toml` beside the party file.
+        recipe: String,
+        /// The package of the party that gets the recipe.
+        #[arg(long, short = 'p', value_name = "PACKAGE")]
+        package: String,
+        /// A recipe parameter, `key=value` (value in TOML syntax; bare words are strings).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        party: PartyFileArg,
+    },
+    /// Set one value in party.toml
+    ///
+    /// For example `set party.marketing-version '"0.2.0"'`. Comments and layout are kept.
+    Set {
+        /// Dotted key path: party.app-version, packages.uro.title, …
+        path: String,
+        /// The value in TOML syntax (`2`, `true`, `"text"`); a bare word is a string.
+        value: String,
+        #[command(flatten)]
+        party: PartyFileArg,
+    },
+    /// Download, verify and pin every download source in party.lock
+    ///
+    /// Fetches every pinned download of the party (and profile), verifies it, and records it in
     /// party.lock (comments and layout of the lock file are kept).
     Lock {
         #[command(flatten)]
@@ -163,45 +254,59 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
-    /// Check party.toml and the recipes it uses, without building anything.
-    Check {
-        #[command(flatten)]
-        party: PartyArg,
-    },
-    /// Add a recipe to a package in party.toml (comments and layout are kept).
-    Add {
-        recipe: String,
-        #[arg(long, short = 'p', value_name = "PACKAGE")]
-        package: String,
-        /// A recipe parameter, `key=value` (value in TOML syntax; bare words are strings).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        #[arg(long, value_name = "FILE", default_value = "party.toml")]
-        party: PathBuf,
-    },
-    /// Set one value in party.toml, e.g. `set party.marketing-version '"0.2.0"'`.
-    Set {
-        /// Dotted key path: party.app-version, packages.uro.title, …
-        path: String,
-        /// The value in TOML syntax (`2`, `true`, `"text"`); a bare word is a string.
-        value: String,
-        #[arg(long, value_name = "FILE", default_value = "party.toml")]
-        party: PathBuf,
-    },
     /// Encode or decode a powerbox descriptor.
     Descriptor {
         #[command(subcommand)]
         command: DescriptorCommand,
     },
-    /// Write a package signed with another key, without recompressing it. Checks the old
-    /// signature and the archive stream's structure; `--verify` also decompresses and checks
-    /// everything `verify` does.
-    Sign {
-        input: PathBuf,
+    /// Pack a prepared directory into a signed .spk
+    ///
+    /// The directory must hold a `sandstorm-manifest`; `build` leaves such a tree for each
+    /// package in dist/<package>/root.
+    Pack {
+        /// The tree to pack, as it should appear inside the grain.
+        dir: PathBuf,
+        /// Where to write the package.
         #[arg(short, long, value_name = "OUT.spk")]
         output: PathBuf,
         #[command(flatten)]
         keyring: KeyringArg,
+        /// Sign with the key of this app id (default: SOIREE_SIGNING_KEY, or the keyring's only key).
+        #[arg(long, value_name = "ID")]
+        app_id: Option<String>,
+        #[command(flatten)]
+        compression: CompressionArg,
+    },
+    /// Check a package the way Sandstorm does before installing it.
+    Verify {
+        /// The package to check.
+        #[arg(value_name = "FILE.spk")]
+        file: PathBuf,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Verify a package and unpack it into a new directory.
+    Unpack {
+        /// The package to unpack.
+        #[arg(value_name = "FILE.spk")]
+        file: PathBuf,
+        /// The directory to create; it must not exist yet.
+        dir: PathBuf,
+    },
+    /// Sign a package again with another key, without recompressing it
+    ///
+    /// Checks the old signature and the archive stream's structure; `--verify` also
+    /// decompresses and checks everything `verify` does.
+    Sign {
+        /// The package to sign again.
+        #[arg(value_name = "IN.spk")]
+        input: PathBuf,
+        /// Where to write the signed package.
+        #[arg(short, long, value_name = "OUT.spk")]
+        output: PathBuf,
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// Sign with the key of this app id (default: SOIREE_SIGNING_KEY, or the keyring's only key).
         #[arg(long, value_name = "ID")]
         app_id: Option<String>,
         /// Run every `verify` check on the input first.
@@ -216,28 +321,15 @@ pub enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
-    /// List a package's files with their sizes, grouped by the recipe and source (or the program
-    /// whose run-time closure) that put them there, with totals; warn near Sandstorm's limits.
-    /// Plans the package without packing it.
-    Ls {
-        package: String,
+    /// Generate a signing key, append it to the keyring and print its app id.
+    Keygen {
         #[command(flatten)]
-        plan: PlanArg,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
+        keyring: KeyringArg,
     },
-    /// Say why a path is in a package: the recipe and source that placed it, or the chain from
-    /// a program of the package down to the library or interpreter it needs.
-    Why {
-        package: String,
-        /// An absolute path inside the package, e.g. /lib/x86_64-linux-gnu/libc.so.6.
-        path: PathBuf,
-        #[command(flatten)]
-        plan: PlanArg,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
+    /// List or export the keys of a keyring.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
 }
 
@@ -275,17 +367,53 @@ pub struct RebuildArg {
 
 #[derive(Debug, clap::Args)]
 pub struct PartyArg {
-    /// The party file; recipes are read from `recipes/` beside it.
-    #[arg(long, value_name = "FILE", default_value = "party.toml")]
-    pub party: PathBuf,
+    #[command(flatten)]
+    pub file: PartyFileArg,
     /// Use this profile's sources (for example `release`: pinned upstream downloads).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 }
 
+/// Which party file a command reads or edits.
+#[derive(Debug, clap::Args)]
+pub struct PartyFileArg {
+    /// The party file; recipes are read from `recipes/` beside it (default: `party.toml` here or
+    /// in the nearest folder above that has one).
+    #[arg(long, value_name = "FILE")]
+    pub party: Option<PathBuf>,
+}
+
+/// How a command reports: the same two forms, with the same names, on every command that
+/// reports.
+#[derive(Debug, clap::Args)]
+pub struct OutputArg {
+    /// `human` (default), or `json`: one JSON object a line, errors included.
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// Same as `--message-format json`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl OutputArg {
+    pub fn format(&self) -> MessageFormat {
+        if self.json {
+            MessageFormat::Json
+        } else {
+            self.message_format
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format() == MessageFormat::Json
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MessageFormat {
+    /// Text for people.
     Human,
+    /// One JSON object a line, for scripts and CI annotations.
     Json,
 }
 
@@ -294,7 +422,7 @@ pub enum DescriptorCommand {
     /// Encode a powerbox request descriptor (packed, base64url) from flags.
     Encode {
         /// api-session, ip-interface or ip-network.
-        #[arg(long)]
+        #[arg(long, value_name = "NAME")]
         interface: String,
         /// For api-session: the API's canonical URL.
         #[arg(long, value_name = "URL")]
@@ -304,7 +432,22 @@ pub enum DescriptorCommand {
         tls: bool,
     },
     /// Decode a descriptor string and print it as JSON.
-    Decode { descriptor: String },
+    Decode {
+        /// A descriptor: packed, base64url (as `encode` prints it).
+        descriptor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// Write recipes/NAME.toml beside party.toml: a parameter, a file mapping and a service to
+    /// fill in, every key explained.
+    Recipe {
+        /// The recipe's name (lowercase letters, digits and `-`).
+        name: String,
+        #[command(flatten)]
+        party: PartyFileArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +470,7 @@ pub enum KeysCommand {
     /// Write one key as a KeyFile message (a one-key keyring) to standard output, or with
     /// `-o FILE` to a new file of mode 0600.
     Export {
+        /// The app id of the key to export (as `keys list` prints it).
         app_id: String,
         #[command(flatten)]
         keyring: KeyringArg,

@@ -13,7 +13,7 @@ use crate::failure::Failure;
 pub fn build(
     arg: &PartyArg,
     only: &[String],
-    out: &Path,
+    out: Option<&Path>,
     keyring_arg: &KeyringArg,
     release: bool,
     offline: bool,
@@ -23,7 +23,11 @@ pub fn build(
     rebuild: &RebuildArg,
 ) -> Result<(), Failure> {
     let packer = crate::packing::packer(compression)?;
-    let party = soiree_party::load(&arg.party, arg.profile.as_deref())?;
+    let file = arg.file.path();
+    let party = soiree_party::load(&file, arg.profile.as_deref())?;
+    // As cargo's target/: beside the party file, wherever the command is run from.
+    let default_out = crate::party_file::folder(&file).join("dist");
+    let out = out.unwrap_or(&default_out);
     for name in only {
         soiree_build::find_package(&party, name)?;
     }
@@ -32,13 +36,23 @@ pub fn build(
         release,
     };
     let sources = crate::cmd_inspect::sources(&party, offline, sysroot, rebuild)?;
+    crate::ui::step(format_args!(
+        "{}: {} packages, {} sources; writing to {}",
+        file.display(),
+        party.packages.len(),
+        party.sources.len(),
+        out.display()
+    ));
     let mut failure: Option<Failure> = None;
     for pkg in party
         .packages
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
     {
-        match soiree_build::build_package(&party, pkg, &sources, out, &keys, &packer) {
+        let working = crate::progress::Working::start(format!("building `{}`", pkg.name), None);
+        let built = soiree_build::build_package(&party, pkg, &sources, out, &keys, &packer);
+        working.finish();
+        match built {
             Ok(b) => report(&b, format),
             Err(e) => {
                 // The other packages are still built; the first failure sets the exit code.
@@ -58,6 +72,12 @@ fn report(b: &Built, format: MessageFormat) {
     for w in &b.warnings {
         crate::cmd_inspect::warn(w);
     }
+    crate::ui::step(format_args!(
+        "{}: run-time closure of {} paths; {}",
+        b.name,
+        b.closure_entries,
+        crate::packing::describe(&b.blocks)
+    ));
     if let Some(kept) = &b.development_key {
         eprintln!(
             "warning: `{}` is signed with a DEVELOPMENT key (app id {}, kept in {}).\n         \

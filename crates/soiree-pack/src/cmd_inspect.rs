@@ -39,7 +39,7 @@ pub fn with_plan(
     package: &str,
     show: impl FnOnce(&Plan) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    let party = soiree_party::load(&arg.party.party, arg.party.profile.as_deref())?;
+    let party = soiree_party::load(&arg.party.file.path(), arg.party.profile.as_deref())?;
     let pkg = soiree_build::find_package(&party, package)?;
     let sources = sources(&party, arg.offline, &arg.sysroot, &arg.rebuild)?;
     let plan = soiree_plan::plan(pkg, &sources, soiree_spk::source_date_epoch_ns())?;
@@ -70,9 +70,9 @@ pub fn ls(package: &str, arg: &PlanArg, json: bool) -> Result<(), Failure> {
     })
 }
 
-pub fn why(package: &str, path: &Path, arg: &PlanArg, json: bool) -> Result<(), Failure> {
+pub fn why(package: &str, path: &Path, all: bool, arg: &PlanArg, json: bool) -> Result<(), Failure> {
     with_plan(arg, package, |plan| {
-        match soiree_plan::explain::why(plan, package, path) {
+        match soiree_plan::explain::why_with(plan, package, path, all) {
             Some(e) if json => {
                 println!("{}", crate::json_line::line(&e));
                 Ok(())
@@ -81,10 +81,24 @@ pub fn why(package: &str, path: &Path, arg: &PlanArg, json: bool) -> Result<(), 
                 print!("{e}");
                 Ok(())
             }
-            None => Err(Failure::rejected(format!(
-                "{} is not in package `{package}`",
-                path.display()
-            ))),
+            None => {
+                let mut f = Failure::rejected(format!(
+                    "{} is not in package `{package}`",
+                    EscapedLines(&path.to_string_lossy())
+                ));
+                if let Some(near) = soiree_plan::explain::closest(plan, path) {
+                    f.diagnostics = vec![miette::miette!(
+                        code = "soiree::rejected",
+                        help = format!(
+                            "did you mean {}? (`soiree-pack ls {package}` lists every file)",
+                            EscapedLines(&near.to_string_lossy())
+                        ),
+                        "{} is not in package `{package}`",
+                        EscapedLines(&path.to_string_lossy())
+                    )];
+                }
+                Err(f)
+            }
         }
     })
 }

@@ -34,15 +34,21 @@ pub fn pack(
     let packer = packer(compression)?;
     let key = signing_key(arg, app_id)?;
     let tree = soiree_spk::scan_for_packing(dir, soiree_spk::source_date_epoch_ns())?;
-    let written = packer.pack(&tree, &key, output)?;
+    let working = crate::progress::Working::start(
+        format!("packing {}", dir.display()),
+        Some(crate::progress::tree_bytes(&tree)),
+    );
+    let written = packer.pack(&tree, &key, output);
+    working.finish();
+    let written = written?;
     println!("app id      {}", written.app_id);
     println!("package id  {}", written.package_id);
-    eprintln!(
+    crate::ui::note(format_args!(
         "wrote {} ({} bytes; {})",
         output.display(),
         written.size,
         packing::describe(&written.blocks)
-    );
+    ));
     Ok(())
 }
 

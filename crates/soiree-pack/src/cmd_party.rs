@@ -6,10 +6,26 @@ use soiree_plan::powerbox;
 use crate::cli::{DescriptorCommand, PartyArg};
 use crate::failure::Failure;
 
-pub fn check(arg: &PartyArg) -> Result<(), Failure> {
-    match soiree_party::load(&arg.party, arg.profile.as_deref()) {
+pub fn check(arg: &PartyArg, json: bool) -> Result<(), Failure> {
+    let file = arg.file.path();
+    match soiree_party::load(&file, arg.profile.as_deref()) {
         Ok(party) => {
             for p in &party.packages {
+                if json {
+                    println!(
+                        "{}",
+                        crate::json_line::line(&serde_json::json!({
+                            "reason": "package",
+                            "name": p.name,
+                            "recipes": p.recipes.len(),
+                            "files": p.files.len(),
+                            "services": p.services.len(),
+                            "offers": p.offers.len(),
+                            "requests": p.requests.len(),
+                        }))
+                    );
+                    continue;
+                }
                 println!(
                     "{:<10} {} recipes, {} file mappings, {} services, {} offers, {} requests",
                     p.name,
@@ -20,7 +36,9 @@ pub fn check(arg: &PartyArg) -> Result<(), Failure> {
                     p.requests.len()
                 );
             }
-            eprintln!("{}: ok", arg.party.display());
+            if !json {
+                crate::ui::note(format_args!("{}: ok", file.display()));
+            }
             Ok(())
         }
         Err(problems) => Err(problems.into()),
@@ -69,17 +87,27 @@ pub fn add(recipe: &str, package: &str, set: &[String], party: &std::path::Path)
     let result = soiree_party::edit::parse_assignments(set)
         .and_then(|with| soiree_party::edit::add_recipe(party, package, recipe, &with));
     result?;
-    eprintln!("added `{recipe}` to package `{package}` in {}", party.display());
+    crate::ui::note(format_args!(
+        "added `{recipe}` to package `{package}` in {}",
+        party.display()
+    ));
     Ok(())
 }
 
 pub fn set(path: &str, value: &str, party: &std::path::Path) -> Result<(), Failure> {
-    soiree_party::edit::set(party, path, soiree_party::edit::parse_value(value))?;
+    let parsed = soiree_party::edit::parse_value(value);
+    let shown = parsed.to_string();
+    soiree_party::edit::set(party, path, parsed)?;
+    crate::ui::note(format_args!(
+        "set {path} = {} in {}",
+        soiree_spk::display::Escaped(shown.trim()),
+        party.display()
+    ));
     Ok(())
 }
 
 pub fn lock(arg: &PartyArg, offline: bool) -> Result<(), Failure> {
-    let party = soiree_party::load_for_lock(&arg.party, arg.profile.as_deref())?;
+    let party = soiree_party::load_for_lock(&arg.file.path(), arg.profile.as_deref())?;
     let locked = soiree_build::lock::lock_downloads(&party, offline)?;
     for p in &locked.first_pins {
         eprintln!(

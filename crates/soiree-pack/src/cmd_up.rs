@@ -48,7 +48,7 @@ pub fn up(
     idle: u64,
     source: &[String],
 ) -> Result<(), Failure> {
-    let mut party = soiree_party::load(&plan.party.party, plan.party.profile.as_deref())?;
+    let mut party = soiree_party::load(&plan.party.file.path(), plan.party.profile.as_deref())?;
     override_sources(&mut party, source)?;
     let names: Vec<String> = if packages.is_empty() {
         party.packages.iter().map(|p| p.name.clone()).collect()

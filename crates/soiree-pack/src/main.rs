@@ -2,8 +2,10 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_enter;
 mod cmd_inspect;
 mod cmd_keys;
+mod cmd_new;
 mod cmd_package;
 mod cmd_party;
 mod cmd_run;
@@ -11,7 +13,10 @@ mod cmd_up;
 mod failure;
 mod json_line;
 mod packing;
+mod party_file;
+mod progress;
 mod supervisor;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -35,9 +40,15 @@ fn fixed_mmap_threshold() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::configure(cli.quiet, cli.verbose, cli.color);
     // Long messages stay one line each: the terminal wraps them, and scripts can grep them.
     let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(ui::color())
+                .build(),
+        )
     }));
     let json = wants_json(&cli.command);
     match run(&cli) {
@@ -52,8 +63,12 @@ fn main() -> ExitCode {
 /// Whether the command was asked for machine-readable output: then its errors are JSON too.
 fn wants_json(command: &Command) -> bool {
     match command {
-        Command::Verify { json, .. } | Command::Ls { json, .. } | Command::Why { json, .. } => *json,
-        Command::Build { message_format, .. } => *message_format == cli::MessageFormat::Json,
+        Command::Build { output, .. }
+        | Command::Check { output, .. }
+        | Command::Ls { output, .. }
+        | Command::Why { output, .. }
+        | Command::Verify { output, .. }
+        | Command::Recipes { output, .. } => output.is_json(),
         _ => false,
     }
 }
@@ -82,9 +97,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             app_id.as_deref(),
             compression,
         )?),
-        Command::Verify { file, json } => cmd_package::verify(file, *json).map_err(|e| {
+        Command::Verify { file, output } => cmd_package::verify(file, output.is_json()).map_err(|e| {
             let mut f = Failure::from(e);
-            if !*json {
+            if !output.is_json() {
                 // One line a script can read: `FILE: invalid package: REASON`.
                 let reason = f
                     .diagnostics
@@ -98,7 +113,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             f
         }),
         Command::Unpack { file, dir } => Ok(cmd_package::unpack(file, dir)?),
-        Command::Check { party } => cmd_party::check(party),
+        Command::Check { party, output } => cmd_party::check(party, output.is_json()),
         Command::Lock { party, offline } => cmd_party::lock(party, *offline),
         Command::Build {
             party,
@@ -107,29 +122,34 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             keyring,
             release,
             offline,
-            message_format,
+            output,
             compression,
             sysroot,
             rebuild,
         } => cmd_build::build(
             party,
             packages,
-            out,
+            out.as_deref(),
             keyring,
             *release,
             *offline,
-            *message_format,
+            output.format(),
             compression,
             sysroot,
             rebuild,
         ),
-        Command::Ls { package, plan, json } => cmd_inspect::ls(package, plan, *json),
+        Command::Ls {
+            package,
+            plan,
+            output,
+        } => cmd_inspect::ls(package, plan, output.is_json()),
         Command::Why {
             package,
             path,
+            all,
             plan,
-            json,
-        } => cmd_inspect::why(package, path, plan, *json),
+            output,
+        } => cmd_inspect::why(package, path, *all, plan, output.is_json()),
         Command::Run {
             target,
             plan,
@@ -146,13 +166,19 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             source,
         } => cmd_up::up(packages, plan, *port, *idle, source),
         Command::Descriptor { command } => cmd_party::descriptor(command),
+        Command::Enter { grain, command } => cmd_enter::enter(grain, command),
+        Command::Init { dir, name } => cmd_new::init(dir, name.as_deref()),
+        Command::New {
+            command: cli::NewCommand::Recipe { name, party },
+        } => cmd_new::new_recipe(name, &party.path()),
+        Command::Recipes { party, output } => cmd_new::recipes(&party.path(), output.is_json()),
         Command::Add {
             recipe,
             package,
             set,
             party,
-        } => cmd_party::add(recipe, package, set, party),
-        Command::Set { path, value, party } => cmd_party::set(path, value, party),
+        } => cmd_party::add(recipe, package, set, &party.path()),
+        Command::Set { path, value, party } => cmd_party::set(path, value, &party.path()),
         Command::Sign {
             input,
             output,

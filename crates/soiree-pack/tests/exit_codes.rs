@@ -64,6 +64,20 @@ fn party_commands() {
     expect(&p, &["set", "party.name", "\"x\"", "--party", "missing.toml"], 3);
     // cache
     expect(&p, &["cache", "clean", "--keep", "lots"], 2);
+    // enter: no grain of that name runs here
+    expect(&p, &["enter", "app"], 2);
+    // init, new recipe, recipes
+    expect(&p, &["init"], 2);
+    expect(&p, &["init", &bad_out], 3);
+    expect(&p, &["init", "fresh", "--name", "Not_A_Name"], 2);
+    expect(&p, &["new", "recipe", "web"], 2);
+    expect(&p, &["new", "recipe", "Not_A_Name"], 2);
+    expect(&p, &["recipes"], 0);
+    std::fs::write(p.path("recipes/broken.toml"), "files = 3\n").unwrap();
+    expect(&p, &["recipes"], 1);
+    std::fs::remove_file(p.path("recipes/broken.toml")).unwrap();
+    // why of a path the package lacks, with --all
+    expect(&p, &["why", "--offline", "--all", "app", "/no/such/path"], 1);
 
     // A party that is wrong is rejected by every command that reads it.
     std::fs::write(p.path("party.toml"), "[party]\nname = 3\n").unwrap();

@@ -328,6 +328,18 @@ fn client_package_serves_its_download_page_and_files() {
     let (code, page) = grain.wait_for(Duration::from_secs(30), |_| get(http, "/"));
     assert_eq!(code, 200);
     assert!(page.contains("Join this V-Sekai party"), "{page}");
+    // The page's main link: the list of the downloads, each with its size in bytes.
+    assert!(page.contains("href=\"downloads/\""), "{page}");
+    let (code, listing) = get(http, "/downloads/").unwrap();
+    assert_eq!(code, 200, "{listing}");
+    let size = std::fs::metadata(repo().join("fixtures/inputs/godot-client/v_sekai_windows.exe.txt"))
+        .unwrap()
+        .len();
+    let row = listing
+        .lines()
+        .find(|l| l.contains("href=\"v_sekai_windows.exe.txt\""))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(row.trim_end().ends_with(&format!(" {size}")), "{row}");
     let (code, file) = get(http, "/downloads/v_sekai_linux.x86_64.txt").unwrap();
     assert_eq!(code, 200);
     assert_eq!(

@@ -78,6 +78,70 @@ fn why_names_the_recipe_the_source_the_program_and_the_library() {
 }
 
 #[test]
+fn why_all_lists_every_chain_and_a_missing_path_gets_the_closest() {
+    let party = redis_party();
+    // libc comes in through redis-server and through the supervisor every package ships, and
+    // through libraries both need: more than one chain.
+    let libc = common::ldd(std::path::Path::new("/usr/bin/redis-server"))
+        .into_iter()
+        .find(|(named, _)| named.file_name().is_some_and(|n| n == "libc.so.6"))
+        .expect("redis-server needs libc.so.6");
+    let real = libc.1.to_str().unwrap();
+    let out = party.run(&["why", "app", real, "--all", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let chains = v["chains"].as_array().unwrap();
+    assert!(chains.len() >= 2, "{v}");
+    let starts: Vec<&str> = chains.iter().map(|c| c[0].as_str().unwrap()).collect();
+    assert!(
+        starts
+            .iter()
+            .any(|s| s.starts_with("/usr/bin/redis-server is placed by")),
+        "{starts:?}"
+    );
+    assert!(
+        starts
+            .iter()
+            .any(|s| s.starts_with("/opt/soiree/bin/soiree-grain is placed by")),
+        "{starts:?}"
+    );
+    // Shortest first, and the first is the one plain `why` shows.
+    let lens: Vec<usize> = chains.iter().map(|c| c.as_array().unwrap().len()).collect();
+    assert!(lens.windows(2).all(|w| w[0] <= w[1]), "{lens:?}");
+    assert_eq!(chains[0], v["chain"]);
+    let plain = party.run(&["why", "app", real, "--json"]);
+    let p: serde_json::Value = serde_json::from_str(text(&plain.stdout).trim()).unwrap();
+    assert!(p.get("chains").is_none());
+    assert_eq!(p["chain"], v["chain"]);
+    let shown = text(&party.run(&["why", "app", real, "--all"]).stdout);
+    assert!(
+        shown.contains(&format!("chain 2 of {}:", chains.len())),
+        "{shown}"
+    );
+
+    // A typo, and a file asked for at the wrong folder: the closest path of the package.
+    let out = party.run(&["why", "app", "/usr/bin/redis-srever"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("did you mean /usr/bin/redis-server?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = party.run(&["why", "app", "/bin/redis-server"]);
+    assert!(
+        text(&out.stderr).contains("did you mean /usr/bin/redis-server?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = party.run(&["why", "app", "/nothing/like/it/at/all.txt"]);
+    assert!(
+        !text(&out.stderr).contains("did you mean"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn ls_groups_by_recipe_source_and_closure_with_totals_and_warns_near_the_limits() {
     let party = redis_party();
     let out = party.run(&["ls", "app"]);

@@ -163,3 +163,68 @@ fn bad_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("the party has no package `nope`"));
 }
+
+/// `enter` runs a command inside the running grain: as uid 1000, with the package as `/`, in
+/// the grain's pid namespace and with its /var.
+#[test]
+fn enter_runs_a_command_inside_the_running_grain() {
+    let party = party();
+    let dash = common::program("/usr/bin/dash", "dash");
+    let id = common::program("/usr/bin/id", "coreutils");
+    party.copy(&dash, "inputs/redis/bin/sh");
+    party.copy(&id, "inputs/redis/usr/bin/id");
+    party.recipe(
+        "redis",
+        &format!(
+            "{REDIS_RECIPE}\n[[files]]\nsource = \"redis\"\nfrom = \"bin/sh\"\nto = \"/bin/sh\"\nexecutable = true\n\n\
+             [[files]]\nsource = \"redis\"\nfrom = \"usr/bin/id\"\nto = \"/usr/bin/id\"\nexecutable = true\n"
+        ),
+    );
+    let enter = |args: &[&str]| {
+        common::soiree(party.dir.path(), party.dir.path())
+            .arg("enter")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Before the grain runs there is nothing to enter.
+    let out = enter(&["app"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no grain `app` is running here"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let mut run = Run::start(&party, &["app", "--offline", "--tcp", "6379:0"]);
+    run.wait_log("services of `app` are up");
+    assert!(party.path(".soiree/run/app/grain.json").is_file());
+    let script = "id -u; id -g; echo /*; echo /var/*; echo $HOME; echo $$";
+    let out = enter(&["app", "--", "/bin/sh", "-c", script]);
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}\n{}", text(&out.stderr));
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines[0], "1000", "{shown}");
+    assert_eq!(lines[1], "1000", "{shown}");
+    // The package's root, not the host's: no /home, no /work; /var holds Redis's folder.
+    assert!(lines[2].contains("/sandstorm-manifest"), "{shown}");
+    assert!(
+        !lines[2].contains("/home") && !lines[2].contains("/root"),
+        "{shown}"
+    );
+    assert!(lines[3].contains("/var/redis"), "{shown}");
+    assert!(shown.contains("\n/var\n"), "HOME: {shown}");
+    // In the grain's pid namespace the supervisor is 1, so the shell's pid is small.
+    let pid: i32 = lines.last().unwrap().parse().unwrap();
+    assert!(pid < 100, "{shown}");
+    // A command's exit status is enter's.
+    let out = enter(&["app", "--", "/bin/sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+
+    let (code, log) = run.interrupt();
+    assert_eq!(code, Some(0), "{log}");
+    // The record goes with the grain.
+    assert!(!party.path(".soiree/run/app/grain.json").exists());
+    let out = enter(&["app"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -39,6 +39,11 @@ pub(crate) struct Acc {
     pub(crate) offers: Vec<(S<OfferSpec>, SourceFile, Params, String)>,
     pub(crate) requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
     pub(crate) deps: Deps,
+    /// The `{ use = … }` of party.toml being expanded, and for each service the one it came
+    /// from: two uses of one recipe that collide are shown at the two uses, not twice at the
+    /// recipe.
+    pub(crate) top_use: Option<Place>,
+    pub(crate) service_uses: BTreeMap<String, Place>,
 }
 
 impl<'a> Composer<'a> {
@@ -79,13 +84,17 @@ impl<'a> Composer<'a> {
             return r.clone();
         }
         let path = self.recipes_dir.join(format!("{name}.toml"));
-        let loaded = read_file(&path, format!("recipes/{name}.toml")).and_then(|file| {
-            parse::<RecipeFile>(&file, "recipes.md").map(|spec| Rc::new(Recipe { file, spec }))
-        });
+        let loaded = read_file(&path, format!("recipes/{name}.toml"))
+            .map_err(|e| vec![e])
+            .and_then(|file| {
+                parse::<RecipeFile>(&file, "recipes.md").map(|spec| Rc::new(Recipe { file, spec }))
+            });
         let r = match loaded {
             Ok(r) => Some(r),
-            Err(e) if path.exists() => {
-                problems.push(e);
+            Err(errors) if path.exists() => {
+                for e in errors {
+                    problems.push(e);
+                }
                 None
             }
             Err(_) => None,
@@ -269,6 +278,9 @@ impl<'a> Composer<'a> {
         } else {
             format!("{via} → {name}")
         };
+        if chain.is_empty() {
+            acc.top_use = Some(use_place.clone());
+        }
         chain.push((name.clone(), use_place));
         for inc in &recipe.spec.include {
             self.use_recipe(inc, &recipe.file, &bound, &via, chain, acc, problems);

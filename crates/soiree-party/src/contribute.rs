@@ -9,6 +9,11 @@ use crate::params::{self, Params};
 use crate::schema::S;
 use crate::vocab;
 
+/// The recipe at the end of a `via` chain (`uro → nginx` → `nginx`).
+fn recipe_name(via: &str) -> &str {
+    via.rsplit(" → ").next().unwrap_or(via)
+}
+
 impl Composer<'_> {
     pub(crate) fn contribute(
         &self,
@@ -132,13 +137,37 @@ impl Composer<'_> {
         for (name, s) in &recipe.spec.services {
             if let Some(service) = crate::services::service(name, s, file, p, via, problems) {
                 if let Some(old) = acc.services.get(&service.name) {
-                    problems.push(conflict(
-                        "soiree::recipe::service_conflict",
-                        format!("two recipes define the service `{}`", service.name),
-                        service.origin.clone(),
-                        &old.origin,
-                    ));
+                    let same_line = old.origin.place.file.name == service.origin.place.file.name
+                        && old.origin.place.span == service.origin.place.span;
+                    let uses = (acc.service_uses.get(&service.name), acc.top_use.as_ref());
+                    match uses {
+                        (Some(first), Some(second)) if same_line => problems.push(
+                            PartyError::new(
+                                "soiree::recipe::service_conflict",
+                                format!(
+                                    "recipe `{}` is used twice, and both uses define the service `{}`",
+                                    recipe_name(via),
+                                    service.name
+                                ),
+                            )
+                            .at(second.clone(), "used again here")
+                            .help("with other parameters a recipe defines its services again: use it once, its parameters in one `with`")
+                            .related(
+                                PartyError::new("soiree::recipe::service_conflict", "first used here")
+                                    .at(first.clone(), "first use"),
+                            ),
+                        ),
+                        _ => problems.push(conflict(
+                            "soiree::recipe::service_conflict",
+                            format!("two recipes define the service `{}`", service.name),
+                            service.origin.clone(),
+                            &old.origin,
+                        )),
+                    }
                     continue;
+                }
+                if let Some(u) = &acc.top_use {
+                    acc.service_uses.insert(service.name.clone(), u.clone());
                 }
                 for port in &service.ports {
                     if let Some(other) = acc.services.values().find(|o| o.ports.contains(port)) {

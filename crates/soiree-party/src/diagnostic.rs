@@ -251,11 +251,19 @@ pub(crate) fn conflict(
 }
 
 /// A `{{name}}` that names no parameter of its recipe.
-pub(crate) fn unknown_param(file: &SourceFile, span: std::ops::Range<usize>, name: &str) -> PartyError {
-    PartyError::new(
+pub(crate) fn unknown_param(
+    file: &SourceFile,
+    span: std::ops::Range<usize>,
+    unknown: &crate::params::Unknown,
+) -> PartyError {
+    let name = &unknown.name;
+    let e = PartyError::new(
         "soiree::recipe::template",
         format!("`{{{{{name}}}}}` names no parameter of this recipe"),
     )
-    .at_span(file, span, "in this template")
-    .help("declare it under [params], or fix the name")
+    .at_span(file, span, "in this template");
+    match &unknown.near {
+        Some(near) => e.help(format!("did you mean `{{{{{near}}}}}`?")),
+        None => e.help("declare it under [params], or fix the name"),
+    }
 }

@@ -88,6 +88,20 @@ pub fn add_recipe(
     let array = recipes
         .as_array_mut()
         .ok_or_else(|| problem(format!("packages.{package}.recipes is not an inline array")))?;
+    // A second entry would only collide with the first (the same services, files and ports).
+    let used = array.iter().any(|v| {
+        v.as_inline_table()
+            .and_then(|t| t.get("use"))
+            .and_then(Value::as_str)
+            == Some(recipe)
+    });
+    if used {
+        return Err(problem(format!(
+            "package `{package}` already uses recipe `{recipe}`; change its parameters with \
+             `soiree-pack set` or by editing {}",
+            path.display()
+        )));
+    }
     let mut entry = InlineTable::new();
     entry.insert("use", Value::from(recipe));
     if !with.is_empty() {

@@ -1,12 +1,14 @@
 //! Read `party.toml` and `recipes/` into a validated model, with diagnostics that point into the files.
 
 mod bridge;
+pub mod catalog;
 mod command_source;
 mod compose;
 mod contribute;
 mod deps;
 pub mod diagnostic;
 pub mod edit;
+mod every_error;
 mod load;
 pub mod model;
 pub mod params;

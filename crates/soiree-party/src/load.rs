@@ -12,17 +12,43 @@ use crate::schema::{PartyFile, PartyMeta, SourceSpec, S};
 use crate::vocab;
 
 /// Parses one TOML file into `T`, turning syntax and shape errors into a diagnostic.
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(file: &SourceFile, what: &str) -> Result<T, PartyError> {
-    toml::from_str(&file.text).map_err(|e| {
-        let message = e.message().trim().to_string();
-        let span = e.span().unwrap_or(0..0);
-        let mut err = PartyError::new("soiree::party::parse", format!("{}: {message}", file.name))
-            .at_span(file, span, "here");
-        if message.starts_with("unknown field") {
-            err = err.help(format!("docs/{what} lists the keys this file may have"));
-        }
-        err
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    file: &SourceFile,
+    what: &str,
+) -> Result<T, Vec<PartyError>> {
+    crate::every_error::from_str(&file.text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                let message = in_our_words(e.message().trim());
+                let span = e.span().unwrap_or(0..0);
+                let mut err = PartyError::new("soiree::party::parse", format!("{}: {message}", file.name))
+                    .at_span(file, span, "here");
+                if message.starts_with("unknown field") {
+                    err = err.help(match crate::every_error::unknown_field_near(&message) {
+                        Some(near) => {
+                            format!("did you mean `{near}`? (docs/{what} lists the keys this file may have)")
+                        }
+                        None => format!("docs/{what} lists the keys this file may have"),
+                    });
+                }
+                err
+            })
+            .collect()
     })
+}
+
+/// serde's words for TOML's: a TOML file has arrays users call lists, and tables.
+fn in_our_words(message: &str) -> String {
+    message
+        .replace("expected a sequence", "expected a list (`[\"…\", \"…\"]`)")
+        .replace("invalid type: sequence", "invalid type: list")
+        .replace("expected a map", "expected a table")
+        .replace("invalid type: map", "invalid type: table")
+        .replace("expected u16", "expected an integer from 0 to 65535")
+        .replace("expected u32", "expected a whole number (0 or more)")
+        .replace("expected u64", "expected a whole number (0 or more)")
+        .replace("expected i64", "expected an integer")
 }
 
 pub(crate) fn read_file(path: &Path, name: String) -> Result<SourceFile, PartyError> {
@@ -84,8 +110,10 @@ fn load_inner(
     };
     let spec: PartyFile = match parse(&file, "party-toml.md") {
         Ok(s) => s,
-        Err(e) => {
-            problems.push(e);
+        Err(errors) => {
+            for e in errors {
+                problems.push(e);
+            }
             return Err(problems);
         }
     };

@@ -49,8 +49,24 @@ fn render(v: &toml::Value) -> String {
     }
 }
 
+/// A `{{name}}` that names no parameter, with the parameter it most likely means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    pub name: String,
+    pub near: Option<String>,
+}
+
+impl Unknown {
+    fn new(name: &str, params: &Params) -> Unknown {
+        Unknown {
+            name: name.to_string(),
+            near: closest(name, params.keys().map(String::as_str)).map(String::from),
+        }
+    }
+}
+
 /// Replaces every `{{name}}` in `text`. Returns the first unknown name on failure.
-pub fn substitute(text: &str, params: &Params) -> Result<String, String> {
+pub fn substitute(text: &str, params: &Params) -> Result<String, Unknown> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -63,7 +79,7 @@ pub fn substitute(text: &str, params: &Params) -> Result<String, String> {
         let name = after[..end].trim();
         match params.get(name) {
             Some(v) => out.push_str(&render(v)),
-            None => return Err(name.to_string()),
+            None => return Err(Unknown::new(name, params)),
         }
         rest = &after[end + 2..];
     }
@@ -73,7 +89,7 @@ pub fn substitute(text: &str, params: &Params) -> Result<String, String> {
 
 /// Substitutes inside a value: a string that is exactly `{{name}}` takes the parameter's own
 /// type (so `port = "{{port}}"` stays an integer); other strings are rendered as text.
-pub fn substitute_value(v: &toml::Value, params: &Params) -> Result<toml::Value, String> {
+pub fn substitute_value(v: &toml::Value, params: &Params) -> Result<toml::Value, Unknown> {
     match v {
         toml::Value::String(s) => {
             let trimmed = s.trim();
@@ -82,7 +98,7 @@ pub fn substitute_value(v: &toml::Value, params: &Params) -> Result<toml::Value,
                     return params
                         .get(name.trim())
                         .cloned()
-                        .ok_or_else(|| name.trim().to_string());
+                        .ok_or_else(|| Unknown::new(name.trim(), params));
                 }
             }
             substitute(s, params).map(toml::Value::String)
@@ -245,7 +261,14 @@ mod tests {
             substitute_value(&toml::Value::String("{{port}}".into()), &params()).unwrap(),
             toml::Value::Integer(8000)
         );
-        assert_eq!(substitute("{{nope}}", &params()), Err("nope".into()));
+        assert_eq!(
+            substitute("{{nope}}", &params()).map_err(|u| u.name),
+            Err("nope".into())
+        );
+        assert_eq!(
+            substitute("{{prot}}", &params()).map_err(|u| u.near),
+            Err(Some("port".into()))
+        );
         assert_eq!(
             substitute("no braces {here}", &params()).unwrap(),
             "no braces {here}"

@@ -59,6 +59,30 @@ fn services_json(pkg: &Package) -> Vec<u8> {
     out
 }
 
+/// Where the grain user's account is written unless a recipe provides the file.
+pub const ETC_PASSWD: &str = "/etc/passwd";
+pub const ETC_GROUP: &str = "/etc/group";
+/// The grain's one user (uid and gid 1000 in every grain, as Sandstorm runs it), with `/var`
+/// (its only writable folder) as home; and root, which programs expect to find.
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\ngrain:x:1000:1000:grain:/var:/bin/sh\n";
+const GROUP: &str = "root:x:0:\ngrain:x:1000:\n";
+
+/// Whether the tree has an entry at `path`, or something in the way of one (a file or
+/// symlink where a parent folder would be): then nothing is added there.
+fn holds(tree: &Dir, path: &str) -> bool {
+    let mut dir = tree;
+    for part in path.trim_start_matches('/').split('/') {
+        match dir.entries.get(part.as_bytes()) {
+            None => return false,
+            Some(Entry {
+                node: Node::Dir(d), ..
+            }) => dir = d,
+            Some(_) => return true,
+        }
+    }
+    true
+}
+
 /// Builds the plan of `pkg`: every file it holds, generated ones and the run-time closure of its
 /// programs included.
 pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, PlanError> {
@@ -90,6 +114,20 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
         if let Some(bytes) = bytes {
             // Synthetic files carry no build-machine time, as `spk pack` gives them 0.
             tree::graft(&mut tree, path, Entry::bytes(bytes, false, 0), "soiree-pack")?;
+            provenance.insert(PathBuf::from(path), Placed::Generated);
+        }
+    }
+    // A grain runs as uid and gid 1000, which nothing names: programs that look their user up
+    // (PostgreSQL, ssh, `id`, getpwuid in general) fail on a grain without these. A recipe that
+    // maps its own /etc/passwd or /etc/group keeps it.
+    for (path, text) in [(ETC_PASSWD, PASSWD), (ETC_GROUP, GROUP)] {
+        if !holds(&tree, path) {
+            tree::graft(
+                &mut tree,
+                path,
+                Entry::bytes(text.as_bytes().to_vec(), false, 0),
+                "soiree-pack",
+            )?;
             provenance.insert(PathBuf::from(path), Placed::Generated);
         }
     }

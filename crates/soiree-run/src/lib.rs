@@ -7,6 +7,7 @@
 //! [`start_bridged`] keeps the bridge instead and hands it the host's end of its Cap'n Proto
 //! socket as fd 3, for `soiree-pack up`, which plays Sandstorm's supervisor.
 
+pub mod enter;
 mod forward;
 pub mod grain;
 pub mod publish;

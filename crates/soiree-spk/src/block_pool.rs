@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Mutex;
 
@@ -28,6 +29,29 @@ pub struct BlockStats {
     pub cache_write_errors: u64,
     /// Uncompressed bytes that went through the compressor.
     pub bytes_compressed: u64,
+}
+
+/// Every stream this process writes, counted as it goes: what a progress display reads from
+/// another thread while `pack` runs (the totals only grow; a display takes differences).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveProgress {
+    /// Uncompressed bytes handed to the block workers.
+    pub bytes_in: u64,
+    pub compressed: u64,
+    pub from_cache: u64,
+}
+
+static LIVE_BYTES_IN: AtomicU64 = AtomicU64::new(0);
+static LIVE_COMPRESSED: AtomicU64 = AtomicU64::new(0);
+static LIVE_FROM_CACHE: AtomicU64 = AtomicU64::new(0);
+
+/// The counts so far of every stream written by this process.
+pub fn live_progress() -> LiveProgress {
+    LiveProgress {
+        bytes_in: LIVE_BYTES_IN.load(Ordering::Relaxed),
+        compressed: LIVE_COMPRESSED.load(Ordering::Relaxed),
+        from_cache: LIVE_FROM_CACHE.load(Ordering::Relaxed),
+    }
 }
 
 /// Blocks queued, being compressed, or done and waiting to be written in order.
@@ -121,6 +145,7 @@ impl<W: Write> Submitter<'_, W> {
     /// Hands over the next block (`x86`: machine code, see [`block_codec::compress`]); waits
     /// while too many are in flight.
     pub fn submit(&mut self, data: Vec<u8>, x86: bool) -> Result<()> {
+        let len = data.len();
         while self.submitted - self.written >= self.limit {
             self.receive(true)?;
         }
@@ -131,6 +156,7 @@ impl<W: Write> Submitter<'_, W> {
         if !sent {
             return Err(Error::Xz("the compression workers stopped".into()));
         }
+        LIVE_BYTES_IN.fetch_add(len as u64, Ordering::Relaxed);
         self.submitted += 1;
         while self.receive(false)? {}
         Ok(())
@@ -150,12 +176,16 @@ impl<W: Write> Submitter<'_, W> {
         };
         let done = done?;
         match done.got {
-            Got::Cached => self.stats.from_cache += 1,
+            Got::Cached => {
+                self.stats.from_cache += 1;
+                LIVE_FROM_CACHE.fetch_add(1, Ordering::Relaxed);
+            }
             Got::Compressed {
                 corrupt,
                 cache_failed,
             } => {
                 self.stats.compressed += 1;
+                LIVE_COMPRESSED.fetch_add(1, Ordering::Relaxed);
                 self.stats.bytes_compressed += len as u64;
                 self.stats.corrupt_entries += u64::from(corrupt);
                 self.stats.cache_write_errors += u64::from(cache_failed);

@@ -33,7 +33,7 @@ mod xz_format;
 pub use soiree_types::{display, ids, tree, TreeError};
 
 pub use block_cache::BlockCache;
-pub use block_pool::BlockStats;
+pub use block_pool::{live_progress, BlockStats, LiveProgress};
 pub use error::{Error, Result};
 pub use ids::{AppId, PackageId};
 pub use keys::{KeyPair, Keyring};

@@ -15,7 +15,7 @@ pub fn program(path: &str, package: &str) -> PathBuf {
     let p = PathBuf::from(path);
     assert!(
         p.exists(),
-        "{path} is missing: apt-get install {package} (.ci/run installs it)"
+        "{path} is missing: apt-get install {package} (`cargo xtask test` installs it)"
     );
     p
 }

@@ -39,7 +39,7 @@ pub fn bwrap_flags() -> Vec<&'static str> {
     }
     // A sandbox test that cannot run must fail, not pass without checking anything.
     panic!(
-        "bubblewrap is missing or cannot create namespaces here (.ci/run installs bubblewrap): {}",
+        "bubblewrap is missing or cannot create namespaces here (`cargo xtask test` installs bubblewrap): {}",
         errors.join("; ")
     )
 }

@@ -1,0 +1,146 @@
+//! `cargo xtask test`: the Debian packages the test suite runs (the one list of them), installed
+//! when missing and this is root, or named in the exact `apt-get install` line to run; then
+//! `cargo test --workspace`. `.ci/run` and the README call exactly this.
+
+use std::process::Command;
+
+/// Each package the tests need, with the command that shows it is there (when one does: a
+/// `capnp` built from source counts as much as Debian's) and what needs it.
+pub const PACKAGES: &[(&str, Option<&str>, &str)] = &[
+    (
+        "capnproto",
+        Some("capnp"),
+        "the Cap'n Proto bindings' freshness test",
+    ),
+    ("xz-utils", Some("xz"), "packages checked against the real xz"),
+    ("bubblewrap", Some("bwrap"), "packages run as grains"),
+    ("gcc", Some("gcc"), "programs with $ORIGIN search paths"),
+    ("patchelf", Some("patchelf"), "programs with edited search paths"),
+    ("godot3-server", None, "the game server package"),
+    ("erlang-base", None, "the Uro release"),
+    ("elixir", None, "the Uro release, built by mix"),
+    ("redis-server", None, "Redis in the Uro and server packages"),
+    ("nginx-light", None, "nginx in every package"),
+    (
+        "libcapnp-dev",
+        None,
+        "the schema's `-> stream` methods import /capnp/stream.capnp (codegen freshness)",
+    ),
+    (
+        "chromium",
+        None,
+        "soiree-up's Powerbox link made in a real browser",
+    ),
+    (
+        "chromium-driver",
+        None,
+        "the WebDriver that test drives Chromium through",
+    ),
+];
+
+/// The packages of [`PACKAGES`] this machine lacks.
+pub fn missing() -> Vec<&'static str> {
+    PACKAGES
+        .iter()
+        .filter(|(pkg, command, _)| !installed(pkg, *command))
+        .map(|(pkg, _, _)| *pkg)
+        .collect()
+}
+
+fn installed(package: &str, command: Option<&str>) -> bool {
+    if command.is_some_and(on_path) {
+        return true;
+    }
+    Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status}", package])
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("install ok installed")
+        })
+}
+
+fn on_path(command: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(command).is_file()))
+}
+
+/// The command that installs `packages`: the line a user runs (with sudo) or that root runs.
+pub fn install_line(packages: &[&str], root: bool) -> String {
+    let sudo = if root { "" } else { "sudo " };
+    format!("{sudo}apt-get install -y {}", packages.join(" "))
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Installs what is missing (as root, with apt-get), or says what to run and fails.
+pub fn ensure_installed() -> Result<(), String> {
+    let need = missing();
+    if need.is_empty() {
+        return Ok(());
+    }
+    let why: Vec<String> = PACKAGES
+        .iter()
+        .filter(|(p, _, _)| need.contains(p))
+        .map(|(p, _, why)| format!("  {p}: {why}"))
+        .collect();
+    let has_apt = on_path("apt-get");
+    if !is_root() || !has_apt {
+        return Err(format!(
+            "the tests need packages this machine lacks:\n{}\ninstall them{}:\n  {}",
+            why.join("\n"),
+            if has_apt {
+                ""
+            } else {
+                " (Debian/Ubuntu names; apt-get is not here)"
+            },
+            install_line(&need, false)
+        ));
+    }
+    eprintln!("installing: {}", need.join(" "));
+    let run = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("apt-get: {e}"))
+            .and_then(|s| {
+                if s.success() {
+                    Ok(())
+                } else {
+                    Err(format!("apt-get {} failed: {s}", args[0]))
+                }
+            })
+    };
+    run(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend(&need);
+    run(&args)?;
+    let still = missing();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "still missing after apt-get install: {}",
+            still.join(" ")
+        ))
+    }
+}
+
+/// `cargo xtask test [ARGS…]`: the packages, then `cargo test --workspace ARGS…`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    ensure_installed()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cargo test: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test --workspace failed: {status}"))
+    }
+}
