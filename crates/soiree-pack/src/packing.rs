@@ -1,4 +1,4 @@
-//! How packages are compressed: `--compression`/`--fast`, the block cache (`--no-cache`,
+//! How packages are compressed: `--compression`/`--fast`/`--x86-filter`, the block cache (`--no-cache`,
 //! `SOIREE_PACK_CACHE_DIR`, `SOIREE_PACK_CACHE_SIZE`) and `cache clean`.
 
 use std::path::Path;
@@ -17,10 +17,13 @@ pub struct Packer {
 impl Packer {
     pub fn new(arg: &CompressionArg) -> Result<Packer, String> {
         let level = if arg.fast { Level::Fast } else { arg.compression };
-        let compression = match level {
-            Level::Fast => Compression::fast(),
-            Level::Default => Compression::default(),
-            Level::Best => Compression::best(),
+        let compression = Compression {
+            x86_filter: arg.x86_filter,
+            ..match level {
+                Level::Fast => Compression::fast(),
+                Level::Default => Compression::default(),
+                Level::Best => Compression::best(),
+            }
         };
         let limit = BlockCache::default_limit().map_err(|e| format!("SOIREE_PACK_CACHE_SIZE: {e}"))?;
         let cache = if arg.no_cache {

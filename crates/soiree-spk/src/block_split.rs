@@ -15,8 +15,10 @@
 //!   every later cut). [`HARD_MAX`] bounds a group that one large entry (a directory table)
 //!   overfills.
 //!
-//! A block more than half of whose bytes come from x86 or x86-64 ELF files is compressed with
-//! xz's x86 branch filter before LZMA2 (`xz --x86 --lzma2`), which `xz -dc` undoes like any other.
+//! Blocks are plain LZMA2, which every `.xz` reader handles. Only when asked (`--x86-filter`) is a
+//! block more than half of whose bytes come from x86 or x86-64 ELF files compressed with xz's x86
+//! branch filter before LZMA2 (`xz --x86 --lzma2`): `xz -dc` undoes it, readers without BCJ
+//! filters (Tempest's) cannot.
 //!
 //! Sizes were chosen on trees of shared libraries against `xz -6 -T2` (24 MiB blocks): blocks of
 //! about 4 MiB that start at file boundaries, with the x86 filter, are smaller than xz's output,
@@ -46,6 +48,8 @@ pub struct Splitter<'s, 'a, W: Write> {
     prefix: usize,
     /// The next write starts a regular file's content.
     sniff: bool,
+    /// Whether machine code may get the x86 filter at all.
+    x86_filter: bool,
     /// The file being written is x86 or x86-64 ELF.
     in_code: bool,
     /// Bytes of such files in `buf`: a block that is mostly machine code gets the x86 filter.
@@ -60,13 +64,15 @@ pub struct Splitter<'s, 'a, W: Write> {
 }
 
 impl<'s, 'a, W: Write> Splitter<'s, 'a, W> {
-    pub fn new(submitter: &'s mut Submitter<'a, W>) -> Self {
+    /// `x86_filter`: give blocks that are mostly x86 machine code xz's x86 filter.
+    pub fn new(submitter: &'s mut Submitter<'a, W>, x86_filter: bool) -> Self {
         Splitter {
             submitter,
             buf: Vec::new(),
             in_big_file: false,
             prefix: 0,
             sniff: false,
+            x86_filter,
             in_code: false,
             code_bytes: 0,
             best: None,
@@ -128,7 +134,7 @@ impl<W: Write> Write for Splitter<'_, '_, W> {
         self.sha512.update(data);
         if self.sniff {
             self.sniff = false;
-            self.in_code = is_x86_elf(data);
+            self.in_code = self.x86_filter && is_x86_elf(data);
         }
         while !data.is_empty() {
             let cap = if self.in_big_file {

@@ -11,6 +11,7 @@ pub mod block_pool;
 mod block_split;
 pub mod encode;
 pub mod error;
+pub mod filter_chains;
 mod hashio;
 pub mod ids;
 pub mod keys;
