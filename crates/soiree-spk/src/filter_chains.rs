@@ -41,7 +41,7 @@ fn chain_of(filters: &[u8], count: u8) -> Option<String> {
     for _ in 0..count {
         let id = get_vli(filters, &mut pos)?;
         let props = usize::try_from(get_vli(filters, &mut pos)?).ok()?;
-        pos = pos.checked_add(props)?;
+        pos = pos.checked_add(props).filter(|&end| end <= filters.len())?;
         names.push(filter_name(id));
     }
     Some(names.join("+"))

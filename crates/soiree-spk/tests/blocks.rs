@@ -27,8 +27,8 @@ fn noisy(len: usize, seed: u64) -> Vec<u8> {
 /// small ones that are grouped.
 fn block_tree(root: &Path) {
     sample_tree(root);
-    write(&root.join("big/one.bin"), &noisy(1_500_000, 1));
-    write(&root.join("big/two.bin"), &noisy(1_200_000, 2));
+    write(&root.join("big/one.bin"), &noisy(2_500_000, 1));
+    write(&root.join("big/two.bin"), &noisy(2_200_000, 2));
     write(&root.join("big/huge.bin"), &noisy(9 << 20, 3));
     for i in 0..300 {
         write(
@@ -154,13 +154,13 @@ fn a_changed_file_recompresses_only_its_own_blocks() {
     let first = pack_with(&app, &t.path().join("a.spk"), Compression::fast(), Some(&cache));
     // Same size, new bytes: its block and the directory table that lists it (the mtime is
     // clamped, so the table is unchanged here).
-    write(&app.join("big/one.bin"), &noisy(1_500_000, 77));
+    write(&app.join("big/one.bin"), &noisy(2_500_000, 77));
     let b = t.path().join("b.spk");
     let second = pack_with(&app, &b, Compression::fast(), Some(&cache));
     assert_eq!(second.blocks.compressed, 1, "{:?}", second.blocks);
     assert_eq!(second.blocks.blocks, first.blocks.blocks);
     // A file that grows shifts every offset after it; the blocks of later files still hit.
-    write(&app.join("big/one.bin"), &noisy(1_600_001, 78));
+    write(&app.join("big/one.bin"), &noisy(2_600_001, 78));
     let c = t.path().join("c.spk");
     let third = pack_with(&app, &c, Compression::fast(), Some(&cache));
     // Its own block, and the first group (segment table, root and `big` directory tables).
@@ -367,41 +367,11 @@ fn fast_resign_refuses_a_package_whose_signature_is_broken() {
 }
 
 #[test]
-fn machine_code_blocks_get_the_x86_filter() {
-    let t = tempfile::tempdir().unwrap();
-    let app = t.path().join("app");
-    sample_tree(&app);
-    // An ELF file of this machine's own architecture: the test binary, cut short.
-    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-    write(&app.join("lib/code.so"), &exe[..exe.len().min(2 << 20)]);
-    let spk = t.path().join("app.spk");
-    pack_with(&app, &spk, Compression::fast(), None);
-    let out = Command::new("xz")
-        .args(["--robot", "--list", "-vv"])
-        .arg(xz_file(&spk))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let x86_blocks = text
-        .lines()
-        .filter(|l| l.starts_with("block\t") && l.contains("--x86"))
-        .count();
-    let expected = usize::from(cfg!(any(target_arch = "x86_64", target_arch = "x86")));
-    assert_eq!(x86_blocks, expected, "{text}");
-    let opened = soiree_spk::open(&spk).unwrap();
-    assert_eq!(
-        xz_payload(&spk).len() as u64,
-        opened.signature_len + opened.archive_len
-    );
-    soiree_spk::verify(&spk).unwrap();
-}
-
-#[test]
 fn groups_of_small_files_cut_where_names_say_and_resynchronise() {
     let t = tempfile::tempdir().unwrap();
     let app = t.path().join("app");
     sample_tree(&app);
-    for i in 0..1500u64 {
+    for i in 0..2500u64 {
         write(
             &app.join(format!("many/f{i:04}.txt")),
             &noisy(8_000 + (i as usize * 13) % 900, i + 7),
