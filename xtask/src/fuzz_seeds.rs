@@ -35,6 +35,7 @@ fn package_seeds(root: &Path, scratch: &Path) -> Result<usize, String> {
                 Compression {
                     preset: 0,
                     threads: 1,
+                    x86_filter: false,
                 },
             ),
             (
@@ -42,6 +43,7 @@ fn package_seeds(root: &Path, scratch: &Path) -> Result<usize, String> {
                 Compression {
                     preset: 6,
                     threads: 1,
+                    x86_filter: false,
                 },
             ),
         ] {
