@@ -66,8 +66,8 @@ impl Compression {
         }
     }
 
-    /// The smallest output, slowest (`xz -9e`; blocks of about 4 MiB make -9's bigger
-    /// dictionary moot, the extreme mode is what helps).
+    /// The smallest output, slowest (`xz -9e`; dictionaries of at most 4 MiB, as every block
+    /// gets, make -9's bigger one moot; the extreme mode is what helps).
     pub fn best() -> Self {
         Compression {
             preset: 9 | PRESET_EXTREME,
