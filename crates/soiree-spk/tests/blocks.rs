@@ -58,15 +58,8 @@ fn xz_file(spk: &Path) -> PathBuf {
 }
 
 /// `xz --robot --list`: blocks per stream.
-fn blocks_per_stream(xz: &Path) -> Vec<u64> {
-    let out = Command::new("xz")
-        .args(["--robot", "--list", "-v"])
-        .arg(xz)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
+fn blocks_per_stream(spk: &Path) -> Vec<u64> {
+    xz_list(spk, "-v")
         .lines()
         .filter(|l| l.starts_with("stream\t"))
         .map(|l| l.split('\t').nth(2).unwrap().parse().unwrap())
@@ -82,7 +75,7 @@ fn real_xz_tests_decompresses_and_lists_the_blocks() {
     let xz = xz_file(&spk);
     let test = Command::new("xz").arg("-t").arg(&xz).status().unwrap();
     assert!(test.success(), "xz -t rejects the package");
-    let blocks = blocks_per_stream(&xz);
+    let blocks = blocks_per_stream(&spk);
     assert_eq!(blocks.len(), 2, "{blocks:?}");
     assert_eq!(blocks[0], 1, "the signature stream");
     // one.bin, two.bin, huge.bin in two chunks, and the groups around them.
@@ -101,12 +94,7 @@ fn every_block_records_its_sizes_so_xz_can_decompress_in_parallel() {
     block_tree(&t.path().join("app"));
     let spk = t.path().join("app.spk");
     pack_with(&t.path().join("app"), &spk, Compression::fast(), None);
-    let out = Command::new("xz")
-        .args(["--robot", "--list", "-vv"])
-        .arg(xz_file(&spk))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = xz_list(&spk, "-vv");
     let block_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("block\t")).collect();
     assert!(block_lines.len() > 5, "{text}");
     // With -vv, column 12 is the block header's own flags: `cu` = both sizes present.
@@ -295,12 +283,7 @@ fn damage_in_any_block_is_reported_as_the_serial_reader_reports_it() {
 /// The bytes after the signature stream.
 fn archive_stream(spk: &Path) -> Vec<u8> {
     let bytes = std::fs::read(spk).unwrap();
-    let xz = Command::new("xz")
-        .args(["--robot", "--list", "-v"])
-        .arg(xz_file(spk))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(xz.stdout).unwrap();
+    let text = xz_list(spk, "-v");
     let second = text.lines().filter(|l| l.starts_with("stream\t")).nth(1).unwrap();
     // Column 3 is the stream's compressed offset in the file given to xz.
     let offset: usize = second.split('\t').nth(3).unwrap().parse().unwrap();
@@ -338,7 +321,7 @@ fn fast_resign_of_a_single_stream_package_recompresses_in_blocks() {
     let r = soiree_spk::sign::resign_fast(&single, &key(5), &out, Compression::fast(), Some(&cache)).unwrap();
     assert!(r.recompressed.is_some());
     assert_eq!(soiree_spk::verify(&out).unwrap().opened.app_id, key(5).app_id());
-    assert_eq!(blocks_per_stream(&xz_file(&out)).len(), 2);
+    assert_eq!(blocks_per_stream(&out).len(), 2);
 }
 
 #[test]

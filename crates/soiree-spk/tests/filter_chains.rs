@@ -7,7 +7,6 @@ mod common;
 use common::*;
 
 use std::path::Path;
-use std::process::Command;
 
 use soiree_spk::Compression;
 
@@ -37,16 +36,8 @@ fn pack(root: &Path, out: &Path, x86_filter: bool) {
 /// Each stream's blocks' filter chains as `xz --robot --list -vv` prints them (last column of
 /// each `block` line, e.g. `--x86 --lzma2=dict=2MiB`), read from the streams after the magic.
 fn chains_by_xz(spk: &Path) -> Vec<Vec<String>> {
-    let xz = spk.with_extension("xz");
-    std::fs::write(&xz, &std::fs::read(spk).unwrap()[8..]).unwrap();
-    let out = Command::new("xz")
-        .args(["--robot", "--list", "-vv"])
-        .arg(&xz)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut streams: Vec<Vec<String>> = Vec::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in xz_list(spk, "-vv").lines() {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols[0] != "block" {
             continue;
@@ -68,16 +59,7 @@ fn plain_lzma2(chain: &str) -> bool {
 /// Where each xz stream of the package starts and how long it is, after the magic (columns 3
 /// and 5 of `xz --robot --list -v`'s `stream` lines).
 fn stream_spans(spk: &Path) -> Vec<(usize, usize)> {
-    let xz = spk.with_extension("xz");
-    std::fs::write(&xz, &std::fs::read(spk).unwrap()[8..]).unwrap();
-    let out = Command::new("xz")
-        .args(["--robot", "--list", "-v"])
-        .arg(&xz)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
+    xz_list(spk, "-v")
         .lines()
         .filter(|l| l.starts_with("stream\t"))
         .map(|l| {
