@@ -120,7 +120,8 @@ fn file_len(path: &Path) -> Result<u64, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `soiree-pack pack TREE -o OUT --keyring K` with the block cache in `cache`.
+/// `soiree-pack pack TREE -o OUT --keyring K` with the block cache in `cache` (default
+/// compression: plain LZMA2).
 fn pack_command(exe: &Path, keyring: &Path, tree: &Path, cache: &Path, out: &Path) -> Command {
     let mut pack = Command::new(exe);
     pack.arg("pack")
@@ -136,8 +137,8 @@ fn pack_command(exe: &Path, keyring: &Path, tree: &Path, cache: &Path, out: &Pat
     pack
 }
 
-/// Full packs (each with an empty block cache) against tar | xz. The last run's package and
-/// cache are left for the incremental figures.
+/// Full packs (each with an empty block cache) against tar | xz, and one `--x86-filter` pack
+/// for its size. The last default run's package and cache are left for the incremental figures.
 fn measure_size(
     exe: &Path,
     keyring: &Path,
@@ -169,8 +170,22 @@ fn measure_size(
         xz.push(x);
         tar.push(t);
     }
+    // A cache of its own: the default packs' cache stays warm for the re-pack figures.
+    let x86_cache = scratch.join("cache-x86");
+    let x86_spk = scratch.join("x86.spk");
+    let mut x86 = pack_command(exe, keyring, tree, &x86_cache, &x86_spk);
+    x86.arg("--x86-filter");
+    bench_measure::command(
+        &mut x86,
+        "soiree-pack pack --x86-filter",
+        &scratch.join("pack.log"),
+    )?;
+    let spk_x86_bytes = file_len(&x86_spk)?;
+    eprintln!("  --x86-filter: {spk_x86_bytes} bytes");
+    let _ = std::fs::remove_dir_all(&x86_cache);
     Ok(SizeResult {
         tree: Default::default(),
+        spk_x86_bytes,
         soiree: median(&soiree),
         xz: median(&xz),
         tar: median(&tar),

@@ -36,6 +36,7 @@ fn package_seeds(root: &Path, scratch: &Path) -> Result<usize, String> {
                 Compression {
                     preset: 0,
                     threads: 1,
+                    x86_filter: false,
                 },
             ),
             (
@@ -43,6 +44,7 @@ fn package_seeds(root: &Path, scratch: &Path) -> Result<usize, String> {
                 Compression {
                     preset: 6,
                     threads: 1,
+                    x86_filter: false,
                 },
             ),
         ] {

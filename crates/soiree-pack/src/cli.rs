@@ -49,6 +49,10 @@ pub struct CompressionArg {
     /// Same as `--compression fast`.
     #[arg(long)]
     pub fast: bool,
+    /// xz's x86 branch filter for blocks of x86 machine code: about 4% smaller, but Sandstorm
+    /// only; Tempest (and any reader without BCJ filters) cannot read these packages.
+    #[arg(long)]
+    pub x86_filter: bool,
     /// Compress every block afresh, without reading or filling the block cache.
     #[arg(long)]
     pub no_cache: bool,

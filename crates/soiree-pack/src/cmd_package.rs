@@ -76,6 +76,7 @@ fn report_json(v: &Verified) -> serde_json::Value {
         "directories": v.stats.directories,
         "symlinks": v.stats.symlinks,
         "content_bytes": v.stats.bytes,
+        "filters": v.filters,
     })
 }
 
@@ -108,6 +109,14 @@ pub fn verify(file: &Path, json: bool) -> Result<(), Error> {
     println!(
         "contents        {} files, {} directories, {} symlinks, {} bytes",
         v.stats.files, v.stats.directories, v.stats.symlinks, v.stats.bytes
+    );
+    // Plain LZMA2 is what every Sandstorm implementation reads; x86+lzma2 only Sandstorm's xz.
+    println!(
+        "filters         {}",
+        v.filters
+            .as_ref()
+            .map(soiree_spk::filter_chains::describe)
+            .unwrap_or_else(|| "(the xz streams have no index to read them from)".into())
     );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! How packages are compressed: `--compression`/`--fast`, the block cache (`--no-cache`,
+//! How packages are compressed: `--compression`/`--fast`/`--x86-filter`, the block cache (`--no-cache`,
 //! `SOIREE_PACK_CACHE_DIR`, `SOIREE_PACK_CACHE_SIZE`) and `cache clean`.
 
 use soiree_build::Packer;
@@ -7,13 +7,16 @@ use soiree_spk::{BlockCache, BlockStats, Compression};
 use crate::cli::{CompressionArg, Level};
 use crate::failure::Failure;
 
-/// The compression `--compression`/`--fast` ask for.
+/// The compression `--compression`/`--fast`/`--x86-filter` ask for.
 pub fn compression(arg: &CompressionArg) -> Compression {
     let level = if arg.fast { Level::Fast } else { arg.compression };
-    match level {
-        Level::Fast => Compression::fast(),
-        Level::Default => Compression::default(),
-        Level::Best => Compression::best(),
+    Compression {
+        x86_filter: arg.x86_filter,
+        ..match level {
+            Level::Fast => Compression::fast(),
+            Level::Default => Compression::default(),
+            Level::Best => Compression::best(),
+        }
     }
 }
 

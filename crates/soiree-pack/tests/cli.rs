@@ -272,3 +272,59 @@ fn descriptor_encode_and_decode_round_trip_and_refuse_flags_that_do_not_apply() 
     let bad = soiree(&["descriptor", "decode", "not-a-descriptor"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn plain_lzma2_by_default_the_x86_filter_on_request_and_verify_names_the_filters() {
+    let t = tempfile::tempdir().unwrap();
+    let ring = t.path().join("keyring");
+    ok(soiree(&["keygen", "--keyring", p(&ring)]));
+    let app = t.path().join("app");
+    app_tree(&app);
+    // Real machine code (x86-64 Debian, as .ci/run has it): what the x86 filter is for.
+    std::fs::create_dir_all(app.join("lib")).unwrap();
+    std::fs::copy("/usr/lib/x86_64-linux-gnu/libc.so.6", app.join("lib/libc.so.6")).unwrap();
+    let filters = |spk: &Path| -> serde_json::Value {
+        let json: serde_json::Value =
+            serde_json::from_str(&ok(soiree(&["verify", "--json", p(spk)]))).unwrap();
+        json["filters"].clone()
+    };
+
+    let plain = t.path().join("plain.spk");
+    ok(soiree(&[
+        "pack",
+        p(&app),
+        "-o",
+        p(&plain),
+        "--keyring",
+        p(&ring),
+        "--fast",
+    ]));
+    let chains = filters(&plain);
+    let chains = chains.as_object().unwrap();
+    assert_eq!(chains.keys().collect::<Vec<_>>(), ["lzma2"], "{chains:?}");
+    let text = ok(soiree(&["verify", p(&plain)]));
+    assert!(text.contains("filters         lzma2 ("), "{text}");
+    assert!(!text.contains("x86"), "{text}");
+
+    let x86 = t.path().join("x86.spk");
+    ok(soiree(&[
+        "pack",
+        p(&app),
+        "-o",
+        p(&x86),
+        "--keyring",
+        p(&ring),
+        "--fast",
+        "--x86-filter",
+    ]));
+    let chains = filters(&x86);
+    assert!(chains["x86+lzma2"].as_u64().unwrap() >= 1, "{chains}");
+    let text = ok(soiree(&["verify", p(&x86)]));
+    assert!(text.contains("x86+lzma2 ("), "{text}");
+
+    let help = ok(soiree(&["pack", "--help"]));
+    assert!(
+        help.contains("--x86-filter") && help.contains("Tempest"),
+        "{help}"
+    );
+}

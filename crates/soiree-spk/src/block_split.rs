@@ -6,22 +6,24 @@
 //!   content; inside, a new block starts every [`BIG_CHUNK`] bytes counted from its first byte.
 //!   Directory tables, whose offsets change whenever a file before them changes size, so never
 //!   share a block with a big file's bytes;
-//! - everything else (directory tables, names, small files, symlinks) is grouped. A group ends
-//!   before the entry, among those starting between [`GROUP_MIN`] and [`GROUP_MAX`] bytes into
-//!   it, whose name has the smallest hash. The choice is made once the group reaches
+//! - everything else (directory tables, names, small and middle-sized files, symlinks) is grouped.
+//!   A group ends before the entry, among those starting between [`GROUP_MIN`] and [`GROUP_MAX`]
+//!   bytes into it, whose name has the smallest hash. The choice is made once the group reaches
 //!   [`GROUP_MAX`]; the bytes after the chosen entry start the next group. When an early file
 //!   changes size, the window moves by that much only, so the same name usually wins and later
 //!   groups are byte for byte what they were (a plain "first entry past N bytes" rule would move
-//!   every later cut). [`HARD_MAX`] bounds a group that one large entry (a directory table)
-//!   overfills.
+//!   every later cut). [`HARD_MAX`] bounds a group that one large entry overfills.
 //!
-//! A block more than half of whose bytes come from x86 or x86-64 ELF files is compressed with
-//! xz's x86 branch filter before LZMA2 (`xz --x86 --lzma2`), which `xz -dc` undoes like any other.
+//! Blocks are plain LZMA2, which every `.xz` reader handles. Only when asked (`--x86-filter`) is a
+//! block more than half of whose bytes come from x86 or x86-64 ELF files compressed with xz's x86
+//! branch filter before LZMA2 (`xz --x86 --lzma2`): `xz -dc` undoes it, readers without BCJ
+//! filters (Tempest's) cannot.
 //!
-//! Sizes were chosen on trees of shared libraries against `xz -6 -T2` (24 MiB blocks): blocks of
-//! about 4 MiB that start at file boundaries, with the x86 filter, are smaller than xz's output,
-//! compress faster per byte (smaller match-finder tables), balance two workers, and keep every
-//! tree's peak memory near the same bound; see docs/ARCHITECTURE.md.
+//! Sizes were chosen on trees of shared libraries against `xz -6 -T2` (24 MiB blocks), plain
+//! LZMA2 on both sides: an independent block loses the matches its neighbours would have offered,
+//! so files under 2 MiB (most libraries) share groups of 3–5 MiB rather than sit alone, and big
+//! files are whole up to 8 MiB. That matches xz's size while a one-file change still recompresses
+//! only a group of a few MiB; see docs/ARCHITECTURE.md.
 
 use std::io::{self, Write};
 
@@ -31,11 +33,11 @@ use crate::block_pool::Submitter;
 use crate::encode::ArchiveSink;
 use crate::error::Error;
 
-pub const OWN_BLOCK_MIN: u64 = 512 << 10;
-pub const BIG_CHUNK: usize = 4 << 20;
-pub const GROUP_MIN: usize = 7 << 19;
-pub const GROUP_MAX: usize = 4 << 20;
-pub const HARD_MAX: usize = 9 << 19;
+pub const OWN_BLOCK_MIN: u64 = 2 << 20;
+pub const BIG_CHUNK: usize = 8 << 20;
+pub const GROUP_MIN: usize = 3 << 20;
+pub const GROUP_MAX: usize = 5 << 20;
+pub const HARD_MAX: usize = 6 << 20;
 
 /// Cuts the stream into blocks and hands them to the compressors; hashes the archive on the way.
 pub struct Splitter<'s, 'a, W: Write> {
@@ -46,6 +48,8 @@ pub struct Splitter<'s, 'a, W: Write> {
     prefix: usize,
     /// The next write starts a regular file's content.
     sniff: bool,
+    /// Whether machine code may get the x86 filter at all.
+    x86_filter: bool,
     /// The file being written is x86 or x86-64 ELF.
     in_code: bool,
     /// Bytes of such files in `buf`: a block that is mostly machine code gets the x86 filter.
@@ -60,13 +64,15 @@ pub struct Splitter<'s, 'a, W: Write> {
 }
 
 impl<'s, 'a, W: Write> Splitter<'s, 'a, W> {
-    pub fn new(submitter: &'s mut Submitter<'a, W>) -> Self {
+    /// `x86_filter`: give blocks that are mostly x86 machine code xz's x86 filter.
+    pub fn new(submitter: &'s mut Submitter<'a, W>, x86_filter: bool) -> Self {
         Splitter {
             submitter,
             buf: Vec::new(),
             in_big_file: false,
             prefix: 0,
             sniff: false,
+            x86_filter,
             in_code: false,
             code_bytes: 0,
             best: None,
@@ -128,7 +134,7 @@ impl<W: Write> Write for Splitter<'_, '_, W> {
         self.sha512.update(data);
         if self.sniff {
             self.sniff = false;
-            self.in_code = is_x86_elf(data);
+            self.in_code = self.x86_filter && is_x86_elf(data);
         }
         while !data.is_empty() {
             let cap = if self.in_big_file {

@@ -12,6 +12,7 @@ pub mod block_pool;
 mod block_split;
 pub mod encode;
 pub mod error;
+pub mod filter_chains;
 mod hashio;
 pub mod keys;
 pub mod limits;

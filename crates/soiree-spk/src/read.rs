@@ -45,6 +45,8 @@ pub struct Verified {
     pub opened: Opened,
     pub manifest: ManifestInfo,
     pub stats: ArchiveStats,
+    /// Each xz filter chain of the package's blocks and how many use it (`None`: not read).
+    pub filters: Option<crate::filter_chains::FilterChains>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -281,8 +283,13 @@ impl Opened {
 }
 
 /// Everything `spk verify` checks, plus every name, duplicate and nesting rule of `spk unpack`.
+/// Also reports the filter chains of the package's blocks.
 pub fn verify(path: &Path) -> Result<Verified> {
-    verify_opened(open(path)?)
+    let verified = verify_opened(open(path)?)?;
+    Ok(Verified {
+        filters: crate::filter_chains::of_path(path),
+        ..verified
+    })
 }
 
 pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
@@ -329,6 +336,7 @@ pub(crate) fn verify_opened(opened: Opened) -> Result<Verified> {
         opened,
         manifest,
         stats,
+        filters: None,
     })
 }
 

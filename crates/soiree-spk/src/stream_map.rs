@@ -25,7 +25,7 @@ const MAX_INDEX: u64 = 16 << 20;
 /// Stream padding looked at after the last stream.
 const MAX_TAIL: u64 = 64 << 10;
 
-fn read_at(file: &File, offset: u64, len: u64) -> Option<Vec<u8>> {
+pub(crate) fn read_at(file: &File, offset: u64, len: u64) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; usize::try_from(len).ok()?];
     file.read_exact_at(&mut buf, offset).ok()?;
     Some(buf)

@@ -38,6 +38,10 @@ pub struct Compression {
     pub preset: u32,
     /// Compression workers, each compressing whole blocks.
     pub threads: u32,
+    /// xz's x86 branch filter in front of LZMA2 for blocks of x86 machine code (`--x86-filter`):
+    /// smaller, but only readers with BCJ filters (Sandstorm's `xz -dc`) can decompress them;
+    /// Tempest's reader, which takes plain LZMA2 only, cannot. Off by default.
+    pub x86_filter: bool,
 }
 
 impl Default for Compression {
@@ -45,7 +49,11 @@ impl Default for Compression {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1);
-        Compression { preset: 6, threads }
+        Compression {
+            preset: 6,
+            threads,
+            x86_filter: false,
+        }
     }
 }
 
@@ -58,8 +66,8 @@ impl Compression {
         }
     }
 
-    /// The smallest output, slowest (`xz -9e`; blocks of about 4 MiB make -9's bigger
-    /// dictionary moot, the extreme mode is what helps).
+    /// The smallest output, slowest (`xz -9e`; dictionaries of at most 4 MiB, as every block
+    /// gets, make -9's bigger one moot; the extreme mode is what helps).
     pub fn best() -> Self {
         Compression {
             preset: 9 | PRESET_EXTREME,
@@ -151,7 +159,7 @@ pub fn compress_archive_cached(
         compression.threads as usize,
         cache,
         |submitter| {
-            let mut splitter = Splitter::new(submitter);
+            let mut splitter = Splitter::new(submitter, compression.x86_filter);
             let written = encode::write_archive_to(tree, &mut splitter);
             if let Some(e) = splitter.failed.take() {
                 return Err(e);

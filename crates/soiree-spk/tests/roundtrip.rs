@@ -444,8 +444,8 @@ fn single_threaded_and_fast_compression_verify_too() {
     let tree = soiree_spk::scan_for_packing(&t.path().join("app"), Some(0)).unwrap();
     for (i, c) in [
         Compression {
-            preset: 6,
             threads: 1,
+            ..Compression::default()
         },
         Compression::fast(),
     ]

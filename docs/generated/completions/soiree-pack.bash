@@ -285,7 +285,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__build)
-            opts="-k -q -v -h --party --profile --out --keyring --release --offline --message-format --json --compression --fast --no-cache --sysroot --rebuild --quiet --verbose --color --help"
+            opts="-k -q -v -h --party --profile --out --keyring --release --offline --message-format --json --compression --fast --x86-filter --no-cache --sysroot --rebuild --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1321,7 +1321,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__pack)
-            opts="-o -k -q -v -h --output --keyring --app-id --compression --fast --no-cache --quiet --verbose --color --help"
+            opts="-o -k -q -v -h --output --keyring --app-id --compression --fast --x86-filter --no-cache --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1461,7 +1461,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__sign)
-            opts="-o -k -q -v -h --output --keyring --app-id --verify --compression --fast --no-cache --quiet --verbose --color --help"
+            opts="-o -k -q -v -h --output --keyring --app-id --verify --compression --fast --x86-filter --no-cache --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -109,6 +109,20 @@ pub fn split_first_message(payload: &[u8]) -> (&[u8], &[u8]) {
     payload.split_at(len)
 }
 
+/// `xz --robot --list` with `verbosity` (`-v`, `-vv`) of the xz streams after the magic, written
+/// beside `spk` as a `.xz` file the tool can read.
+pub fn xz_list(spk: &Path, verbosity: &str) -> String {
+    let xz = spk.with_extension("xz");
+    std::fs::write(&xz, &std::fs::read(spk).unwrap()[8..]).unwrap();
+    let out = std::process::Command::new("xz")
+        .args(["--robot", "--list", verbosity])
+        .arg(&xz)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// `xz -dc` of everything after the magic, with the real xz tool.
 pub fn xz_payload(spk: &Path) -> Vec<u8> {
     let bytes = std::fs::read(spk).unwrap();
