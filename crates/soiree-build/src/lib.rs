@@ -15,6 +15,6 @@ pub mod sources;
 
 pub use error::{BuildError, Class};
 pub use keys::{KeyPolicy, SigningKey};
-pub use package::{build_package, find_package, Built};
+pub use package::{build_package, build_package_observed, find_package, Built};
 pub use packer::Packer;
 pub use sources::{sources, SourceOptions};

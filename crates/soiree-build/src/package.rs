@@ -55,8 +55,23 @@ pub fn build_package(
     keys: &KeyPolicy,
     packer: &Packer,
 ) -> Result<Built, BuildError> {
+    build_package_observed(party, pkg, sources, out, keys, packer, |_| {})
+}
+
+/// [`build_package`], telling `planned` the plan before it is packed (a progress display learns
+/// the bytes it will read there).
+pub fn build_package_observed(
+    party: &Party,
+    pkg: &Package,
+    sources: &Sources,
+    out: &Path,
+    keys: &KeyPolicy,
+    packer: &Packer,
+    planned: impl FnOnce(&soiree_plan::Plan),
+) -> Result<Built, BuildError> {
     let epoch = soiree_spk::source_date_epoch_ns();
     let plan = soiree_plan::plan(pkg, sources, epoch)?;
+    planned(&plan);
     let key = keys.key_for(party, pkg)?;
     std::fs::create_dir_all(out).map_err(BuildError::io(out))?;
     // Claimed before any work, so that a folder we may not replace is refused at once.

@@ -50,7 +50,10 @@ pub fn build(
         .filter(|p| only.is_empty() || only.contains(&p.name))
     {
         let working = crate::progress::Working::start(format!("building `{}`", pkg.name), None);
-        let built = soiree_build::build_package(&party, pkg, &sources, out, &keys, &packer);
+        let built =
+            soiree_build::build_package_observed(&party, pkg, &sources, out, &keys, &packer, |plan| {
+                working.set_total(crate::progress::tree_bytes(&plan.tree))
+            });
         working.finish();
         match built {
             Ok(b) => report(&b, format),

@@ -1,6 +1,7 @@
 //! What a terminal shows while long work runs (`build`, `pack`): what is being done, the bytes
-//! read into the archive, blocks compressed and taken from the cache, the rate, and — when the
-//! total is known (`pack`) — a bar and the time left; redrawn in place and cleared at the end.
+//! read into the archive, blocks compressed and taken from the cache, the rate, and — once the
+//! total is known (`pack` at once, `build` when the package is planned) — a bar and the time
+//! left; redrawn in place and cleared at the end.
 //! Nothing at all when standard error is not a terminal, with `-q`, or with `--color never`.
 
 use std::io::IsTerminal;
@@ -21,14 +22,7 @@ impl Working {
             return Working(None);
         }
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-        let template = if total.is_some() {
-            "{spinner} {prefix} [{bar:24}] {bytes}/{total_bytes} read, {msg}, {binary_bytes_per_sec}, {eta} left"
-        } else {
-            "{spinner} {prefix}: {bytes} read, {msg}, {binary_bytes_per_sec} ({elapsed})"
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
+        set_style(&bar, total.is_some());
         bar.set_prefix(what);
         bar.set_message("0 blocks compressed, 0 from the cache");
         let stop = Arc::new(AtomicBool::new(false));
@@ -52,12 +46,34 @@ impl Working {
         Working(Some((bar, stop, updater)))
     }
 
+    /// The bytes the work will read, once known (`build` learns them from the plan): the spinner
+    /// becomes a bar with the time left.
+    pub fn set_total(&self, total: u64) {
+        if let Some((bar, _, _)) = &self.0 {
+            bar.set_length(total);
+            set_style(bar, true);
+            // Drawn now: a small package may be packed before the next tick.
+            bar.tick();
+        }
+    }
+
     pub fn finish(self) {
         if let Some((bar, stop, updater)) = self.0 {
             stop.store(true, Ordering::Relaxed);
             let _ = updater.join();
             bar.finish_and_clear();
         }
+    }
+}
+
+fn set_style(bar: &ProgressBar, with_total: bool) {
+    let template = if with_total {
+        "{spinner} {prefix} [{bar:24}] {bytes}/{total_bytes} read, {msg}, {binary_bytes_per_sec}, {eta} left"
+    } else {
+        "{spinner} {prefix}: {bytes} read, {msg}, {binary_bytes_per_sec} ({elapsed})"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
     }
 }
 

@@ -228,6 +228,8 @@ fn build_shows_progress_on_a_terminal_only() {
     assert!(all.contains("building `app`: "), "{all:?}");
     assert!(all.contains(" read, "), "{all:?}");
     assert!(all.contains(" blocks compressed, "), "{all:?}");
+    // Once the package is planned, its size is known: a bar and the time left.
+    assert!(all.contains(" left"), "{all:?}");
     // `--color never` (or -q) keeps a terminal free of redrawn lines.
     for flag in ["-q", "--color never"] {
         let plain = in_terminal(&format!("{cmd} {flag}"));
