@@ -23,14 +23,23 @@ pub struct Row {
 
 /// Writes every listing of `pkg` into `tree`, recording each page in `provenance`.
 pub fn add(pkg: &Package, tree: &mut Dir, provenance: &mut Provenance) -> Result<(), String> {
-    for listing in &pkg.listings {
+    add_listings(&pkg.name, &pkg.listings, tree, provenance)
+}
+
+fn add_listings(
+    package: &str,
+    listings: &[Listing],
+    tree: &mut Dir,
+    provenance: &mut Provenance,
+) -> Result<(), String> {
+    for listing in listings {
         let named = || format!("recipe {} ({})", listing.origin.via, at(&listing.origin));
         let folder = find_dir(tree, &listing.dir).ok_or_else(|| {
             format!(
                 "{}: [[listings]] dir {} is not a folder in package `{}`",
                 named(),
                 listing.dir,
-                pkg.name
+                package
             )
         })?;
         let rows = rows(folder, &listing.dir, &listing.to)?;
@@ -201,4 +210,124 @@ pub fn page(listing: &Listing, rows: &[Row]) -> String {
     }
     out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use soiree_party::diagnostic::Place;
+    use soiree_party::{Origin, SourceFile};
+
+    const RECIPE: &str = "[[listings]]\ndir = \"/d\"\nto = \"/d/index.html\"\n";
+
+    fn listing(dir: &str, to: &str, title: Option<&str>) -> Listing {
+        Listing {
+            dir: dir.into(),
+            to: to.into(),
+            title: title.map(str::to_string),
+            origin: Origin {
+                via: "client".into(),
+                place: Place::new(&SourceFile::new("recipes/client.toml", RECIPE), 13..34),
+            },
+        }
+    }
+
+    fn tree(files: &[(&str, &[u8])]) -> Dir {
+        let mut t = Dir::default();
+        for (path, bytes) in files {
+            tree::graft(&mut t, path, Entry::bytes(bytes.to_vec(), false, 0), "test").unwrap();
+        }
+        t
+    }
+
+    fn page_of(t: &mut Dir, l: Listing) -> String {
+        let mut provenance = Provenance::new();
+        add_listings("client", std::slice::from_ref(&l), t, &mut provenance).unwrap();
+        assert_eq!(provenance[&PathBuf::from(&l.to)].kind(), "listing");
+        let mut at: &Dir = t;
+        let parts: Vec<&str> = l.to.split('/').filter(|p| !p.is_empty()).collect();
+        let (last, parents) = parts.split_last().unwrap();
+        for p in parents {
+            at = match &at.entries[p.as_bytes()].node {
+                Node::Dir(d) => d,
+                _ => panic!(),
+            };
+        }
+        match &at.entries[last.as_bytes()].node {
+            Node::File {
+                source: Source::Bytes(b),
+                ..
+            } => String::from_utf8(b.to_vec()).unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rows_are_sorted_escaped_summed_and_leave_out_the_page() {
+        let mut t = tree(&[
+            ("/d/b.txt", b"abc"),
+            ("/d/a b&<x>\".txt", b""),
+            ("/d/sub/z.bin", b"zz"),
+            ("/elsewhere.txt", b"not listed"),
+        ]);
+        let html = page_of(&mut t, listing("/d", "/d/index.html", Some("Tom & <Jerry>")));
+        let rows: Vec<&str> = html.lines().filter(|l| l.starts_with("<tr><td>")).collect();
+        assert_eq!(
+            rows,
+            [
+                // SHA-256 of the empty string and of "abc" (FIPS 180-2's example).
+                "<tr><td><a href=\"a%20b%26%3Cx%3E%22.txt\">a b&amp;&lt;x&gt;&quot;.txt</a></td>\
+                 <td class=\"size\">0</td><td><code>\
+                 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855</code></td></tr>",
+                "<tr><td><a href=\"b.txt\">b.txt</a></td><td class=\"size\">3</td><td><code>\
+                 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad</code></td></tr>",
+                &format!(
+                    "<tr><td><a href=\"sub/z.bin\">sub/z.bin</a></td><td class=\"size\">2</td>\
+                     <td><code>{}</code></td></tr>",
+                    sha256(&Source::Bytes(b"zz".to_vec().into())).unwrap()
+                ),
+            ]
+        );
+        assert!(html.contains("<title>Tom &amp; &lt;Jerry&gt;</title>"), "{html}");
+        assert!(!html.contains("index.html"), "{html}");
+        // Listed again (a second listing of the folder), the page does not list itself.
+        let d = find_dir(&t, "/d").unwrap();
+        let paths: Vec<Vec<u8>> = super::rows(d, "/d", "/d/index.html")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(paths.len(), 3);
+        assert!(!paths.contains(&b"index.html".to_vec()));
+        assert_eq!(super::rows(d, "/d", "/d/other.html").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn links_are_relative_to_the_page_folder() {
+        let mut t = tree(&[("/d/x y/f.txt", b"f")]);
+        let html = page_of(&mut t, listing("/d/x y", "/d/list/page.html", None));
+        assert!(html.contains("<a href=\"../x%20y/f.txt\">f.txt</a>"), "{html}");
+        assert!(html.contains("<h1>Files in /d/x y</h1>"), "{html}");
+    }
+
+    #[test]
+    fn a_missing_or_file_dir_is_an_error_naming_the_recipe() {
+        for dir in ["/nothing", "/d/f.txt"] {
+            let mut t = tree(&[("/d/f.txt", b"f")]);
+            let e = add_listings(
+                "client",
+                &[listing(dir, "/d/index.html", None)],
+                &mut t,
+                &mut Provenance::new(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "recipe client (recipes/client.toml:2:1): [[listings]] dir {dir} is not a \
+                     folder in package `client`"
+                )
+            );
+        }
+    }
 }
