@@ -34,8 +34,7 @@ pub(crate) fn add(
                     );
                     None
                 }
-                // One spelling per folder: `/a/b/` and `/a/b` name the same one.
-                None => Some(text.trim_end_matches('/').to_string()),
+                None => Some(text),
             }
         };
         let (Some(dir), Some(to)) = (path(&s.dir, problems), path(&s.to, problems)) else {
