@@ -318,6 +318,16 @@ fn client_package_serves_its_download_page_and_files() {
          { use = \"godot-client\", with = { uro-host = \"https://api.sandstorm.example\" } },\n]\n",
     );
     build(dir, "client");
+    // `why` names the recipe line that made the page.
+    let why = soiree(dir, &["why", "client", "/opt/soiree/site/downloads/index.html"])
+        .output()
+        .unwrap();
+    let why = String::from_utf8_lossy(&why.stdout);
+    assert!(
+        why.contains("recipes/godot-client.toml:")
+            && why.contains("a listing of the files under /opt/soiree/site/downloads"),
+        "{why}"
+    );
     let http = free_port();
     let mut grain = Grain::start(
         dir,
