@@ -28,7 +28,9 @@ recipes = [{ use = "app", with = { dir = "/opt/app/downloads" } }]
         "recipes/base.toml",
         "[[listings]]\ndir = \"/opt/app/downloads\"\nto = \"/opt/app/downloads/index.html\"\n",
     );
-    write(dir, "recipes/app.toml", app);
+    // Every app recipe takes `dir` and includes `base`, whose listing it may repeat.
+    let head = "[params.dir]\ntype = \"string\"\n\n[[include]]\nuse = \"base\"\n\n";
+    write(dir, "recipes/app.toml", &format!("{head}{app}"));
 }
 
 #[test]
@@ -36,13 +38,7 @@ fn listings_are_substituted_and_kept_once() {
     let dir = tempfile::tempdir().unwrap();
     party(
         dir.path(),
-        r#"[params.dir]
-type = "string"
-
-[[include]]
-use = "base"
-
-[[listings]]
+        r#"[[listings]]
 dir = "{{dir}}"
 to = "{{dir}}/index.html"
 
@@ -90,13 +86,7 @@ fn bad_paths_and_different_pages_at_one_to_are_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
     party(
         dir.path(),
-        r#"[params.dir]
-type = "string"
-
-[[include]]
-use = "base"
-
-[[listings]]
+        r#"[[listings]]
 dir = "{{dir}}/other"
 to = "{{dir}}/index.html"
 
