@@ -318,6 +318,16 @@ fn client_package_serves_its_download_page_and_files() {
          { use = \"godot-client\", with = { uro-host = \"https://api.sandstorm.example\" } },\n]\n",
     );
     build(dir, "client");
+    // `why` names the recipe line that made the page.
+    let why = soiree(dir, &["why", "client", "/opt/soiree/site/downloads/index.html"])
+        .output()
+        .unwrap();
+    let why = String::from_utf8_lossy(&why.stdout);
+    assert!(
+        why.contains("recipes/godot-client.toml:")
+            && why.contains("a listing of the files under /opt/soiree/site/downloads"),
+        "{why}"
+    );
     let http = free_port();
     let mut grain = Grain::start(
         dir,
@@ -328,18 +338,48 @@ fn client_package_serves_its_download_page_and_files() {
     let (code, page) = grain.wait_for(Duration::from_secs(30), |_| get(http, "/"));
     assert_eq!(code, 200);
     assert!(page.contains("Join this V-Sekai party"), "{page}");
-    // The page's main link: the list of the downloads, each with its size in bytes.
+    // The page's main link: the recipe's listing of the downloads, each with its size in bytes
+    // and the digest `sha256sum` gives for it.
     assert!(page.contains("href=\"downloads/\""), "{page}");
     let (code, listing) = get(http, "/downloads/").unwrap();
     assert_eq!(code, 200, "{listing}");
-    let size = std::fs::metadata(repo().join("fixtures/inputs/godot-client/v_sekai_windows.exe.txt"))
+    assert!(listing.contains("<h1>V-Sekai client downloads</h1>"), "{listing}");
+    let (_, cfg_bytes) = get(http, "/downloads/override.cfg").unwrap();
+    let served_cfg = dir.join("override.cfg");
+    std::fs::write(&served_cfg, &cfg_bytes).unwrap();
+    let exports = repo().join("fixtures/inputs/godot-client");
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(&exports)
         .unwrap()
-        .len();
-    let row = listing
-        .lines()
-        .find(|l| l.contains("href=\"v_sekai_windows.exe.txt\""))
-        .unwrap_or_else(|| panic!("{listing}"));
-    assert!(row.trim_end().ends_with(&format!(" {size}")), "{row}");
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().into_string().unwrap(), e.path())
+        })
+        .collect();
+    files.push(("override.cfg".into(), served_cfg));
+    let mut at = Vec::new();
+    for (name, path) in &files {
+        let size = std::fs::metadata(path).unwrap().len();
+        let out = Command::new("sha256sum").arg(path).output().unwrap();
+        assert!(out.status.success());
+        let sum = String::from_utf8(out.stdout).unwrap();
+        let sum = sum.split_whitespace().next().unwrap().to_string();
+        let (index, row) = listing
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(&format!("href=\"{name}\"")))
+            .unwrap_or_else(|| panic!("no row for {name}: {listing}"));
+        assert!(row.contains(&format!(">{size}</td>")), "{row}");
+        assert!(row.contains(&format!("<code>{sum}</code>")), "{row}");
+        at.push((name.clone(), index));
+    }
+    // One row per file, sorted by name, and not the page itself.
+    at.sort_by_key(|(_, index)| *index);
+    let order: Vec<&str> = at.iter().map(|(n, _)| n.as_str()).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    assert_eq!(listing.matches("<tr><td>").count(), files.len(), "{listing}");
+    assert!(!listing.contains("index.html"), "{listing}");
     let (code, file) = get(http, "/downloads/v_sekai_linux.x86_64.txt").unwrap();
     assert_eq!(code, 200);
     assert_eq!(

@@ -39,6 +39,7 @@ pub(crate) struct Acc {
     pub(crate) offers: Vec<(S<OfferSpec>, SourceFile, Params, String)>,
     pub(crate) requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
     pub(crate) deps: Deps,
+    pub(crate) listings: Vec<Listing>,
     /// The `{ use = … }` of party.toml being expanded, and for each service the one it came
     /// from: two uses of one recipe that collide are shown at the two uses, not twice at the
     /// recipe.
@@ -208,6 +209,7 @@ impl<'a> Composer<'a> {
             offers,
             requests,
             deps: acc.deps,
+            listings: acc.listings,
         })
     }
 

@@ -1,5 +1,5 @@
 //! A recipe's part of a package: its files, environment, services, bridge settings, Powerbox
-//! declarations and `[deps]` added to what the package accumulates, each checked where it is
+//! declarations, `[deps]` and `[[listings]]` added to what the package accumulates, each checked where it is
 //! written.
 
 use crate::compose::{Acc, Composer, Recipe};
@@ -200,5 +200,6 @@ impl Composer<'_> {
         if let Some(d) = &recipe.spec.deps {
             crate::deps::add(d, file, p, via, &mut acc.deps, problems);
         }
+        crate::listings::add(&recipe.spec.listings, file, p, via, &mut acc.listings, problems);
     }
 }

@@ -9,6 +9,7 @@ mod deps;
 pub mod diagnostic;
 pub mod edit;
 mod every_error;
+mod listings;
 mod load;
 pub mod model;
 pub mod params;

@@ -104,6 +104,19 @@ pub struct Package {
     pub requests: Vec<Request>,
     /// How the run-time closure of its programs is found.
     pub deps: Deps,
+    /// Pages soiree-plan writes that list a folder's files with their sizes and SHA-256.
+    pub listings: Vec<Listing>,
+}
+
+/// A recipe's `[[listings]]` entry: the page at `to` lists every file under `dir`.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// Absolute, normalised in-package folder.
+    pub dir: String,
+    /// Absolute, normalised in-package path of the page.
+    pub to: String,
+    pub title: Option<String>,
+    pub origin: Origin,
 }
 
 /// The `[deps]` of every recipe of a package and of `party.toml`, merged in composition order;

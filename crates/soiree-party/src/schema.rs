@@ -188,6 +188,17 @@ pub struct RecipeFile {
     #[serde(default)]
     pub requests: Vec<S<RequestSpec>>,
     pub deps: Option<DepsSpec>,
+    #[serde(default)]
+    pub listings: Vec<S<ListingSpec>>,
+}
+
+/// `[[listings]]`: an HTML page at `to` listing every file under `dir` with its size and SHA-256.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ListingSpec {
+    pub dir: S<String>,
+    pub to: S<String>,
+    pub title: Option<S<String>>,
 }
 
 /// How the run-time closure of the package's programs is found: `[deps]` in a recipe,

@@ -4,6 +4,7 @@ pub mod closure;
 pub mod error;
 pub mod explain;
 pub mod listing;
+pub mod listing_page;
 pub mod manifest;
 pub mod pkgdef;
 pub mod plan;

@@ -137,6 +137,7 @@ fn group_of(plan: &Plan, path: &Path, placed: &Placed) -> (u8, String) {
             (0, format!("recipe {}, source `{source}`{built}", origin.via))
         }
         Placed::Template { origin } => (0, format!("recipe {}, templates", origin.via)),
+        Placed::Listing { origin, .. } => (0, format!("recipe {}, listings", origin.via)),
         Placed::Closure => {
             let program = plan
                 .closure

@@ -87,6 +87,8 @@ fn holds(tree: &Dir, path: &str) -> bool {
 /// programs included.
 pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<Plan, PlanError> {
     let (mut tree, mut provenance) = sources::mapped_files(pkg, sources, epoch_ns)?;
+    // After the mapped files, which they list; before soiree-pack's own, which they do not.
+    crate::listing_page::add(pkg, &mut tree, &mut provenance)?;
     let mtime = epoch_ns.unwrap_or(0);
     let manifest = manifest::manifest(pkg)?;
     let bridge_config = manifest::bridge_config(pkg);

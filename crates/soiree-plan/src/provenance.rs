@@ -19,6 +19,8 @@ pub enum Placed {
     },
     /// A recipe's `content` template.
     Template { origin: Origin },
+    /// A recipe's `[[listings]]` page of the files under `dir`.
+    Listing { origin: Origin, dir: String },
     /// soiree-pack itself: the manifest, the bridge config, services.json, mount points…
     Generated,
     /// A program of the package needs it at run time; it comes from the closure's root.
@@ -34,7 +36,9 @@ impl Placed {
     /// The recipe origin, for placements a recipe made.
     pub fn origin(&self) -> Option<&Origin> {
         match self {
-            Placed::Source { origin, .. } | Placed::Template { origin } => Some(origin),
+            Placed::Source { origin, .. } | Placed::Template { origin } | Placed::Listing { origin, .. } => {
+                Some(origin)
+            }
             _ => None,
         }
     }
@@ -64,6 +68,11 @@ impl Placed {
                 )
             }
             Placed::Template { origin } => format!("recipe {} ({}), a template", origin.via, at(origin)),
+            Placed::Listing { origin, dir } => format!(
+                "recipe {} ({}), a listing of the files under {dir}",
+                origin.via,
+                at(origin)
+            ),
             Placed::Generated => "soiree-pack itself".into(),
             Placed::Closure => "the run-time closure of a program of the package".into(),
             Placed::Directory => "a directory on the way to other entries".into(),
@@ -75,6 +84,7 @@ impl Placed {
         match self {
             Placed::Source { .. } => "source",
             Placed::Template { .. } => "template",
+            Placed::Listing { .. } => "listing",
             Placed::Generated => "soiree-pack",
             Placed::Closure => "closure",
             Placed::Directory => "directory",
