@@ -151,13 +151,14 @@ pub enum Command {
         #[arg(long, value_name = "NAME=DIR")]
         source: Vec<String>,
     },
-    /// Open a shell inside a grain that `run` is running
+    /// Open a shell inside a grain that `run` or `up` is running
     ///
     /// Joins the grain's namespaces (mount, network, pid, ipc, uts, cgroup, user) as its user
     /// (uid and gid 1000), with the package as `/` and the manifest's environment, like
     /// vagrant-spk's `enter-grain`. Runs /bin/sh, or COMMAND. Needs nsenter (util-linux).
     Enter {
-        /// The grain: the name `run` was given (a package, or FILE's name without .spk).
+        /// The grain: the name `run` was given (a package, or FILE's name without .spk), or a
+        /// package that `up` runs.
         grain: String,
         /// What to run instead of /bin/sh, after `--`.
         #[arg(last = true, value_name = "COMMAND")]

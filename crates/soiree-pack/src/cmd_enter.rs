@@ -1,4 +1,4 @@
-//! `enter GRAIN [-- COMMAND…]`: a shell (or COMMAND) inside a grain that `run` is running, in
+//! `enter GRAIN [-- COMMAND…]`: a shell (or COMMAND) inside a grain that `run` or `up` is running, in
 //! its namespaces and as its user, like vagrant-spk's `enter-grain`.
 
 use std::os::unix::process::CommandExt;
@@ -10,11 +10,13 @@ use soiree_spk::display::Escaped;
 use crate::failure::Failure;
 
 pub fn enter(name: &str, command: &[String]) -> Result<(), Failure> {
-    let dir = crate::cmd_run::run_dir(name);
-    let path = dir.join(RECORD);
+    // A grain of `run`, else one of `up`, started in this folder.
+    let run = crate::cmd_run::run_dir(name).join(RECORD);
+    let up = crate::cmd_up::up_dir(name).join(RECORD);
+    let path = if !run.exists() && up.exists() { up } else { run };
     let not_running = || {
         Failure::usage(format!(
-            "no grain `{}` is running here (start it with `soiree-pack run {}` in this folder)",
+            "no grain `{}` is running here (start it with `soiree-pack run {}` or `soiree-pack up` in this folder)",
             Escaped(name),
             Escaped(name)
         ))

@@ -77,29 +77,6 @@ pub fn run(
     grain(&name, &opts, &dir)
 }
 
-/// `.soiree/run/NAME/grain.json` while the grain runs (soiree_run::enter::Record), removed when
-/// it is dropped.
-struct Record(PathBuf);
-
-impl Record {
-    fn write(dir: &Path, pid: i32, root: &Path) -> Result<Record, Failure> {
-        let path = dir.join(soiree_run::enter::RECORD);
-        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        let json = serde_json::to_vec(&soiree_run::enter::Record { pid, root }).unwrap_or_default();
-        let machine = |e: std::io::Error| Failure::machine(format!("{}: {e}", path.display()));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(machine)?;
-        std::io::Write::write_all(&mut tmp, &json).map_err(machine)?;
-        tmp.persist(&path).map_err(|e| machine(e.error))?;
-        Ok(Record(path))
-    }
-}
-
-impl Drop for Record {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// Runs the grain until it ends or a stop signal arrives.
 fn grain(name: &str, opts: &Options, dir: &Path) -> Result<(), Failure> {
     // Registered before the grain starts, so an early Ctrl-C stops it cleanly too.
@@ -114,7 +91,8 @@ fn grain(name: &str, opts: &Options, dir: &Path) -> Result<(), Failure> {
     }
     let mut running = soiree_run::start(opts)?;
     // How `enter` finds this grain; gone when the grain is.
-    let record = Record::write(dir, running.supervisor_pid(), &opts.root)?;
+    let record = soiree_run::enter::RecordFile::write(dir, running.supervisor_pid(), &opts.root)
+        .map_err(|e| Failure::machine(format!("{}: {e}", dir.display())))?;
     for (p, addr) in running.published() {
         let url = if p.proto == Proto::Tcp && running.bridge_port() == Some(p.grain) {
             format!(" (the HTTP bridge's port: http://{addr}/)")

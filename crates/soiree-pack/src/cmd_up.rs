@@ -7,7 +7,7 @@ use crate::cli::PlanArg;
 use crate::failure::Failure;
 
 /// Where `up` keeps a package's grain: `.soiree/up/NAME/` in the current directory.
-fn up_dir(name: &str) -> PathBuf {
+pub fn up_dir(name: &str) -> PathBuf {
     Path::new(".soiree/up").join(name)
 }
 

@@ -129,6 +129,17 @@ fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
     let shell = get(port, "localhost", "/grain/client/");
     assert!(shell.contains("_soiree-init?as=owner"), "{shell}");
 
+    // `enter` reaches a grain of `up` as it does one of `run`: the package is `/` (this package
+    // has no shell, so its supervisor is what runs), and the exit status comes back.
+    let entered = common::soiree(cwd.path(), cwd.path())
+        .args(["enter", "client", "--", "/opt/soiree/bin/soiree-grain"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&entered.stderr).into_owned();
+    assert_eq!(entered.status.code(), Some(2), "{said}");
+    assert!(said.contains("usage: soiree-grain"), "{said}");
+    assert!(cwd.path().join(".soiree/up/client/grain.json").is_file());
+
     // SAFETY: kill(2) on our own child.
     unsafe {
         libc::kill(up.child.id() as i32, libc::SIGINT);
@@ -148,9 +159,10 @@ fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the gateway still listens"
     );
-    // The grain's /var stays; the staged package goes.
+    // The grain's /var stays; the staged package and the record `enter` reads go.
     let dir = cwd.path().join(".soiree/up/client");
     assert!(dir.join("var").is_dir());
+    assert!(!dir.join("grain.json").exists());
     let left: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

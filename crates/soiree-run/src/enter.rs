@@ -1,6 +1,6 @@
 //! `soiree-pack enter`: a command (a shell) inside a running grain — the same namespaces (mount,
 //! network, pid, ipc, uts, cgroup, user), the package as `/`, uid and gid 1000 — by `nsenter`
-//! into the grain's first process, whose host pid `run` records beside the grain's `/var`.
+//! into the grain's first process, whose host pid `run` and `up` record beside the grain's `/var`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,13 +18,37 @@ pub struct Record {
 
 pub const RECORD: &str = "grain.json";
 
-/// Whether `pid` is still a running grain supervisor (not a pid since reused by another
-/// program): its command line names `soiree-grain`.
+/// `DIR/grain.json` while a grain runs, removed when dropped (the grain is gone then too).
+#[derive(Debug)]
+pub struct RecordFile(PathBuf);
+
+impl RecordFile {
+    /// Records the grain whose first process is `pid` and whose files are `root`, in `dir`;
+    /// written beside and renamed, so `enter` never reads half a record.
+    pub fn write(dir: &Path, pid: i32, root: &Path) -> std::io::Result<RecordFile> {
+        let path = dir.join(RECORD);
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let json = serde_json::to_vec(&Record { pid, root }).map_err(std::io::Error::other)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, &json)?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(RecordFile(path))
+    }
+}
+
+impl Drop for RecordFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether `pid` is still a running grain's first process (not a pid since reused by another
+/// program): its command line names `soiree-grain` (`run`) or Sandstorm's bridge (`up`).
 pub fn is_grain(pid: i32) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
-        c.split(|b| *b == 0)
-            .next()
-            .is_some_and(|argv0| argv0.ends_with(b"soiree-grain"))
+        c.split(|b| *b == 0).next().is_some_and(|argv0| {
+            argv0.ends_with(b"soiree-grain") || argv0.ends_with(b"sandstorm-http-bridge")
+        })
     })
 }
 

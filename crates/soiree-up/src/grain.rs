@@ -48,6 +48,8 @@ pub struct Grain {
     pub view_info: ViewInfo,
     running: soiree_run::Running,
     rpc: tokio::task::JoinHandle<()>,
+    /// `grain.json` for `soiree-pack enter`, removed with the grain.
+    _record: Option<soiree_run::enter::RecordFile>,
 }
 
 /// The real bridge is a program; the offline stand-in of `fixtures/inputs/sandstorm-bundle` is a
@@ -79,6 +81,13 @@ impl Grain {
         opts.log = spec.log.clone();
         opts.purpose = format!("soiree-pack up ({})", spec.name);
         let running = soiree_run::start_bridged(&opts, OwnedFd::from(theirs))?;
+        // How `soiree-pack enter` finds this grain (beside its /var); gone with the grain.
+        let record = spec
+            .var
+            .parent()
+            .map(|dir| soiree_run::enter::RecordFile::write(dir, running.supervisor_pid(), &spec.root))
+            .transpose()
+            .map_err(Error::io("grain.json"))?;
 
         ours.set_nonblocking(true).map_err(Error::io("socket"))?;
         let stream = tokio::net::UnixStream::from_std(ours).map_err(Error::io("socket"))?;
@@ -104,6 +113,7 @@ impl Grain {
             view_info: ViewInfo::default(),
             running,
             rpc,
+            _record: record,
         };
         grain.view_info = grain.read_view_info().await?;
         Ok(grain)
