@@ -74,15 +74,16 @@ impl Lock {
     /// Takes the lock at `path`, waiting for its holder to finish; `waiting` is told who that is
     /// once, before the wait.
     pub fn acquire(path: &Path, what: &str, waiting: impl FnOnce(&str)) -> Result<Lock, LockError> {
-        match Lock::try_acquire(path, what) {
-            Err(LockError::Held { holder, .. }) => {
-                waiting(&holder);
-                let file = open(path)?;
+        let file = open(path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                waiting(&holder(&file));
                 file.lock().map_err(io(path))?;
-                Lock::held(file, path, what)
             }
-            other => other,
+            Err(TryLockError::Error(e)) => return Err(io(path)(e)),
         }
+        Lock::held(file, path, what)
     }
 
     pub fn path(&self) -> &Path {

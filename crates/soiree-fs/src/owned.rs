@@ -190,14 +190,13 @@ pub fn replace_together(items: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
             return Err(e);
         }
     }
+    // What cannot be removed is a leftover the next run's cleanup removes; the switch is done.
     for (_, kept) in aside {
-        let removed = if kept.is_dir() {
+        let _ = if kept.is_dir() {
             std::fs::remove_dir_all(&kept)
         } else {
             std::fs::remove_file(&kept)
         };
-        // What is left is a leftover the next run's cleanup removes; the switch itself is done.
-        let _ = removed;
     }
     Ok(())
 }

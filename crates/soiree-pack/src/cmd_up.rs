@@ -55,15 +55,16 @@ pub fn up(
     } else {
         packages.to_vec()
     };
-    for name in &names {
-        soiree_build::find_package(&party, name)?;
-    }
+    let packages = names
+        .iter()
+        .map(|name| soiree_build::find_package(&party, name))
+        .collect::<Result<Vec<_>, _>>()?;
     let sources = crate::cmd_inspect::sources(&party, plan.offline, &plan.sysroot, &plan.rebuild)?;
     // Each package's files for this run only (removed at the end); the grains' /var stay.
     let mut work = Vec::new();
     let mut grains = Vec::new();
-    for name in &names {
-        let pkg = soiree_build::find_package(&party, name)?;
+    for pkg in packages {
+        let name = &pkg.name;
         let dir = up_dir(name);
         let tmp = std::fs::create_dir_all(&dir)
             .and_then(|()| tempfile::Builder::new().prefix("root-").tempdir_in(&dir))
