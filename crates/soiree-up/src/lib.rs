@@ -7,8 +7,10 @@
 //! thread: Cap'n Proto's RPC system is not `Send`, so callers drive it inside a
 //! `tokio::task::LocalSet`.
 
+mod api_host;
 mod gateway;
 mod grain;
+mod grant;
 mod host;
 mod identity;
 mod lifecycle;
@@ -17,7 +19,9 @@ mod request;
 mod response;
 mod session;
 mod shell;
+mod shell_routes;
 mod streams;
+mod ui_host;
 mod websocket;
 
 use std::collections::BTreeMap;
@@ -25,7 +29,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-pub use gateway::api_host_id;
+pub use api_host::api_host_id;
 pub use grain::{check_bridge, GrainSpec, Role, ViewInfo};
 pub use identity::Identity;
 pub use powerbox::{matches, offers_of, parse_query, Descriptor, Offer};

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod echo_app;
+pub mod echo_package;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
