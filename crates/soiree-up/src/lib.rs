@@ -14,6 +14,7 @@ mod grant;
 mod host;
 mod identity;
 mod lifecycle;
+mod link;
 mod powerbox;
 mod request;
 mod response;
@@ -32,6 +33,7 @@ use std::rc::Rc;
 pub use api_host::api_host_id;
 pub use grain::{check_bridge, GrainSpec, Role, ViewInfo};
 pub use identity::Identity;
+pub use link::{LinkSpec, Linked};
 pub use powerbox::{matches, offers_of, parse_query, Descriptor, Offer};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -55,6 +57,13 @@ pub enum Error {
         message: String,
     },
 
+    #[error("--link {link}: {message}")]
+    #[diagnostic(
+        code(soiree::up::link),
+        help("a link grants the requesting package's Powerbox request (`[[packages.NAME.requests]]`) with an API the other package exports (`powerboxApis` of its bridge config), as the shell's picker would")
+    )]
+    Link { link: String, message: String },
+
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     #[diagnostic(code(soiree::up::port), help("choose another port with --port N"))]
     Port { port: u16, source: std::io::Error },
@@ -77,7 +86,7 @@ impl Error {
         match self {
             Error::Run(e) => e.is_machine(),
             Error::Port { .. } | Error::Io { .. } => true,
-            Error::StandInBridge { .. } | Error::Rpc { .. } => false,
+            Error::StandInBridge { .. } | Error::Rpc { .. } | Error::Link { .. } => false,
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct Options {
     pub bwrap: PathBuf,
     /// How often the idle check runs (Sandstorm: 90 s); `None` never stops an idle grain.
     pub idle: Option<std::time::Duration>,
+    /// Links to make once the grains are up, as the shell's picker makes them.
+    pub links: Vec<LinkSpec>,
 }
 
 /// A grain as the caller may print it.
@@ -111,14 +122,38 @@ pub struct Party {
     server: tokio::task::JoinHandle<()>,
     idle: Option<tokio::task::JoinHandle<()>>,
     urls: Vec<GrainUrls>,
+    links: Vec<Linked>,
 }
 
 impl Party {
-    /// Starts every grain (stopping those already started if one fails), then the gateway.
+    /// Starts every grain (stopping those already started if one fails), then the gateway, then
+    /// makes the links (stopping everything if one cannot be made).
     pub async fn start(opts: &Options) -> Result<Party, Error> {
         for spec in &opts.grains {
             check_bridge(&spec.root)?;
         }
+        let mut offers = Vec::new();
+        for spec in &opts.grains {
+            offers.extend(
+                powerbox::offers_of(&spec.name, &spec.root).map_err(|message| Error::Rpc {
+                    grain: spec.name.clone(),
+                    what: "reading its bridge config".into(),
+                    message,
+                })?,
+            );
+        }
+        // Links that cannot be made are refused before any grain starts.
+        let names: Vec<&str> = opts.grains.iter().map(|g| g.name.as_str()).collect();
+        let planned = opts
+            .links
+            .iter()
+            .map(|l| {
+                link::plan(l, &names, &offers).map_err(|message| Error::Link {
+                    link: l.name(),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
             .await
             .map_err(|source| Error::Port {
@@ -139,16 +174,6 @@ impl Party {
                     return Err(e);
                 }
             }
-        }
-        let mut offers = Vec::new();
-        for spec in &opts.grains {
-            offers.extend(
-                powerbox::offers_of(&spec.name, &spec.root).map_err(|message| Error::Rpc {
-                    grain: spec.name.clone(),
-                    what: "reading its bridge config".into(),
-                    message,
-                })?,
-            );
         }
         let gateway = Rc::new(gateway::Gateway::new(addr.port(), grains, offers));
         let mut urls = Vec::new();
@@ -171,13 +196,32 @@ impl Party {
             let gw = gateway.clone();
             tokio::task::spawn_local(lifecycle::idle_loop(slots, every, move |g| gw.forget(g)))
         });
-        Ok(Party {
+        let mut party = Party {
             gateway,
             addr,
             server,
             idle,
             urls,
-        })
+            links: Vec::new(),
+        };
+        for (spec, (query, api)) in opts.links.iter().zip(&planned) {
+            match link::make(&party.gateway, spec, query, api).await {
+                Ok(made) => party.links.push(made),
+                Err(message) => {
+                    party.stop();
+                    return Err(Error::Link {
+                        link: spec.name(),
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(party)
+    }
+
+    /// The links made at start.
+    pub fn links(&self) -> &[Linked] {
+        &self.links
     }
 
     /// The gateway's address.

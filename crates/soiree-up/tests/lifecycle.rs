@@ -40,6 +40,7 @@ fn the_offline_stand_in_bridge_is_refused() {
         port: 0,
         bwrap: "bwrap".into(),
         idle: None,
+        links: Vec::new(),
     };
     let err = common::up(opts).err().unwrap();
     assert!(err.contains("StandInBridge"), "{err}");

@@ -99,7 +99,10 @@ fn serve_one(s: TcpStream) {
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    let (status, answer) = if path == "/link" {
+    let session = headers.get("x-sandstorm-session-id").cloned().unwrap_or_default();
+    let (status, answer) = if let Some(answer) = links(&method, &path, &session, &body) {
+        answer
+    } else if path == "/link" {
         ("200 OK", link_page().into_bytes())
     } else if let Some(secs) = path.strip_prefix("/stay-awake?secs=") {
         let secs: u64 = secs.parse().unwrap();
@@ -128,7 +131,13 @@ fn serve_one(s: TcpStream) {
     let _ = write!(
         w,
         "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Sandstorm-App-Echo: yes\r\nConnection: close\r\n\r\n",
-        if path == "/link" { "text/html" } else { "text/plain" },
+        if path == "/link" {
+            "text/html"
+        } else if path.starts_with("/.soiree/") {
+            "application/json"
+        } else {
+            "text/plain"
+        },
         answer.len()
     )
     .and_then(|()| w.write_all(&answer));
@@ -175,6 +184,94 @@ fn claim_and_call(session: &str, token: &str) -> String {
     );
     out.push_str(&format!("call-status: {}\n{}", call.status, call.text()));
     out
+}
+
+/// Where the app keeps the capability a link gave it (its saved token, as the bridge returned it).
+fn link_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new("/var/links").join(name)
+}
+
+/// The request names the app's link service knows.
+const LINK_REQUESTS: &[&str] = &["echo"];
+
+/// The grain side of a link, as `up --link` delivers it: `POST /.soiree/links/<name>/claim` with
+/// `{"requestToken"}` claims the token through the bridge for this session, checks the
+/// capability with one call (the bridge reports a refused claim only as the error of the first
+/// call), and keeps it under `/var`; `GET /.soiree/links/status`; `GET /use-link` calls through
+/// the kept capability.
+fn links(method: &str, path: &str, session: &str, body: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    if method == "GET" && path == "/.soiree/links/status" {
+        let status: serde_json::Map<String, serde_json::Value> = LINK_REQUESTS
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    serde_json::json!({ "linked": link_file(n).is_file() }),
+                )
+            })
+            .collect();
+        return Some((
+            "200 OK",
+            serde_json::Value::Object(status).to_string().into_bytes(),
+        ));
+    }
+    if method == "GET" && path == "/use-link" {
+        let Ok(cap) = std::fs::read_to_string(link_file("echo")) else {
+            return Some(("409 Conflict", b"not linked\n".to_vec()));
+        };
+        let call = through_proxy(
+            "GET",
+            "http://echo.example/linked",
+            &[("Authorization", &format!("Bearer {cap}"))],
+            "",
+        );
+        return Some((
+            "200 OK",
+            format!("call-status: {}\n{}", call.status, call.text()).into_bytes(),
+        ));
+    }
+    let name = path.strip_prefix("/.soiree/links/")?.strip_suffix("/claim")?;
+    if method != "POST" || !LINK_REQUESTS.contains(&name) {
+        return Some((
+            "404 Not Found",
+            format!("no request named {name:?}\n").into_bytes(),
+        ));
+    }
+    let Some(token) = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["requestToken"].as_str().map(str::to_string))
+    else {
+        return Some(("400 Bad Request", b"no requestToken\n".to_vec()));
+    };
+    let claim = through_proxy(
+        "POST",
+        &format!("http://http-bridge/session/{session}/claim"),
+        &[("Content-Type", "application/json")],
+        &serde_json::json!({"requestToken": token, "requiredPermissions": ["read"]}).to_string(),
+    );
+    if claim.status != 200 {
+        return Some((
+            "502 Bad Gateway",
+            format!("the claim failed: {}", claim.text()).into_bytes(),
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&claim.body).unwrap();
+    let cap = v["cap"].as_str().unwrap().to_string();
+    let check = through_proxy(
+        "GET",
+        "http://echo.example/check",
+        &[("Authorization", &format!("Bearer {cap}"))],
+        "",
+    );
+    if check.status != 200 {
+        return Some((
+            "502 Bad Gateway",
+            format!("the granted capability does not work: {}", check.text()).into_bytes(),
+        ));
+    }
+    std::fs::create_dir_all("/var/links").unwrap();
+    std::fs::write(link_file(name), &cap).unwrap();
+    Some(("200 OK", br#"{"linked": true}"#.to_vec()))
 }
 
 /// A page with the grain side of a link: a button whose `powerboxRequest` asks for the echo

@@ -50,6 +50,7 @@ impl EchoPackage {
             port: 0,
             bwrap: "bwrap".into(),
             idle,
+            links: Vec::new(),
         }
     }
 
