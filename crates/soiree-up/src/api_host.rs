@@ -115,7 +115,7 @@ impl Gateway {
         let mut r = ui_view.new_session_request();
         {
             let mut p = r.get();
-            Identity::Owner.fill(&view, self.port, p.reborrow().init_user_info());
+            Identity::Owner.fill(&view, &self.registry, p.reborrow().init_user_info());
             p.set_context(context);
             p.set_session_type(interface_ids::API_SESSION);
             let t = Sha256::digest(token.as_bytes());

@@ -19,12 +19,15 @@ use crate::lifecycle::Slot;
 use crate::powerbox::{self, Descriptor, Grants, Offer};
 use crate::request::{self};
 use crate::response::{self, Body, HostKind};
+use crate::restorable::Registry;
 use crate::websocket;
 
 /// The grains `up` hosts and the sessions open to them.
 pub struct Gateway {
     pub port: u16,
     pub grains: BTreeMap<String, Rc<Slot>>,
+    /// The capabilities the host can rebuild (identities, links).
+    pub(crate) registry: Rc<Registry>,
     /// API token → grain name.
     pub(crate) tokens: RefCell<HashMap<String, String>>,
     pub(crate) ui_sessions: RefCell<HashMap<(String, Identity), web_session::Client>>,
@@ -91,10 +94,11 @@ pub(crate) fn tab_id(seed: &str) -> [u8; 16] {
 }
 
 impl Gateway {
-    pub fn new(port: u16, grains: BTreeMap<String, Rc<Slot>>, offers: Vec<Offer>) -> Gateway {
+    pub fn new(registry: Rc<Registry>, grains: BTreeMap<String, Rc<Slot>>, offers: Vec<Offer>) -> Gateway {
         Gateway {
-            port,
+            port: registry.port.get(),
             grains,
+            registry,
             tokens: RefCell::new(HashMap::new()),
             ui_sessions: RefCell::new(HashMap::new()),
             api_sessions: RefCell::new(HashMap::new()),

@@ -1,6 +1,7 @@
 //! The Powerbox grant as the shell's picker makes it: a request session at the providing grain,
 //! the API's name posted to its bridge's own picker, and the capability its bridge fulfils the
-//! request with kept under a request token for the requesting session.
+//! request with kept — as a link the host can restore — under a request token for the requesting
+//! session.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -63,7 +64,7 @@ impl Gateway {
         let mut r = ui_view.new_request_session_request();
         {
             let mut p = r.get();
-            Identity::Owner.fill(&view, self.port, p.reborrow().init_user_info());
+            Identity::Owner.fill(&view, &self.registry, p.reborrow().init_user_info());
             p.set_context(context);
             p.set_session_type(interface_ids::WEB_SESSION);
             p.set_tab_id(&tab_id(&format!("request/{requester}/{provider}")));
@@ -102,6 +103,11 @@ impl Gateway {
         // forwarded to a promise that resolves while a call is being built are copied by
         // capnp-rpc without their capabilities and fail, so only the settled capability is kept.
         let cap = crate::host::settled(fulfilled.cap).await.map_err(rpc)?;
+        // What the requesting grain gets is the host's link to it, as on Sandstorm, where the
+        // supervisor stands between grains: it restarts the provider when stopped, counts calls
+        // as its use, and — given the bridge's object id — can be restored after restarts.
+        let object_id = crate::restorable::object_id_of(&cap).await;
+        let cap = self.registry.link(provider, object_id, Some(cap));
         let token = crate::host::new_token().map_err(|e| e.to_string())?;
         self.grants.borrow_mut().insert(
             token.clone(),

@@ -15,9 +15,11 @@ mod host;
 mod identity;
 mod lifecycle;
 mod link;
+mod persist;
 mod powerbox;
 mod request;
 mod response;
+mod restorable;
 mod session;
 mod shell;
 mod shell_routes;
@@ -161,11 +163,14 @@ impl Party {
                 source,
             })?;
         let addr = listener.local_addr().map_err(Error::io("listener"))?;
+        let registry = restorable::Registry::new(addr.port());
         let mut grains: BTreeMap<String, Rc<lifecycle::Slot>> = BTreeMap::new();
         for spec in &opts.grains {
-            match lifecycle::Slot::start(spec.clone(), &opts.bwrap).await {
+            match lifecycle::Slot::start(spec.clone(), &opts.bwrap, registry.clone()).await {
                 Ok(g) => {
-                    grains.insert(spec.name.clone(), Rc::new(g));
+                    let g = Rc::new(g);
+                    registry.add_slot(&g);
+                    grains.insert(spec.name.clone(), g);
                 }
                 Err(e) => {
                     for g in grains.values() {
@@ -175,7 +180,7 @@ impl Party {
                 }
             }
         }
-        let gateway = Rc::new(gateway::Gateway::new(addr.port(), grains, offers));
+        let gateway = Rc::new(gateway::Gateway::new(registry, grains, offers));
         let mut urls = Vec::new();
         for spec in &opts.grains {
             let token = gateway.mint_token(&spec.name).map_err(|e| Error::Rpc {

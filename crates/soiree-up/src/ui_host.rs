@@ -93,7 +93,7 @@ impl Gateway {
         let mut r = ui_view.new_session_request();
         {
             let mut p = r.get();
-            who.fill(view, self.port, p.reborrow().init_user_info());
+            who.fill(view, &self.registry, p.reborrow().init_user_info());
             p.set_context(context);
             p.set_session_type(interface_ids::WEB_SESSION);
             p.set_tab_id(&tab_id(&format!("{grain}/{}", who.key())));

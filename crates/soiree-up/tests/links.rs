@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::echo_package::{has, EchoPackage};
+use common::echo_package::{has, wait_for, EchoPackage};
 use common::http;
 
 /// The echo app, when this binary runs inside a grain.
@@ -107,4 +107,141 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
     }
     let left = common::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
+}
+
+/// How many times the grains of the echo package have started, from their log.
+fn starts(echo: &EchoPackage) -> usize {
+    echo.log().matches("echo listening").count()
+}
+
+/// The link made at start, `up` stopped and started again on the same folders: the token grain a
+/// kept in its `/var` still reaches grain b. The host kept what the tokens are beside each grain's
+/// `/var`, privately: a's link to b's API, and b's record of the owner who chose it.
+#[test]
+fn links_survive_a_restart_of_up() {
+    let Some(echo) = EchoPackage::stage() else { return };
+    let mut opts = echo.options(&["a", "b"], None);
+    opts.links = vec![link("a", "echo", common::ECHO_API_URL, "b")];
+    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
+    let first = http(up.addr, "ui-a.localhost", "GET", "/use-link", &[], b"");
+    assert!(has(&first, "call-status: 200"), "{}", first.text());
+    drop(up);
+
+    let table = |g: &str| -> serde_json::Value {
+        let path = echo.work.path().join(format!("{g}.saved.json"));
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    };
+    let kinds = |v: &serde_json::Value| -> Vec<String> {
+        v["saved"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["kind"].as_str().unwrap(),
+                    r["grain"].as_str().or(r["key"].as_str()).unwrap()
+                )
+            })
+            .collect()
+    };
+    assert!(
+        kinds(&table("a")).contains(&"api b".to_string()),
+        "{}",
+        table("a")
+    );
+    assert!(
+        kinds(&table("b")).contains(&"identity owner".to_string()),
+        "{}",
+        table("b")
+    );
+
+    let again = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
+    let status = http(
+        again.addr,
+        "ui-a.localhost",
+        "GET",
+        "/.soiree/links/status",
+        &[],
+        b"",
+    );
+    assert_eq!(status.text(), r#"{"echo":{"linked":true}}"#);
+    let used = http(again.addr, "ui-a.localhost", "GET", "/use-link", &[], b"");
+    for line in [
+        "call-status: 200",
+        "path: /pb//linked",
+        "h x-sandstorm-api: echo-api",
+        "h x-sandstorm-username: Owner",
+    ] {
+        assert!(
+            has(&used, line),
+            "no {line:?} after the restart:\n{}\nlog:\n{}",
+            used.text(),
+            echo.log()
+        );
+    }
+
+    // The grain drops the token: gone from the table, and not restored by the next run (the
+    // bridge keeps what it restored while it runs, as Sandstorm's does).
+    let cap = std::fs::read_to_string(echo.work.path().join("a/links/echo")).unwrap();
+    let token = String::from_utf8(data_encoding::BASE64.decode(cap.as_bytes()).unwrap()).unwrap();
+    assert!(table("a")["saved"].get(&token).is_some(), "{}", table("a"));
+    let dropped = http(again.addr, "ui-a.localhost", "POST", "/drop-link", &[], b"");
+    assert_eq!(dropped.text(), "dropped\n");
+    assert!(table("a")["saved"].get(&token).is_none(), "{}", table("a"));
+    drop(again);
+    let third = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
+    let call = http(
+        third.addr,
+        "ui-a.localhost",
+        "GET",
+        "/use-link?name=dropped",
+        &[],
+        b"",
+    )
+    .text();
+    assert!(call.contains("no capability is saved under this token"), "{call}");
+}
+
+/// A link to a grain the idle check stopped starts it again on the first call through it, and
+/// the call reaches it (its bridge restores the API it exported).
+#[test]
+fn a_call_through_a_link_starts_a_stopped_target() {
+    let Some(echo) = EchoPackage::stage() else { return };
+    let mut opts = echo.options(&["a", "b"], Some(std::time::Duration::from_secs(1)));
+    opts.links = vec![link("a", "echo", common::ECHO_API_URL, "b")];
+    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
+    let line = wait_for(up.addr, "b", "(stopped)", std::time::Duration::from_secs(10));
+    assert!(line.contains("(stopped)"), "{line}");
+    let used = http(up.addr, "ui-a.localhost", "GET", "/use-link", &[], b"");
+    assert!(
+        has(&used, "call-status: 200") && has(&used, "h x-sandstorm-api: echo-api"),
+        "{}\nlog:\n{}",
+        used.text(),
+        echo.log()
+    );
+    assert!(starts(&echo) >= 3, "b started again:\n{}", echo.log());
+}
+
+/// Calls grain a makes to grain b through the link are uses of b: with a 1 s idle check and a
+/// call every 250 ms, b keeps running (it starts once); once the calls end, it stops.
+#[test]
+fn calls_through_a_link_keep_the_target_awake() {
+    let Some(echo) = EchoPackage::stage() else { return };
+    let mut opts = echo.options(&["a", "b"], Some(std::time::Duration::from_secs(1)));
+    opts.links = vec![link("a", "echo", common::ECHO_API_URL, "b")];
+    let up = common::up(opts).unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    while std::time::Instant::now() < until {
+        let used = http(up.addr, "ui-a.localhost", "GET", "/use-link", &[], b"");
+        assert!(has(&used, "call-status: 200"), "{}", used.text());
+        let line = common::echo_package::grain_line(up.addr, "b");
+        assert!(line.contains("(running)"), "{line}\nlog:\n{}", echo.log());
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert_eq!(starts(&echo), 2, "{}", echo.log());
+    let line = wait_for(up.addr, "b", "(stopped)", std::time::Duration::from_secs(10));
+    assert!(line.contains("(stopped)"), "{line}");
 }

@@ -1,8 +1,8 @@
 //! The echo app the tests' grains run behind Sandstorm's real bridge: this test binary again,
 //! started inside the grain with `SOIREE_UP_ECHO=1` (each test file has an `echo_server` test
 //! calling [`serve_if_asked`]). It echoes what it sees, streams, holds `stayAwake` wake locks,
-//! claims Powerbox grants through the bridge's proxy, and serves the grain side of a link
-//! (`/.soiree/links/`).
+//! claims Powerbox grants through the bridge's proxy, serves the grain side of a link
+//! (`/.soiree/links/`), and uses or drops the capability a link gave it.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -215,8 +215,9 @@ fn links(method: &str, path: &str, session: &str, body: &[u8]) -> Option<(&'stat
             serde_json::Value::Object(status).to_string().into_bytes(),
         ));
     }
-    if method == "GET" && path == "/use-link" {
-        let Ok(cap) = std::fs::read_to_string(link_file("echo")) else {
+    if method == "GET" && (path == "/use-link" || path.starts_with("/use-link?name=")) {
+        let name = path.strip_prefix("/use-link?name=").unwrap_or("echo");
+        let Ok(cap) = std::fs::read_to_string(link_file(name)) else {
             return Some(("409 Conflict", b"not linked\n".to_vec()));
         };
         let call = through_proxy(
@@ -229,6 +230,16 @@ fn links(method: &str, path: &str, session: &str, body: &[u8]) -> Option<(&'stat
             "200 OK",
             format!("call-status: {}\n{}", call.status, call.text()).into_bytes(),
         ));
+    }
+    if method == "POST" && path == "/drop-link" {
+        let Ok(cap) = std::fs::read_to_string(link_file("echo")) else {
+            return Some(("409 Conflict", b"not linked\n".to_vec()));
+        };
+        let token = data_encoding::BASE64.decode(cap.as_bytes()).unwrap();
+        drop_saved(token);
+        // Kept aside, to show that the dropped token no longer works.
+        std::fs::rename(link_file("echo"), link_file("dropped")).unwrap();
+        return Some(("200 OK", b"dropped\n".to_vec()));
     }
     let name = path.strip_prefix("/.soiree/links/")?.strip_suffix("/claim")?;
     if method != "POST" || !LINK_REQUESTS.contains(&name) {
@@ -355,6 +366,41 @@ fn hold_wake_lock(secs: u64) {
         eprintln!("releasing the wake lock");
         drop(handle);
         tokio::time::sleep(Duration::from_secs(60)).await;
+    });
+}
+
+/// `SandstormApi.drop` of a saved token, over `/tmp/sandstorm-api` as an app calls it.
+fn drop_saved(token: Vec<u8>) {
+    use capnp_rpc::{rpc_twoparty_capnp::Side, twoparty, RpcSystem};
+    use soiree_schema::grain_capnp::sandstorm_http_bridge;
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let stream = tokio::net::UnixStream::connect("/tmp/sandstorm-api")
+            .await
+            .unwrap();
+        let (r, w) = stream.into_split();
+        let net = twoparty::VatNetwork::new(r.compat(), w.compat_write(), Side::Client, Default::default());
+        let mut rpc = RpcSystem::new(Box::new(net), None);
+        let bridge: sandstorm_http_bridge::Client = rpc.bootstrap(Side::Server);
+        tokio::task::spawn_local(rpc);
+        let api = bridge
+            .get_sandstorm_api_request()
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_api()
+            .unwrap();
+        let mut req = api.drop_request();
+        req.get().set_token(&token);
+        req.send().promise.await.unwrap();
     });
 }
 
