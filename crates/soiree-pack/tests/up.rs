@@ -267,4 +267,41 @@ fn a_link_to_a_package_offering_nothing_is_refused_before_any_grain_starts() {
         !cwd.path().join(".soiree/up/client/var").exists(),
         "a grain was started"
     );
+    let left = processes_naming(cwd.path());
+    assert!(left.is_empty(), "still running: {left:#?}");
+}
+
+/// This machine's processes whose command line names `path` (a grain's sandbox names its `/var`).
+fn processes_naming(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
+        .collect()
+}
+
+/// A request in party.toml whose descriptor cannot be built (a canonical URL on an ip-network
+/// request) is the party's error, shown where it is, before anything starts.
+#[test]
+fn a_request_whose_descriptor_cannot_be_built_is_refused_where_it_is() {
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let init = run_to_end(cwd.path(), &["init", "p"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let dir = cwd.path().join("p");
+    let mut party = std::fs::read_to_string(dir.join("party.toml")).unwrap();
+    let line = party.lines().count() + 2;
+    party.push_str("\n[[packages.p.requests]]\nname = \"other\"\ninterface = \"ip-network\"\ncanonical-url = \"https://x.example/\"\n");
+    std::fs::write(dir.join("party.toml"), party).unwrap();
+    let o = run_to_end(&dir, &["up", "--port", "0", "--link", "p.other=p"]);
+    let t = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("only api-session requests take a canonical-url"),
+        "{t}"
+    );
+    assert!(t.contains(&format!("party.toml:{line}:1")), "{t}");
+    assert!(!dir.join(".soiree/up").exists(), "{t}");
 }

@@ -40,6 +40,9 @@ fn a_link_made_at_start_reaches_the_other_grain() {
             title: "Echo API".into(),
         }]
     );
+    // While the grains run, their sandboxes name the test's folder (what the refusals below
+    // check is gone).
+    assert!(!common::processes_naming(echo.work.path()).is_empty());
     let a = up.addr;
     let status = http(a, "ui-a.localhost", "GET", "/.soiree/links/status", &[], b"");
     assert_eq!(status.text(), r#"{"echo":{"linked":true}}"#);
@@ -107,6 +110,51 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
     }
     let left = common::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
+}
+
+/// The link service refuses a token that was not granted to the session delivering it, or that
+/// was claimed already, with the reason the host's `claimRequest` gave (its 502 reaches the
+/// gateway's client as 500, by Sandstorm's status table).
+#[test]
+fn the_link_service_refuses_wrong_and_reused_tokens() {
+    let Some(echo) = EchoPackage::stage() else { return };
+    let up = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
+    let deliver = |token: &str| {
+        let body = serde_json::json!({ "requestToken": token }).to_string();
+        http(
+            up.addr,
+            "ui-a.localhost",
+            "POST",
+            "/.soiree/links/echo/claim",
+            &[],
+            body.as_bytes(),
+        )
+    };
+    let wrong = deliver("not-granted");
+    assert_eq!(wrong.status, 500, "{}", wrong.text());
+    assert!(wrong.text().contains("no such token"), "{}", wrong.text());
+
+    let query = serde_json::json!([common::api_request(common::ECHO_API_URL)]);
+    let grant =
+        serde_json::json!({"grain": "a", "as": "owner", "query": query, "provider": "b", "api": "echo-api"});
+    let granted = http(
+        up.addr,
+        "localhost",
+        "POST",
+        "/_soiree/powerbox/grant",
+        &[],
+        grant.to_string().as_bytes(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&granted.body).unwrap();
+    let token = v["token"].as_str().unwrap();
+    let first = deliver(token);
+    assert_eq!(
+        (first.status, first.text()),
+        (200, r#"{"linked": true}"#.to_string())
+    );
+    let again = deliver(token);
+    assert_eq!(again.status, 500, "{}", again.text());
+    assert!(again.text().contains("already claimed"), "{}", again.text());
 }
 
 /// How many times the grains of the echo package have started, from their log.
