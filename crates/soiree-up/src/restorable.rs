@@ -46,7 +46,10 @@ impl Registry {
 
     /// An `Identity` the registry recognises when a grain saves it.
     pub fn identity(&self, cap: IdentityCap) -> identity::Client {
-        self.identities.borrow_mut().new_client(cap)
+        let mut set = self.identities.borrow_mut();
+        // Forgets those no longer held (one is made per session).
+        set.gc();
+        set.new_client(cap)
     }
 
     /// A link to grain `grain`'s exported API: `live` the capability its bridge gave in this run
@@ -60,7 +63,9 @@ impl Registry {
             object_id,
             current: RefCell::new(current),
         };
-        self.links.borrow_mut().new_client(cap).client
+        let mut set = self.links.borrow_mut();
+        set.gc();
+        set.new_client(cap).client
     }
 
     /// What a capability a grain saves is, if it is one the registry can rebuild.

@@ -112,6 +112,29 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
     assert!(left.is_empty(), "still running: {left:#?}");
 }
 
+/// A table of saved capabilities that is not one stops `up` before any grain runs, naming it.
+#[test]
+fn an_unreadable_table_of_saved_capabilities_is_refused() {
+    let Some(echo) = EchoPackage::stage() else { return };
+    let table = echo.work.path().join("a.saved.json");
+    std::fs::write(&table, "{").unwrap();
+    let e = common::up(echo.options(&["a", "b"], None))
+        .err()
+        .expect("the party came up");
+    assert!(e.contains("reading its saved capabilities"), "{e}");
+    assert!(
+        e.contains("a.saved.json: not a table of saved capabilities"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&table).unwrap(),
+        "{",
+        "the table was left as it was"
+    );
+    let left = common::processes_naming(echo.work.path());
+    assert!(left.is_empty(), "still running: {left:#?}");
+}
+
 /// The link service refuses a token that was not granted to the session delivering it, or that
 /// was claimed already, with the reason the host's `claimRequest` gave (its 502 reaches the
 /// gateway's client as 500, by Sandstorm's status table).
