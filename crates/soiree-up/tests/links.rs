@@ -13,6 +13,23 @@ fn echo_server() {
     common::echo_app::serve_if_asked();
 }
 
+/// Grain a's call through its link reached grain b's exported API, as the owner who chose it.
+fn reaches_b(echo: &EchoPackage, used: common::Answer) {
+    for line in [
+        "call-status: 200",
+        "path: /pb//linked",
+        "h x-sandstorm-api: echo-api",
+        "h x-sandstorm-username: Owner",
+    ] {
+        assert!(
+            has(&used, line),
+            "no {line:?} in:\n{}\nlog:\n{}",
+            used.text(),
+            echo.log()
+        );
+    }
+}
+
 fn link(requester: &str, request: &str, url: &str, provider: &str) -> soiree_up::LinkSpec {
     soiree_up::LinkSpec {
         requester: requester.into(),
@@ -46,20 +63,7 @@ fn a_link_made_at_start_reaches_the_other_grain() {
     let a = up.addr;
     let status = http(a, "ui-a.localhost", "GET", "/.soiree/links/status", &[], b"");
     assert_eq!(status.text(), r#"{"echo":{"linked":true}}"#);
-    let used = http(a, "ui-a.localhost", "GET", "/use-link", &[], b"");
-    for line in [
-        "call-status: 200",
-        "path: /pb//linked",
-        "h x-sandstorm-api: echo-api",
-        "h x-sandstorm-username: Owner",
-    ] {
-        assert!(
-            has(&used, line),
-            "no {line:?} in:\n{}\nlog:\n{}",
-            used.text(),
-            echo.log()
-        );
-    }
+    reaches_b(&echo, http(a, "ui-a.localhost", "GET", "/use-link", &[], b""));
 }
 
 /// What cannot be linked is refused: before any grain starts when the party says so (unknown
@@ -239,20 +243,10 @@ fn links_survive_a_restart_of_up() {
         b"",
     );
     assert_eq!(status.text(), r#"{"echo":{"linked":true}}"#);
-    let used = http(again.addr, "ui-a.localhost", "GET", "/use-link", &[], b"");
-    for line in [
-        "call-status: 200",
-        "path: /pb//linked",
-        "h x-sandstorm-api: echo-api",
-        "h x-sandstorm-username: Owner",
-    ] {
-        assert!(
-            has(&used, line),
-            "no {line:?} after the restart:\n{}\nlog:\n{}",
-            used.text(),
-            echo.log()
-        );
-    }
+    reaches_b(
+        &echo,
+        http(again.addr, "ui-a.localhost", "GET", "/use-link", &[], b""),
+    );
 
     // The grain drops the token: gone from the table, and not restored by the next run (the
     // bridge keeps what it restored while it runs, as Sandstorm's does).

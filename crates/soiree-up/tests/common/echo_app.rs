@@ -315,9 +315,13 @@ window.addEventListener('message', async (e) => {{
 struct Notification;
 impl soiree_schema::grain_capnp::ongoing_notification::Server for Notification {}
 
-/// Holds a `stayAwake` wake lock for `secs` seconds, asked for over `/tmp/sandstorm-api` as an
-/// app does it: the bridge's `SandstormHttpBridge`, then its `SandstormApi`.
-fn hold_wake_lock(secs: u64) {
+/// Runs `f` with the `SandstormApi` an app reaches over `/tmp/sandstorm-api` (the bridge's
+/// `SandstormHttpBridge`, then `getSandstormApi`), on a runtime of its own.
+fn with_sandstorm_api<F, Fut>(f: F)
+where
+    F: FnOnce(soiree_schema::grain_capnp::sandstorm_api::Client<capnp::any_pointer::Owned>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     use capnp_rpc::{rpc_twoparty_capnp::Side, twoparty, RpcSystem};
     use soiree_schema::grain_capnp::sandstorm_http_bridge;
     use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
@@ -345,6 +349,13 @@ fn hold_wake_lock(secs: u64) {
             .unwrap()
             .get_api()
             .unwrap();
+        f(api).await;
+    });
+}
+
+/// Holds a `stayAwake` wake lock for `secs` seconds, asked for as an app does it.
+fn hold_wake_lock(secs: u64) {
+    with_sandstorm_api(|api| async move {
         let mut req = api.stay_awake_request();
         req.get()
             .init_display_info()
@@ -369,35 +380,9 @@ fn hold_wake_lock(secs: u64) {
     });
 }
 
-/// `SandstormApi.drop` of a saved token, over `/tmp/sandstorm-api` as an app calls it.
+/// `SandstormApi.drop` of a saved token, as an app calls it.
 fn drop_saved(token: Vec<u8>) {
-    use capnp_rpc::{rpc_twoparty_capnp::Side, twoparty, RpcSystem};
-    use soiree_schema::grain_capnp::sandstorm_http_bridge;
-    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
-        let stream = tokio::net::UnixStream::connect("/tmp/sandstorm-api")
-            .await
-            .unwrap();
-        let (r, w) = stream.into_split();
-        let net = twoparty::VatNetwork::new(r.compat(), w.compat_write(), Side::Client, Default::default());
-        let mut rpc = RpcSystem::new(Box::new(net), None);
-        let bridge: sandstorm_http_bridge::Client = rpc.bootstrap(Side::Server);
-        tokio::task::spawn_local(rpc);
-        let api = bridge
-            .get_sandstorm_api_request()
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_api()
-            .unwrap();
+    with_sandstorm_api(|api| async move {
         let mut req = api.drop_request();
         req.get().set_token(&token);
         req.send().promise.await.unwrap();
