@@ -160,30 +160,42 @@ fn through_proxy(method: &str, url: &str, headers: &[(&str, &str)], body: &str) 
     super::read_answer(&mut BufReader::new(s))
 }
 
-/// The grain's side of a link: claims the request token for its session through the bridge's
-/// claim endpoint, then calls the granted API with the capability it got back.
-fn claim_and_call(session: &str, token: &str) -> String {
+/// Claims a request token for a session through the bridge's claim endpoint: the saved token
+/// of the capability (standard base64), or the endpoint's answer when it refused.
+fn claim(session: &str, token: &str) -> Result<String, Answer> {
     let claim = through_proxy(
         "POST",
         &format!("http://http-bridge/session/{session}/claim"),
         &[("Content-Type", "application/json")],
-        &format!("{{\"requestToken\":\"{token}\",\"requiredPermissions\":[\"read\"]}}"),
+        &serde_json::json!({"requestToken": token, "requiredPermissions": ["read"]}).to_string(),
     );
-    let mut out = format!("claim-status: {}\n", claim.status);
     if claim.status != 200 {
-        out.push_str(&claim.text());
-        return out;
+        return Err(claim);
     }
     let v: serde_json::Value = serde_json::from_slice(&claim.body).unwrap();
-    let cap = v["cap"].as_str().unwrap().to_string();
-    let call = through_proxy(
+    Ok(v["cap"].as_str().unwrap().to_string())
+}
+
+/// A GET of `path` through the capability saved as `cap`.
+fn call_with(cap: &str, path: &str) -> Answer {
+    through_proxy(
         "GET",
-        "http://echo.example/hello",
+        &format!("http://echo.example{path}"),
         &[("Authorization", &format!("Bearer {cap}"))],
         "",
-    );
-    out.push_str(&format!("call-status: {}\n{}", call.status, call.text()));
-    out
+    )
+}
+
+/// The grain's side of a link: claims the request token for its session through the bridge's
+/// claim endpoint, then calls the granted API with the capability it got back.
+fn claim_and_call(session: &str, token: &str) -> String {
+    match claim(session, token) {
+        Err(refused) => format!("claim-status: {}\n{}", refused.status, refused.text()),
+        Ok(cap) => {
+            let call = call_with(&cap, "/hello");
+            format!("claim-status: 200\ncall-status: {}\n{}", call.status, call.text())
+        }
+    }
 }
 
 /// Where the app keeps the capability a link gave it (its saved token, as the bridge returned it).
@@ -220,12 +232,7 @@ fn links(method: &str, path: &str, session: &str, body: &[u8]) -> Option<(&'stat
         let Ok(cap) = std::fs::read_to_string(link_file(name)) else {
             return Some(("409 Conflict", b"not linked\n".to_vec()));
         };
-        let call = through_proxy(
-            "GET",
-            "http://echo.example/linked",
-            &[("Authorization", &format!("Bearer {cap}"))],
-            "",
-        );
+        let call = call_with(&cap, "/linked");
         return Some((
             "200 OK",
             format!("call-status: {}\n{}", call.status, call.text()).into_bytes(),
@@ -254,26 +261,14 @@ fn links(method: &str, path: &str, session: &str, body: &[u8]) -> Option<(&'stat
     else {
         return Some(("400 Bad Request", b"no requestToken\n".to_vec()));
     };
-    let claim = through_proxy(
-        "POST",
-        &format!("http://http-bridge/session/{session}/claim"),
-        &[("Content-Type", "application/json")],
-        &serde_json::json!({"requestToken": token, "requiredPermissions": ["read"]}).to_string(),
-    );
-    if claim.status != 200 {
-        return Some((
-            "502 Bad Gateway",
-            format!("the claim failed: {}", claim.text()).into_bytes(),
-        ));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&claim.body).unwrap();
-    let cap = v["cap"].as_str().unwrap().to_string();
-    let check = through_proxy(
-        "GET",
-        "http://echo.example/check",
-        &[("Authorization", &format!("Bearer {cap}"))],
-        "",
-    );
+    let cap = match claim(session, &token) {
+        Ok(cap) => cap,
+        Err(refused) => {
+            let why = format!("the claim failed: {}", refused.text());
+            return Some(("502 Bad Gateway", why.into_bytes()));
+        }
+    };
+    let check = call_with(&cap, "/check");
     if check.status != 200 {
         return Some((
             "502 Bad Gateway",
