@@ -135,7 +135,11 @@ impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
             },
         );
         if record.is_some() {
-            state.store()?;
+            if let Err(e) = state.store() {
+                // Not kept, so not handed out: the grain sees the save fail.
+                state.saved.remove(token.as_bytes());
+                return Err(e);
+            }
         }
         results.get().set_token(token.as_bytes());
         Ok(())
