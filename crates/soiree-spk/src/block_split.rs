@@ -7,6 +7,10 @@
 //!   table pointers, then recompresses only that small block;
 //! - a regular file of at least [`OWN_BLOCK_MIN`] starts a block at its first byte and ends one
 //!   after its content; inside, a new block starts every [`BIG_CHUNK`] bytes counted from there;
+//! - a file of at least [`CLOSING_MIN`] ends the block it joins, which starts it unless less than
+//!   [`CLOSING_PREFIX_MAX`] is waiting: changing a library of a megabyte or two then recompresses
+//!   at most a megabyte besides its own bytes, while it still sees some neighbours' bytes (alone,
+//!   such files cost 0.4% of size on shared libraries; after up to 1 MiB of neighbours, 0.3%);
 //! - smaller files are grouped. A group ends before the file, among those starting between
 //!   [`GROUP_MIN`] and [`GROUP_MAX`] bytes into it, whose name has the smallest hash. The choice
 //!   is made once the group reaches [`GROUP_MAX`]; the bytes after the chosen file start the next
@@ -34,7 +38,9 @@ use crate::block_pool::Submitter;
 use crate::encode::ArchiveSink;
 use crate::error::Error;
 
-pub const OWN_BLOCK_MIN: u64 = 1_000_000;
+pub const OWN_BLOCK_MIN: u64 = 2 << 20;
+pub const CLOSING_MIN: u64 = 1_000_000;
+pub const CLOSING_PREFIX_MAX: usize = 1 << 20;
 pub const BIG_CHUNK: usize = 8 << 20;
 pub const GROUP_MIN: usize = 3 << 20;
 pub const GROUP_MAX: usize = 5 << 20;
@@ -45,6 +51,8 @@ pub struct Splitter<'s, 'a, W: Write> {
     submitter: &'s mut Submitter<'a, W>,
     buf: Vec<u8>,
     in_big_file: bool,
+    /// The file being written ends its block.
+    closing: bool,
     /// Bytes in `buf` before the big file's first byte: its chunks count from there.
     prefix: usize,
     /// The next write starts a regular file's content.
@@ -71,6 +79,7 @@ impl<'s, 'a, W: Write> Splitter<'s, 'a, W> {
             submitter,
             buf: Vec::new(),
             in_big_file: false,
+            closing: false,
             prefix: 0,
             sniff: false,
             x86_filter,
@@ -187,6 +196,14 @@ impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
         if file_size.is_some_and(|s| s >= OWN_BLOCK_MIN) {
             return self.cut();
         }
+        if file_size.is_some_and(|s| s >= CLOSING_MIN) {
+            if self.buf.len() > CLOSING_PREFIX_MAX {
+                self.cut()?;
+            }
+            // Below GROUP_MIN with the file in it, so the group's own rule never cuts it.
+            self.closing = true;
+            return Ok(());
+        }
         if self.buf.len() >= GROUP_MAX {
             self.cut_group()?;
         }
@@ -217,8 +234,7 @@ impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
     fn file_end(&mut self) -> io::Result<()> {
         self.sniff = false;
         self.in_code = false;
-        if self.in_big_file {
-            self.in_big_file = false;
+        if std::mem::take(&mut self.closing) | std::mem::take(&mut self.in_big_file) {
             self.cut()?;
         }
         Ok(())
