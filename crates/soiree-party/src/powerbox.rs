@@ -164,7 +164,32 @@ pub(crate) fn requests(
                     None
                 }
             };
-        let name = spec.name.get_ref().clone();
+        let sub = |s: &S<String>, problems: &mut Problems| {
+            params::substitute(s.get_ref(), p)
+                .map_err(|u| problems.push(unknown_param(file, s.span(), &u)))
+                .unwrap_or_default()
+        };
+        let local = local_api(spec, interface, file, p, problems);
+        // A recipe that declares a request names it after one of its parameters.
+        let name = sub(&spec.name, problems);
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            problems.push(
+                PartyError::new(
+                    "soiree::party::request",
+                    format!("`{name}` is not a request name"),
+                )
+                .at_span(
+                    file,
+                    spec.name.span(),
+                    "letters, digits, `-` and `_`: it names a file and a URL path",
+                ),
+            );
+            continue;
+        }
         if out.iter().any(|x| x.name == name) {
             problems.push(
                 PartyError::new(
@@ -181,7 +206,66 @@ pub(crate) fn requests(
             canonical_url,
             tls,
             label: spec.label.clone(),
+            local,
         });
     }
     out
+}
+
+/// `local-port` and `local-path`: only for api-session requests, a port, a path in `/…/`.
+fn local_api(
+    spec: &RequestSpec,
+    interface: Interface,
+    file: &SourceFile,
+    p: &Params,
+    problems: &mut Problems,
+) -> Option<LocalApi> {
+    let Some(port) = &spec.local_port else {
+        if let Some(path) = &spec.local_path {
+            problems.push(
+                PartyError::new("soiree::party::request", "local-path goes with local-port").at_span(
+                    file,
+                    path.span(),
+                    "reached where?",
+                ),
+            );
+        }
+        return None;
+    };
+    if interface != Interface::ApiSession {
+        problems.push(
+            PartyError::new(
+                "soiree::party::request",
+                "only api-session requests take a local-port",
+            )
+            .at_span(file, port.span(), "the grain forwards HTTP APIs only"),
+        );
+        return None;
+    }
+    let port = match params::substitute_value(port.get_ref(), p) {
+        Ok(v) => crate::services::port(&v, file, port.span(), problems)?,
+        Err(u) => {
+            problems.push(unknown_param(file, port.span(), &u));
+            return None;
+        }
+    };
+    let path =
+        match &spec.local_path {
+            None => "/".to_string(),
+            Some(s) => {
+                let path = params::substitute(s.get_ref(), p).unwrap_or_else(|u| {
+                    problems.push(unknown_param(file, s.span(), &u));
+                    "/".into()
+                });
+                if !path.starts_with('/') || !path.ends_with('/') {
+                    problems.push(
+                        PartyError::new("soiree::party::request", "local-path starts and ends with `/`")
+                            .at_span(file, s.span(), "for example \"/api/v1/\""),
+                    );
+                    return None;
+                }
+                path
+            }
+        };
+    Some(LocalApi { port, path })
 }
