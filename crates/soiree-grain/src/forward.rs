@@ -4,7 +4,7 @@
 //! under the forwarded prefix becomes the path under the capability. Bodies in both directions
 //! are copied as they come. Until the link exists it answers 503 saying what to grant.
 
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 use crate::config::LinkRequest;
@@ -97,10 +97,107 @@ pub fn serve(shared: &Shared, request: &LinkRequest, conn: TcpStream) {
             let _ = std::io::copy(&mut from, &mut to);
         });
     }
-    let _ = std::io::copy(&mut up, &mut w);
-    // The answer is complete: the proxy closes after it. Ending both sides also ends the body
-    // copy, which may be waiting on a client that keeps its connection open.
+    let no_body = head.method == "HEAD";
+    if copy_answer(&mut BufReader::new(&up), &mut w, no_body).is_err() {
+        // Nothing more can be said: the answer may be half sent.
+    }
+    // The answer is complete. Ending both sides also ends the body copy, which may be waiting
+    // on a client that keeps its connection open.
     let _ = w.flush();
     let _ = client.shutdown(Shutdown::Both);
     let _ = up.shutdown(Shutdown::Both);
+}
+
+/// Copies one answer by its own framing (the proxy may keep its side open after it): the head,
+/// then a `Content-Length` body, a chunked one chunk by chunk, or else what comes until the end.
+fn copy_answer(r: &mut impl BufRead, w: &mut impl Write, no_body: bool) -> std::io::Result<()> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    w.write_all(line.as_bytes())?;
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            if n.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+            if n.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse::<u64>().ok();
+            }
+            if n.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = v.to_ascii_lowercase().contains("chunked");
+            }
+        }
+        w.write_all(line.as_bytes())?;
+    }
+    w.write_all(b"Connection: close\r\n\r\n")?;
+    if no_body || status == 204 || status == 304 || (100..200).contains(&status) {
+        return Ok(());
+    }
+    if chunked {
+        loop {
+            line.clear();
+            r.read_line(&mut line)?;
+            w.write_all(line.as_bytes())?;
+            let size = u64::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| std::io::Error::other("a bad chunk size"))?;
+            if size == 0 {
+                // Trailers, then the empty line.
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
+                        w.write_all(b"\r\n")?;
+                        return Ok(());
+                    }
+                    w.write_all(line.as_bytes())?;
+                }
+            }
+            std::io::copy(&mut r.take(size + 2), w)?;
+        }
+    }
+    match length {
+        Some(n) => std::io::copy(&mut r.take(n), w)?,
+        None => std::io::copy(r, w)?,
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_an_answer_by_its_framing_and_stops() {
+        for (from, want) in [
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhelloNEXT",
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nNEXT",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            ),
+            (
+                "HTTP/1.1 204 No Content\r\n\r\nNEXT",
+                "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+            ),
+            ("HTTP/1.0 200 OK\r\n\r\nto the end", "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nto the end"),
+        ] {
+            let mut out = Vec::new();
+            copy_answer(&mut from.as_bytes(), &mut out, false).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 }
