@@ -2,7 +2,9 @@
 //! Server and Client grains' requests for Uro granted as a browser does it (the shell's picker,
 //! then the grain's own claim endpoint, `/.soiree/links/NAME/claim`), the game server
 //! registering its shard through its forwarder and the Client's page reading the list through
-//! its own link. After a restart of `up` the links and Uro's data are still there.
+//! its own link. After a restart of `up` the links and Uro's data are still there. And the same
+//! link made in headless Chromium: the Server's link page in the shell, its button, the
+//! shell's picker.
 
 mod common;
 
@@ -385,5 +387,149 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     let (status, unlinked) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
     assert_eq!(status, 500, "{unlinked}");
     assert!(unlinked.contains("grant its request `uro`"), "{unlinked}");
+    up.stop();
+}
+
+/// Chromium as a person would use it: the shell frames the Server grain's link page, its
+/// "link" button sends the real `powerboxRequest`, the shell's picker offers the Uro grain, and
+/// after the click the page reports the link, which the grain keeps.
+#[test]
+fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
+    let chromium = Path::new("/usr/bin/chromium");
+    let driver = Path::new("/usr/bin/chromedriver");
+    assert!(
+        chromium.exists() && driver.exists(),
+        "apt-get install chromium chromium-driver (.ci/run installs them)"
+    );
+    let Some(bundle) = bundle() else { return };
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut up = Up::start(cwd.path(), &bundle);
+    for grain in ["uro", "server"] {
+        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
+    }
+    // The Uro grain is opened once, so that its bridge knows its owner.
+    assert_eq!(
+        up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
+        200
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut chromedriver = std::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = cwd.path().join("chromium-profile");
+    // The server's own page links to its link page; the shell opens it at that path.
+    let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
+    assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
+    let shell_url = format!("http://127.0.0.1:{}/grain/server/?path=/.soiree/links/", up.port);
+    let result =
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                use fantoccini::Locator;
+                let mut caps = fantoccini::wd::Capabilities::new();
+                caps.insert(
+                    "goog:chromeOptions".into(),
+                    serde_json::json!({
+                        "binary": chromium,
+                        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                                 "--no-first-run", "--disable-background-networking",
+                                 "--disable-component-update", "--disable-sync",
+                                 format!("--user-data-dir={}", profile.display())],
+                    }),
+                );
+                let mut client = None;
+                // chromedriver takes a moment to listen.
+                for _ in 0..50 {
+                    match fantoccini::ClientBuilder::new(
+                        hyper_util::client::legacy::connect::HttpConnector::new(),
+                    )
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                    {
+                        Ok(c) => {
+                            client = Some(c);
+                            break;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    }
+                }
+                let c = client.expect("chromedriver did not start");
+                let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
+                let run = async {
+                    c.goto(&shell_url).await.map_err(step("open the shell"))?;
+                    c.wait()
+                        .for_element(Locator::Id("grain-frame"))
+                        .await
+                        .map_err(step("the frame"))?
+                        .enter_frame()
+                        .await
+                        .map_err(step("enter the frame"))?;
+                    c.wait()
+                        .for_element(Locator::Id("link-uro"))
+                        .await
+                        .map_err(step("the page's link button"))?
+                        .click()
+                        .await
+                        .map_err(step("click link"))?;
+                    c.enter_parent_frame().await.map_err(step("leave the frame"))?;
+                    c.wait()
+                        .for_element(Locator::Id("powerbox-option-uro-uro-api"))
+                        .await
+                        .map_err(step("the picker's option"))?
+                        .click()
+                        .await
+                        .map_err(step("click the option"))?;
+                    c.find(Locator::Id("grain-frame"))
+                        .await
+                        .map_err(step("the frame again"))?
+                        .enter_frame()
+                        .await
+                        .map_err(step("enter the frame again"))?;
+                    let status = c
+                        .find(Locator::Id("status-uro"))
+                        .await
+                        .map_err(step("the status"))?;
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    loop {
+                        let text = status.text().await.map_err(step("the status text"))?;
+                        if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
+                            return Ok::<String, String>(text);
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                };
+                let out = match run.await {
+                    Ok(t) => Ok(t),
+                    Err(e) => {
+                        let here = c.source().await.unwrap_or_default();
+                        let _ = c.enter_parent_frame().await;
+                        Err(format!(
+                            "{e}\nframe:\n{here}\npage:\n{}",
+                            c.source().await.unwrap_or_default()
+                        ))
+                    }
+                };
+                let _ = c.close().await;
+                out
+            });
+    let _ = chromedriver.kill();
+    let _ = chromedriver.wait();
+    let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
+    assert_eq!(text, "linked", "{}", up.log());
+    let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
+    assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
+    // And the game server gets through: Uro logs its shard.
+    up.wait_log("uro: shard 1 registered: soiree demo", Duration::from_secs(60));
     up.stop();
 }
