@@ -429,28 +429,27 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
     let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
     assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
     let shell_url = format!("http://127.0.0.1:{}/grain/server/?path=/.soiree/links/", up.port);
-    let result =
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                use fantoccini::Locator;
-                let mut caps = fantoccini::wd::Capabilities::new();
-                caps.insert(
-                    "goog:chromeOptions".into(),
-                    serde_json::json!({
-                        "binary": chromium,
-                        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                                 "--no-first-run", "--disable-background-networking",
-                                 "--disable-component-update", "--disable-sync",
-                                 format!("--user-data-dir={}", profile.display())],
-                    }),
-                );
-                let mut client = None;
-                // chromedriver takes a moment to listen.
-                for _ in 0..50 {
-                    match fantoccini::ClientBuilder::new(
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use fantoccini::Locator;
+            let mut caps = fantoccini::wd::Capabilities::new();
+            caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": chromium,
+                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync",
+                             format!("--user-data-dir={}", profile.display())],
+                }),
+            );
+            let mut client = None;
+            // chromedriver takes a moment to listen.
+            for _ in 0..50 {
+                match fantoccini::ClientBuilder::new(
                         hyper_util::client::legacy::connect::HttpConnector::new(),
                     )
                     .capabilities(caps.clone())
@@ -463,66 +462,66 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
                         }
                         Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                     }
+            }
+            let c = client.expect("chromedriver did not start");
+            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
+            let run = async {
+                c.goto(&shell_url).await.map_err(step("open the shell"))?;
+                c.wait()
+                    .for_element(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("link-uro"))
+                    .await
+                    .map_err(step("the page's link button"))?
+                    .click()
+                    .await
+                    .map_err(step("click link"))?;
+                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("powerbox-option-uro-uro-api"))
+                    .await
+                    .map_err(step("the picker's option"))?
+                    .click()
+                    .await
+                    .map_err(step("click the option"))?;
+                c.find(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame again"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame again"))?;
+                let status = c
+                    .find(Locator::Id("status-uro"))
+                    .await
+                    .map_err(step("the status"))?;
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    let text = status.text().await.map_err(step("the status text"))?;
+                    if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
+                        return Ok::<String, String>(text);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                let c = client.expect("chromedriver did not start");
-                let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-                let run = async {
-                    c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                    c.wait()
-                        .for_element(Locator::Id("grain-frame"))
-                        .await
-                        .map_err(step("the frame"))?
-                        .enter_frame()
-                        .await
-                        .map_err(step("enter the frame"))?;
-                    c.wait()
-                        .for_element(Locator::Id("link-uro"))
-                        .await
-                        .map_err(step("the page's link button"))?
-                        .click()
-                        .await
-                        .map_err(step("click link"))?;
-                    c.enter_parent_frame().await.map_err(step("leave the frame"))?;
-                    c.wait()
-                        .for_element(Locator::Id("powerbox-option-uro-uro-api"))
-                        .await
-                        .map_err(step("the picker's option"))?
-                        .click()
-                        .await
-                        .map_err(step("click the option"))?;
-                    c.find(Locator::Id("grain-frame"))
-                        .await
-                        .map_err(step("the frame again"))?
-                        .enter_frame()
-                        .await
-                        .map_err(step("enter the frame again"))?;
-                    let status = c
-                        .find(Locator::Id("status-uro"))
-                        .await
-                        .map_err(step("the status"))?;
-                    let deadline = Instant::now() + Duration::from_secs(30);
-                    loop {
-                        let text = status.text().await.map_err(step("the status text"))?;
-                        if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
-                            return Ok::<String, String>(text);
-                        }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                };
-                let out = match run.await {
-                    Ok(t) => Ok(t),
-                    Err(e) => {
-                        let here = c.source().await.unwrap_or_default();
-                        let _ = c.enter_parent_frame().await;
-                        Err(format!(
-                            "{e}\nframe:\n{here}\npage:\n{}",
-                            c.source().await.unwrap_or_default()
-                        ))
-                    }
-                };
-                let _ = c.close().await;
-                out
-            });
+            };
+            let out = match run.await {
+                Ok(t) => Ok(t),
+                Err(e) => {
+                    let here = c.source().await.unwrap_or_default();
+                    let _ = c.enter_parent_frame().await;
+                    Err(format!(
+                        "{e}\nframe:\n{here}\npage:\n{}",
+                        c.source().await.unwrap_or_default()
+                    ))
+                }
+            };
+            let _ = c.close().await;
+            out
+        });
     let _ = chromedriver.kill();
     let _ = chromedriver.wait();
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
