@@ -90,8 +90,11 @@ pub(crate) fn offers(
     out
 }
 
+/// The package's requests; `taken` are the ports its services listen on, which no request's
+/// forwarder may take.
 pub(crate) fn requests(
     specs: &[(S<RequestSpec>, SourceFile, Params, String)],
+    taken: &[(u16, String)],
     problems: &mut Problems,
 ) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
@@ -170,6 +173,34 @@ pub(crate) fn requests(
                 .unwrap_or_default()
         };
         let local = local_api(spec, interface, file, p, problems);
+        if let (Some(l), Some(span)) = (&local, spec.local_port.as_ref().map(|p| p.span())) {
+            let mut users: Vec<String> = taken
+                .iter()
+                .filter(|(port, _)| *port == l.port)
+                .map(|(_, who)| who.clone())
+                .collect();
+            if l.port == soiree_grain::config::LINKS_PORT {
+                users.push("the grain's link service".into());
+            }
+            users.extend(
+                out.iter()
+                    .filter(|r| r.local.as_ref().is_some_and(|o| o.port == l.port))
+                    .map(|r| format!("request `{}`", r.name)),
+            );
+            if !users.is_empty() {
+                problems.push(
+                    PartyError::new(
+                        "soiree::party::request",
+                        format!("port {} is taken by {}", l.port, users.join(", ")),
+                    )
+                    .at_span(
+                        file,
+                        span,
+                        "the grain's forwarder for this request listens here",
+                    ),
+                );
+            }
+        }
         // A recipe that declares a request names it after one of its parameters.
         let name = sub(&spec.name, problems);
         if name.is_empty()

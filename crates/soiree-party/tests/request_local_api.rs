@@ -30,7 +30,7 @@ recipes = [{ use = "game", with = { port = 4100 } }]
         dir.path(),
         "recipes/game.toml",
         &format!(
-            "[params.port]\ntype = \"integer\"\n\n[params.request]\ntype = \"string\"\ndefault = \"uro\"\n\n[[requests]]\n{request}"
+            "[params.port]\ntype = \"integer\"\n\n[params.request]\ntype = \"string\"\ndefault = \"uro\"\n\n[services.web]\ncommand = [\"/bin/web\"]\nports = [8000]\n\n[[requests]]\n{request}"
         ),
     );
     soiree_party::load(&dir.path().join("party.toml"), None)
@@ -83,6 +83,18 @@ fn where_it_cannot_apply_it_is_refused_at_the_recipe_line() {
         (
             "name = \"u ro\"\ninterface = \"api-session\"\n",
             "`u ro` is not a request name",
+        ),
+        (
+            "name = \"uro\"\ninterface = \"api-session\"\nlocal-port = 15240\n",
+            "port 15240 is taken by the grain's link service",
+        ),
+        (
+            "name = \"uro\"\ninterface = \"api-session\"\nlocal-port = 8000\n",
+            "port 8000 is taken by service `web`",
+        ),
+        (
+            "name = \"a\"\ninterface = \"api-session\"\nlocal-port = 4000\n[[requests]]\nname = \"b\"\ninterface = \"api-session\"\nlocal-port = 4000\n",
+            "port 4000 is taken by request `a`",
         ),
     ] {
         let e = load(request)
