@@ -137,7 +137,17 @@ pub fn route(shared: &Shared, head: &Head, body: &[u8]) -> (u16, &'static str, S
                     format!("`{}` makes no request named `{name}`\n", shared.package),
                 );
             };
+            // Anonymous visitors (a Client grain is shared with players by link) may look, but
+            // not change what the grain is linked to.
+            let signed_in = head
+                .header("x-sandstorm-user-id")
+                .is_some_and(|id| !id.is_empty());
             match (head.method.as_str(), action) {
+                ("POST", "claim" | "unlink") if !signed_in => (
+                    403,
+                    TEXT,
+                    "only a signed-in user of this grain can link or unlink it\n".into(),
+                ),
                 ("POST", "claim") => claim(shared, request, head, body),
                 ("POST", "unlink") => match shared.store.remove(&request.name) {
                     Ok(()) => {
@@ -313,14 +323,26 @@ mod tests {
             route(&s, &head("GET", "/.soiree/links/status", &[]), b"").2,
             r#"{"uro":{"linked":true}}"#
         );
-        assert_eq!(
-            route(&s, &head("POST", "/.soiree/links/uro/unlink", &[]), b"").0,
-            200
-        );
+        // An anonymous visitor may not unlink (nor claim); a signed-in user may.
+        let user = ("X-Sandstorm-User-Id", "0123456789abcdef0123456789abcdef");
+        let (st, _, why) = route(&s, &head("POST", "/.soiree/links/uro/unlink", &[]), b"");
+        assert_eq!(st, 403);
+        assert!(why.contains("signed-in"), "{why}");
+        assert!(s.store.get("uro").is_some());
+        let unlink = head("POST", "/.soiree/links/uro/unlink", &[user]);
+        assert_eq!(route(&s, &unlink, b"").0, 200);
         assert_eq!(s.store.get("uro"), None);
+        let anonymous = head(
+            "POST",
+            "/.soiree/links/uro/claim",
+            &[("X-Sandstorm-Session-Id", "0")],
+        );
+        assert_eq!(route(&s, &anonymous, br#"{"requestToken": "t"}"#).0, 403);
 
         let claim = |headers: &[(&str, &str)], body: &[u8]| {
-            route(&s, &head("POST", "/.soiree/links/uro/claim", headers), body)
+            let mut headers = headers.to_vec();
+            headers.push(user);
+            route(&s, &head("POST", "/.soiree/links/uro/claim", &headers), body)
         };
         let (st, _, why) = claim(&[], br#"{"requestToken": "t"}"#);
         assert_eq!(st, 400);

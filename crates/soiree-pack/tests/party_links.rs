@@ -375,7 +375,16 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
         up.log()
     );
 
-    // Unlinked, the forwarder answers 503 again.
+    // An anonymous visitor of the Client grain (shared with players) cannot unlink it.
+    let (status, _) = up.http(
+        "ui-client.localhost",
+        "POST",
+        "/.soiree/links/uro/unlink",
+        &[("Cookie", "soiree-as=anonymous")],
+        "",
+    );
+    assert_eq!(status, 403);
+    // Unlinked by its owner, the forwarder answers 503 again.
     let (status, _) = up.http(
         "ui-client.localhost",
         "POST",
