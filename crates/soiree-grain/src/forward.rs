@@ -119,6 +119,20 @@ fn copy_answer(r: &mut impl BufRead, w: &mut impl Write, no_body: bool) -> std::
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     w.write_all(line.as_bytes())?;
+    if (100..200).contains(&status) {
+        // `100 Continue` (curl's `Expect`): its head as it is, then the real answer.
+        loop {
+            line.clear();
+            if r.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            w.write_all(line.as_bytes())?;
+            if line.trim_end().is_empty() {
+                break;
+            }
+        }
+        return copy_answer(r, w, no_body);
+    }
     let (mut length, mut chunked) = (None, false);
     loop {
         line.clear();
@@ -143,7 +157,7 @@ fn copy_answer(r: &mut impl BufRead, w: &mut impl Write, no_body: bool) -> std::
         w.write_all(line.as_bytes())?;
     }
     w.write_all(b"Connection: close\r\n\r\n")?;
-    if no_body || status == 204 || status == 304 || (100..200).contains(&status) {
+    if no_body || status == 204 || status == 304 {
         return Ok(());
     }
     if chunked {
@@ -194,6 +208,10 @@ mod tests {
                 "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
             ),
             ("HTTP/1.0 200 OK\r\n\r\nto the end", "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nto the end"),
+            (
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokNEXT",
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+            ),
         ] {
             let mut out = Vec::new();
             copy_answer(&mut from.as_bytes(), &mut out, false).unwrap();

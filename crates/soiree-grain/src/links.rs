@@ -74,7 +74,11 @@ fn spawn_accept(
         .name("links".into())
         .spawn(move || {
             for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
+                let Ok(conn) = conn else {
+                    // Out of descriptors, most likely: let connections end before trying again.
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                };
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
                 let shared = shared.clone();
                 // A failed spawn drops this one connection only.
