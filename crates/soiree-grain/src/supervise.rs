@@ -104,6 +104,17 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+    // Before any service: a program that calls its API at start gets the forwarder's 503 (and
+    // retries) rather than a refused connection.
+    if let Some(links) = &config.links {
+        crate::links::start(crate::links::Shared {
+            package: config.package.clone(),
+            links: links.clone(),
+            store: crate::link_store::LinkStore::new(&opts.var_dir),
+            proxy: crate::http1::proxy_from_env(),
+        })
+        .inspect_err(|e| log::say(&format!("error: {e}")))?;
+    }
     let mut s = Supervisor {
         config,
         opts,

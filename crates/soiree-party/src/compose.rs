@@ -178,7 +178,12 @@ impl<'a> Composer<'a> {
             );
         }
         let offers = crate::powerbox::offers(&acc.offers, bridge.as_ref(), name, file, spec, problems);
-        let requests = crate::powerbox::requests(&acc.requests, problems);
+        let taken: Vec<(u16, String)> = acc
+            .services
+            .values()
+            .flat_map(|s| s.ports.iter().map(|p| (*p, format!("service `{}`", s.name))))
+            .collect();
+        let requests = crate::powerbox::requests(&acc.requests, &taken, problems);
 
         let mut meta = self.meta.clone();
         if let Some(v) = &pkg.marketing_version {

@@ -258,4 +258,13 @@ pub struct Request {
     /// For `ip-network`: `none` or `tls`.
     pub tls: Option<bool>,
     pub label: Option<String>,
+    /// For `api-session`: where the grain's programs reach the granted API.
+    pub local: Option<LocalApi>,
+}
+
+/// `127.0.0.1:port` inside the grain, with requests under `path` going to the granted API's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalApi {
+    pub port: u16,
+    pub path: String,
 }

@@ -164,6 +164,10 @@ pub struct RequestSpec {
     pub canonical_url: Option<S<String>>,
     pub encryption: Option<S<String>>,
     pub label: Option<String>,
+    /// For an api-session: the loopback port where the package's programs reach the granted
+    /// API (the grain's forwarder), and the path prefix they use there.
+    pub local_port: Option<S<toml::Value>>,
+    pub local_path: Option<S<String>>,
 }
 
 // ---- recipes ----
