@@ -68,6 +68,10 @@ pub enum BuildError {
     )]
     NotOurs(String),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Oci(soiree_oci::OciError),
+
     #[error("{}: {source}", path.display())]
     #[diagnostic(code(soiree::build::io))]
     Io { path: PathBuf, source: std::io::Error },
@@ -90,6 +94,8 @@ impl BuildError {
             BuildError::Spk(_) => Class::Rejected,
             BuildError::Source(e) if e.is_io() => Class::Machine,
             BuildError::Source(_) => Class::Rejected,
+            BuildError::Oci(e) if e.is_io() => Class::Machine,
+            BuildError::Oci(_) => Class::Rejected,
             BuildError::Io { .. } | BuildError::Machine(_) => Class::Machine,
         }
     }

@@ -174,3 +174,17 @@ impl From<soiree_party::Problems> for Failure {
         }
     }
 }
+
+impl From<soiree_oci::PushError> for Failure {
+    fn from(e: soiree_oci::PushError) -> Failure {
+        use soiree_oci::PushError;
+        let class = match &e {
+            PushError::Registry { .. } => Class::Usage,
+            PushError::Io { .. } => Class::Machine,
+            PushError::Layout { .. } | PushError::Credentials { .. } | PushError::Refused { .. } => {
+                Class::Rejected
+            }
+        };
+        Failure::one(class, Report::new(e))
+    }
+}
