@@ -1,8 +1,9 @@
 //! A plan's tree cut into image layers that images of one party share: `base` (soiree-pack's
 //! supervisor, the accounts, the mount points, and the libraries the supervisor needs), one layer
-//! per source (its files and the libraries its programs need that no earlier layer holds), and
-//! `package` (what the recipes' templates and soiree-pack generate for this package). A file
-//! changed in one source changes that source's layer only.
+//! per source (its files and every library its programs need that `base` does not hold), and
+//! `package` (what the recipes' templates and soiree-pack generate for this package). A library
+//! two sources need is in both their layers, so a source's layer is the same in every image that
+//! has it; a file changed in one source changes that source's layer only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::ffi::OsStrExt;
@@ -47,12 +48,22 @@ pub fn cut(plan: &Plan) -> Vec<PlannedLayer> {
     let mut walk = Vec::new();
     collect(&plan.tree, PathBuf::from("/"), &mut walk);
     for (path, chain, entry) in walk {
-        let key = key_of(plan, &closure_keys, &path);
         let name = path
             .file_name()
             .map(|n| n.as_bytes().to_vec())
             .unwrap_or_default();
-        insert(layers.entry(key).or_default(), &chain, name, entry);
+        let keys = match closure_keys.get(&path) {
+            Some(keys) => keys.clone(),
+            None => BTreeSet::from([placed_key(plan, &path).unwrap_or(LayerKey::Base)]),
+        };
+        for key in keys {
+            insert(
+                layers.entry(key).or_default(),
+                &chain,
+                name.clone(),
+                entry.clone(),
+            );
+        }
     }
     layers
         .into_iter()
@@ -99,13 +110,6 @@ fn collect(dir: &Dir, at: PathBuf, out: &mut Vec<(PathBuf, Chain, Entry)>) {
     go(dir, &at, &mut Vec::new(), out);
 }
 
-fn key_of(plan: &Plan, closure_keys: &BTreeMap<PathBuf, LayerKey>, path: &Path) -> LayerKey {
-    if let Some(key) = closure_keys.get(path) {
-        return key.clone();
-    }
-    placed_key(plan, path).unwrap_or(LayerKey::Base)
-}
-
 /// The layer of what a recipe or soiree-pack placed at `path` (or at the folder it is in).
 fn placed_key(plan: &Plan, path: &Path) -> Option<LayerKey> {
     for p in path.ancestors() {
@@ -124,8 +128,9 @@ fn placed_key(plan: &Plan, path: &Path) -> Option<LayerKey> {
     None
 }
 
-/// For each path the closure added: the first layer holding a program that needs it.
-fn closure_keys(plan: &Plan) -> BTreeMap<PathBuf, LayerKey> {
+/// For each path the closure added: the layers of the programs that need it — `base` alone when
+/// the supervisor is one of them, since every image has that layer.
+fn closure_keys(plan: &Plan) -> BTreeMap<PathBuf, BTreeSet<LayerKey>> {
     let closure = &plan.closure;
     // The programs (asked for by the planner) each object is there for, followed up its reasons.
     let mut roots: BTreeMap<&Path, BTreeSet<&Path>> = BTreeMap::new();
@@ -153,15 +158,17 @@ fn closure_keys(plan: &Plan) -> BTreeMap<PathBuf, LayerKey> {
     }
     let mut keys = BTreeMap::new();
     for entry in closure.entries.values().filter(|e| !e.in_package) {
-        let key = entry
+        let mut set: BTreeSet<LayerKey> = entry
             .serves
             .iter()
             .filter_map(|o| roots.get(o.as_path()))
             .flatten()
             .map(|program| placed_key(plan, program).unwrap_or(LayerKey::Package))
-            .min()
-            .unwrap_or(LayerKey::Base);
-        keys.insert(entry.path.clone(), key);
+            .collect();
+        if set.is_empty() || set.contains(&LayerKey::Base) {
+            set = BTreeSet::from([LayerKey::Base]);
+        }
+        keys.insert(entry.path.clone(), set);
     }
     keys
 }
