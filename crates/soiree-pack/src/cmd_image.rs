@@ -127,6 +127,8 @@ pub fn push(
                     "name": pkg.name,
                     "reference": pushed.reference,
                     "digest": pushed.digest,
+                    "blobs_sent": pushed.sent,
+                    "blobs_present": pushed.present,
                 }))
             ),
             MessageFormat::Human => println!("{:<8} {}@{}", pkg.name, pushed.reference, pushed.digest),
