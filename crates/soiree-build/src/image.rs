@@ -78,7 +78,7 @@ pub fn build_image(
             ("/var".to_string(), (1000, 1000, 0o755)),
             ("/tmp".to_string(), (0, 0, 0o1777)),
         ]),
-        size_limit: None,
+        size_limit: pkg.meta.image_size_limit.as_ref().map(|l| l.bytes),
     };
     std::fs::create_dir_all(out).map_err(BuildError::io(out))?;
     let lock_path = out.join(format!(".{}.lock", pkg.name));
@@ -90,5 +90,17 @@ pub fn build_image(
         );
     })
     .map_err(|e| BuildError::Machine(e.to_string()))?;
-    soiree_oci::write_layout(&layers, &spec, &out.join(&pkg.name)).map_err(BuildError::Oci)
+    soiree_oci::write_layout(&layers, &spec, &out.join(&pkg.name)).map_err(|e| match (e, &pkg.meta.image_size_limit) {
+        (soiree_oci::OciError::TooBig { reference, size, limit }, Some(setting)) => {
+            BuildError::OverLimit(Box::new(crate::error::OverLimit(
+                soiree_party::PartyError::new(
+                    "soiree::oci::too_big",
+                    format!("image `{reference}` of package `{}` is {size} bytes, over its image-size-limit of {limit} bytes", pkg.name),
+                )
+                .at_span(&setting.place.file, setting.place.span.clone(), "the limit is set here")
+                .help("raise the limit, or leave files out of the package (`soiree-pack ls` lists them by size)"),
+            )))
+        }
+        (e, _) => BuildError::Oci(e),
+    })
 }

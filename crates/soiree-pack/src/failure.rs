@@ -100,6 +100,10 @@ impl From<soiree_build::BuildError> for Failure {
     fn from(e: soiree_build::BuildError) -> Failure {
         let e = match e {
             soiree_build::BuildError::Plan(p) => soiree_build::BuildError::Plan(escaped(p)),
+            // Shown with the party file's text, as `check` shows its problems.
+            soiree_build::BuildError::OverLimit(limit) => {
+                return Failure::one(Class::Rejected, limit.0.into_report())
+            }
             other => other,
         };
         Failure::one(e.class(), Report::new(e))
