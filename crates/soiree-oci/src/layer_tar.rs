@@ -4,7 +4,9 @@
 //! time the image's epoch, no user or group names, gzip without a name or time.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use flate2::write::GzEncoder;
@@ -53,7 +55,7 @@ pub fn write_layer(
         owners,
         mtime,
     };
-    walk.dir(tree, "")?;
+    walk.dir(tree, b"")?;
     let io = OciError::io(&blob_dir);
     let uncompressed = tar.into_inner().map_err(OciError::io(&blob_dir))?;
     let (gz, diff_id, _) = uncompressed.finish();
@@ -96,26 +98,30 @@ impl<W: Write> Walk<'_, W> {
         h
     }
 
-    fn dir(&mut self, dir: &Dir, prefix: &str) -> Result<(), OciError> {
+    fn dir(&mut self, dir: &Dir, prefix: &[u8]) -> Result<(), OciError> {
         for (name, entry) in &dir.entries {
-            let name = String::from_utf8_lossy(name);
-            let path = format!("{prefix}{name}");
+            // Names are bytes, as in the tree: a name that is not UTF-8 is kept as it is.
+            let raw = [prefix, name.as_slice()].concat();
+            let path = Path::new(OsStr::from_bytes(&raw));
+            let shown = format!("/{}", String::from_utf8_lossy(&raw));
             let fail = |source| OciError::Io {
-                path: format!("/{path}").into(),
+                path: shown.clone().into(),
                 source,
             };
             match &entry.node {
                 Node::Dir(sub) => {
-                    let mut h = self.header(&format!("/{path}"), tar::EntryType::Directory, 0o755);
+                    let mut h = self.header(&shown, tar::EntryType::Directory, 0o755);
+                    let inside = [raw.as_slice(), b"/"].concat();
                     self.tar
-                        .append_data(&mut h, format!("{path}/"), std::io::empty())
+                        .append_data(&mut h, Path::new(OsStr::from_bytes(&inside)), std::io::empty())
                         .map_err(fail)?;
-                    self.dir(sub, &format!("{path}/"))?;
+                    self.dir(sub, &inside)?;
                 }
                 Node::Symlink { target } => {
-                    let mut h = self.header(&format!("/{path}"), tar::EntryType::Symlink, 0o777);
-                    let target = String::from_utf8_lossy(target).into_owned();
-                    self.tar.append_link(&mut h, &path, target).map_err(fail)?;
+                    let mut h = self.header(&shown, tar::EntryType::Symlink, 0o777);
+                    self.tar
+                        .append_link(&mut h, path, Path::new(OsStr::from_bytes(target)))
+                        .map_err(fail)?;
                 }
                 Node::File {
                     source,
@@ -123,12 +129,12 @@ impl<W: Write> Walk<'_, W> {
                     executable,
                 } => {
                     let mode = if *executable { 0o755 } else { 0o644 };
-                    let mut h = self.header(&format!("/{path}"), tar::EntryType::Regular, mode);
+                    let mut h = self.header(&shown, tar::EntryType::Regular, mode);
                     h.set_size(*size);
                     match source {
                         Source::Bytes(bytes) => self
                             .tar
-                            .append_data(&mut h, &path, bytes.as_ref())
+                            .append_data(&mut h, path, bytes.as_ref())
                             .map_err(fail)?,
                         Source::Path(host) => {
                             let file = std::fs::File::open(host).map_err(OciError::io(host))?;
@@ -136,7 +142,7 @@ impl<W: Write> Walk<'_, W> {
                                 inner: file.take(*size),
                                 read: 0,
                             };
-                            self.tar.append_data(&mut h, &path, &mut exact).map_err(fail)?;
+                            self.tar.append_data(&mut h, path, &mut exact).map_err(fail)?;
                             if exact.read != *size {
                                 return Err(OciError::Changed {
                                     path: host.display().to_string(),

@@ -101,29 +101,6 @@ pub enum Command {
         #[arg(long, value_name = "HOST/PREFIX")]
         registry: Option<String>,
     },
-    /// Push the party's OCI images (built by `build --target oci`) to a registry
-    ///
-    /// Sends dist/oci/<package>/ to HOST/PREFIX/<party>-<package>:<app-version> and prints
-    /// each image's digest. Credentials: SOIREE_REGISTRY_USER and SOIREE_REGISTRY_PASSWORD, or
-    /// the `auths` of REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json.
-    Push {
-        #[command(flatten)]
-        party: PartyFileArg,
-        /// Push only these packages (default: all).
-        #[arg(value_name = "PACKAGE")]
-        packages: Vec<String>,
-        /// The registry and prefix to push to, e.g. ghcr.io/v-sekai or 127.0.0.1:5000/soiree.
-        #[arg(long, value_name = "HOST/PREFIX")]
-        registry: String,
-        /// Plain HTTP instead of HTTPS (loopback registries always get plain HTTP).
-        #[arg(long)]
-        insecure: bool,
-        /// Where the images were built (default: `dist` beside the party file).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        output: OutputArg,
-    },
     /// Check party.toml and the recipes it uses, without building anything
     ///
     /// Reports every problem, each with its file:line:col.
@@ -222,6 +199,29 @@ pub enum Command {
         all: bool,
         #[command(flatten)]
         plan: PlanArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Push the party's OCI images (built by `build --target oci`) to a registry
+    ///
+    /// Sends dist/oci/<package>/ to HOST/PREFIX/<party>-<package>:<app-version> and prints
+    /// each image's digest. Credentials: SOIREE_REGISTRY_USER and SOIREE_REGISTRY_PASSWORD, or
+    /// the `auths` of REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    Push {
+        #[command(flatten)]
+        party: PartyFileArg,
+        /// Push only these packages (default: all).
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// The registry and prefix to push to, e.g. ghcr.io/v-sekai or 127.0.0.1:5000/soiree.
+        #[arg(long, value_name = "HOST/PREFIX")]
+        registry: String,
+        /// Plain HTTP instead of HTTPS (loopback registries always get plain HTTP).
+        #[arg(long)]
+        insecure: bool,
+        /// Where the images were built (default: `dist` beside the party file).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         output: OutputArg,
     },

@@ -83,6 +83,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     ) {
         fixed_mmap_threshold();
     }
+    if let Command::Build {
+        target: cli::BuildTarget::Spk,
+        registry: Some(_),
+        ..
+    } = &cli.command
+    {
+        return Err(Failure::usage(
+            "--registry names OCI images: it goes with --target oci",
+        ));
+    }
     match &cli.command {
         Command::Keygen { keyring } => Ok(cmd_keys::keygen(keyring)?),
         Command::Keys { command } => Ok(cmd_keys::keys(command)?),

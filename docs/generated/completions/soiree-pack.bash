@@ -239,7 +239,7 @@ _soiree__pack() {
 
     case "${cmd}" in
         soiree__pack)
-            opts="-q -v -h -V --quiet --verbose --color --help --version build push check run up enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version build check run up enter ls why push init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,7 +601,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help)
-            opts="build push check run up enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="build check run up enter ls why push init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
