@@ -132,10 +132,9 @@ impl<W: Write> Walk<'_, W> {
                     let mut h = self.header(&shown, tar::EntryType::Regular, mode);
                     h.set_size(*size);
                     match source {
-                        Source::Bytes(bytes) => self
-                            .tar
-                            .append_data(&mut h, path, bytes.as_ref())
-                            .map_err(fail)?,
+                        Source::Bytes(bytes) => {
+                            self.tar.append_data(&mut h, path, bytes.as_ref()).map_err(fail)?
+                        }
                         Source::Path(host) => {
                             let file = std::fs::File::open(host).map_err(OciError::io(host))?;
                             let mut exact = Exact {
