@@ -328,8 +328,18 @@ fn demo_images_run_in_podman_read_with_skopeo_and_umoci_and_rebuild_to_the_same_
         || podman.logs(&name),
     );
     assert_eq!((code, body.as_str()), (200, "schema 1 runs 1\n"));
-    let logs = podman.logs(&name);
-    assert!(logs.contains("3 services of `uro` are up"), "{logs}");
+    // Uro may answer before the supervisor's probe has seen it; the supervisor then says so.
+    wait_for(
+        "the supervisor saying every service is up",
+        Duration::from_secs(30),
+        || {
+            podman
+                .logs(&name)
+                .contains("3 services of `uro` are up")
+                .then_some(())
+        },
+        || podman.logs(&name),
+    );
 
     // The game server answers an ENet client on UDP.
     let server = podman.load(&a.join("dist/oci/server"), "localhost/soiree/soiree-server:1");
