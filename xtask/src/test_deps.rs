@@ -36,6 +36,24 @@ pub const PACKAGES: &[(&str, Option<&str>, &str)] = &[
         None,
         "the WebDriver that test drives Chromium through",
     ),
+    ("podman", None, "the OCI images run as containers"),
+    ("runc", None, "the runtime podman runs the images with"),
+    ("uidmap", None, "podman's user namespaces (newuidmap)"),
+    ("slirp4netns", None, "podman's loopback-only port publishing"),
+    (
+        "fuse-overlayfs",
+        None,
+        "podman's storage where the kernel's overlay is not allowed",
+    ),
+    ("passt", None, "podman's user-mode networking (pasta)"),
+    (
+        "skopeo",
+        None,
+        "the OCI images inspected, copied and pulled back from a registry",
+    ),
+    ("umoci", None, "the OCI images unpacked by another implementation"),
+    ("docker-registry", None, "push to a real registry on loopback"),
+    ("apache2-utils", None, "htpasswd: the registry's password file"),
 ];
 
 /// The packages of [`PACKAGES`] this machine lacks.

@@ -92,6 +92,14 @@ pub enum Command {
         sysroot: SysrootArg,
         #[command(flatten)]
         rebuild: RebuildArg,
+        /// What to build: `spk` (default: Sandstorm packages), or `oci` (an OCI image layout
+        /// per package in OUT/oci/<package>/, run by its supervisor without Sandstorm's bridge).
+        #[arg(long, value_name = "TARGET", default_value = "spk")]
+        target: BuildTarget,
+        /// With `--target oci`: the HOST/PREFIX images are named under
+        /// (HOST/PREFIX/<party>-<package>:<app-version>; default localhost/soiree).
+        #[arg(long, value_name = "HOST/PREFIX")]
+        registry: Option<String>,
     },
     /// Check party.toml and the recipes it uses, without building anything
     ///
@@ -196,6 +204,29 @@ pub enum Command {
         all: bool,
         #[command(flatten)]
         plan: PlanArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Push the party's OCI images (built by `build --target oci`) to a registry
+    ///
+    /// Sends dist/oci/<package>/ to HOST/PREFIX/<party>-<package>:<app-version> and prints
+    /// each image's digest. Credentials: SOIREE_REGISTRY_USER and SOIREE_REGISTRY_PASSWORD, or
+    /// the `auths` of REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    Push {
+        #[command(flatten)]
+        party: PartyFileArg,
+        /// Push only these packages (default: all).
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// The registry and prefix to push to, e.g. ghcr.io/v-sekai or 127.0.0.1:5000/soiree.
+        #[arg(long, value_name = "HOST/PREFIX")]
+        registry: String,
+        /// Plain HTTP instead of HTTPS (loopback registries always get plain HTTP).
+        #[arg(long)]
+        insecure: bool,
+        /// Where the images were built (default: `dist` beside the party file).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         output: OutputArg,
     },
@@ -373,6 +404,15 @@ pub struct RebuildArg {
     /// Run the command of this source again even when its output is cached (repeatable).
     #[arg(long, value_name = "SOURCE")]
     pub rebuild: Vec<String>,
+}
+
+/// What `build` makes of each package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuildTarget {
+    /// Signed Sandstorm packages: OUT/<package>.spk and OUT/<package>/.
+    Spk,
+    /// OCI image layouts: OUT/oci/<package>/.
+    Oci,
 }
 
 #[derive(Debug, clap::Args)]
