@@ -55,8 +55,8 @@ fn meta_words(dir: &Dir) -> u64 {
 /// Words of the bytes of every regular file under `dir`.
 fn file_words(dir: &Dir) -> u64 {
     dir.entries
-        .iter()
-        .map(|(_, e)| match &e.node {
+        .values()
+        .map(|e| match &e.node {
             Node::File { size, .. } => size.div_ceil(8),
             Node::Symlink { .. } => 0,
             Node::Dir(d) => file_words(d),
