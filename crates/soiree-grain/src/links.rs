@@ -262,12 +262,44 @@ fn claim(shared: &Shared, request: &LinkRequest, head: &Head, body: &[u8]) -> (u
             ),
         );
     };
+    // The bridge saves the claim's result without waiting for it, so a refused token (reused,
+    // of another session, expired) still comes back as a cap; only a call through it fails.
+    if let Err(why) = probe(proxy, request, &cap) {
+        return (502, TEXT, format!("the claim was refused: {why}\n"));
+    }
     if let Err(e) = shared.store.put(&request.name, &cap) {
         return (500, TEXT, format!("cannot keep the capability under /var: {e}\n"));
     }
     log::say(&format!("request `{}` linked", request.name));
     (200, JSON, r#"{"linked":true}"#.into())
 }
+
+/// One call through a newly claimed cap before it is kept: a `GET` of the API's root, which
+/// changes nothing in any HTTP API. Whatever the other grain answers proves the cap works; a
+/// cap that cannot be restored fails inside the bridge, whose server then answers KJ's text for
+/// an exception (or closes the connection).
+fn probe(proxy: &str, request: &LinkRequest, cap: &str) -> Result<(), String> {
+    let bearer = format!("Bearer {cap}");
+    let reply = http1::call(
+        proxy,
+        "GET",
+        &format!("http://{}/", request.name),
+        &[("Authorization", &bearer)],
+        b"",
+    )?;
+    let body = String::from_utf8_lossy(&reply.body);
+    if reply.status >= 500 && body.starts_with(KJ_EXCEPTION) {
+        return Err(format!(
+            "a call through the capability failed ({}): {}",
+            reply.status,
+            body.trim_end()
+        ));
+    }
+    Ok(())
+}
+
+/// How KJ's HTTP server, the bridge's proxy, begins the answer for a call that threw.
+const KJ_EXCEPTION: &str = "ERROR: The server threw an exception";
 
 #[cfg(test)]
 mod tests {

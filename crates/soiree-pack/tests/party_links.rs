@@ -19,21 +19,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn bundle() -> Option<PathBuf> {
-    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
-    if dir.join("bin/sandstorm-http-bridge").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
-            dir.display()
-        );
-        None
-    }
-}
-
 struct Up {
     child: Child,
     log: Arc<Mutex<String>>,
@@ -41,11 +26,13 @@ struct Up {
 }
 
 impl Up {
-    /// `soiree-pack up --profile demo` in `cwd`, waited for until every grain is up.
-    fn start(cwd: &Path, bundle: &Path) -> Up {
+    /// `soiree-pack up --profile demo EXTRA…` in `cwd`, waited for until every grain is up.
+    fn start(cwd: &Path, bundle: &Path, extra: &[&str]) -> Up {
         let party = repo().join("party.toml");
         let mut child = common::soiree(cwd, cwd)
-            .args(["up", "--profile", "demo", "--port", "0", "--idle", "0", "--party"])
+            .args(["up", "--profile", "demo"])
+            .args(extra)
+            .args(["--port", "0", "--idle", "0", "--party"])
             .arg(&party)
             .arg("--source")
             .arg(format!("sandstorm-bundle={}", bundle.display()))
@@ -69,20 +56,8 @@ impl Up {
         });
         let mut up = Up { child, log, port: 0 };
         up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
-        // The first gateway URL whole in the log: grains write to the same stderr, and a line
-        // of up's may be cut by theirs.
         let text = up.log();
-        up.port = text
-            .match_indices("http://127.0.0.1:")
-            .find_map(|(at, m)| {
-                let rest = &text[at + m.len()..];
-                let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-                if rest[digits..].starts_with('/') {
-                    rest[..digits].parse().ok()
-                } else {
-                    None
-                }
-            })
+        up.port = soiree_test_support::gateway_port(&text)
             .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
         up
     }
@@ -148,7 +123,11 @@ fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(s) => s,
+        // Said as a status 0, so that a caller waiting for an answer prints up's log.
+        Err(e) => return (0, format!("cannot connect to 127.0.0.1:{port}: {e}")),
+    };
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (n, v) in headers {
@@ -189,22 +168,9 @@ fn http(
 
 /// What a browser does when the grain's link button is clicked and the owner picks Uro in the
 /// shell's picker: the shell's grant, then the grain page's POST of the token to its claim
-/// endpoint (through the gateway and the grain's bridge, as the owner's session).
-fn link(up: &Up, grain: &str, request: &str, descriptor: &str) {
-    let query = serde_json::json!([descriptor]);
-    let (status, options) = up.http(
-        "localhost",
-        "POST",
-        "/_soiree/powerbox/options",
-        &[],
-        &serde_json::json!({ "query": query }).to_string(),
-    );
-    assert_eq!(status, 200, "{options}");
-    let options: serde_json::Value = serde_json::from_str(&options).unwrap();
-    assert_eq!(
-        options["options"],
-        serde_json::json!([{"grain": "uro", "api": "uro-api", "title": "V-Sekai Uro API"}])
-    );
+/// endpoint (through the gateway and the grain's bridge, as the owner's session). The token.
+fn link(up: &Up, grain: &str, request: &str) -> String {
+    let query = serde_json::json!([descriptor(up, grain, request)]);
     let (status, granted) = up.http(
         "localhost",
         "POST",
@@ -215,20 +181,25 @@ fn link(up: &Up, grain: &str, request: &str, descriptor: &str) {
     );
     assert_eq!(status, 200, "{granted}\n{}", up.log());
     let granted: serde_json::Value = serde_json::from_str(&granted).unwrap();
-    let token = granted["token"].as_str().unwrap();
-    let (status, linked) = up.http(
+    let token = granted["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        claim(up, grain, request, &token),
+        (200, r#"{"linked":true}"#.to_string()),
+        "{}",
+        up.log()
+    );
+    token
+}
+
+/// The grain page's POST of a request token to its claim endpoint, as the owner.
+fn claim(up: &Up, grain: &str, request: &str, token: &str) -> (u16, String) {
+    up.http(
         &format!("ui-{grain}.localhost"),
         "POST",
         &format!("/.soiree/links/{request}/claim"),
         &[("Content-Type", "application/json")],
         &serde_json::json!({ "requestToken": token }).to_string(),
-    );
-    assert_eq!(
-        (status, linked.as_str()),
-        (200, r#"{"linked":true}"#),
-        "{}",
-        up.log()
-    );
+    )
 }
 
 /// The descriptor a grain's link page passes to `powerboxRequest` for `request`.
@@ -269,15 +240,18 @@ fn wait_until(what: &str, up: &Up, within: Duration, mut check: impl FnMut() -> 
 
 #[test]
 fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = soiree_test_support::sandstorm_bundle() else {
+        return;
+    };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let mut up = Up::start(cwd.path(), &bundle);
+
+    // First the pages before any link, in a party started without `--link`.
+    let mut up = Up::start(cwd.path(), &bundle, &[]);
     for grain in ["uro", "server", "client"] {
         up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
     }
-
-    // Before any link: the pages say so, the client's list says which request to grant (the
-    // forwarder's 503, which Sandstorm's gateway turns into a 500 with the text kept).
+    // The pages say so, the client's list says which request to grant (the forwarder's 503,
+    // which Sandstorm's gateway turns into a 500 with the text kept).
     let (status, links) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
     assert_eq!(status, 200);
     assert_eq!(
@@ -290,40 +264,31 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     let (status, unlinked) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
     assert_eq!(status, 500, "{unlinked}");
     assert!(unlinked.contains("grant its request `uro`"), "{unlinked}");
+    up.stop();
 
-    // The Uro grain is opened once (its bridge then knows its owner), then both links made.
-    assert_eq!(
-        up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
-        200
-    );
-    let server_query = descriptor(&up, "server", "uro");
-    link(&up, "server", "uro", &server_query);
-    let client_query = descriptor(&up, "client", "uro");
-    assert_eq!(client_query, server_query, "both ask for the same API");
-    link(&up, "client", "uro", &client_query);
+    // The issue's command line: `up` makes both links as the owner would in the picker.
+    let links = ["--link", "server.uro=uro", "--link", "client.uro=uro"];
+    let up = Up::start(cwd.path(), &bundle, &links);
+    let log = up.log();
+    for grain in ["server", "client"] {
+        assert!(
+            log.contains(&format!(
+                "linked {grain}.uro to uro's API `uro-api` (V-Sekai Uro API)"
+            )),
+            "{log}"
+        );
+    }
 
     // The game server, retrying while it got 503, registers through its forwarder; the
     // client's page reads the list through its own link.
-    let shards = wait_until(
-        "the server's shard in the client's list",
-        &up,
-        Duration::from_secs(60),
-        || {
-            let (status, body) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
-            (status == 200 && body.contains("soiree demo")).then_some(body)
-        },
-    );
+    let shards = shard_list(&up);
     let list: serde_json::Value = serde_json::from_str(&shards).unwrap();
     let shard = &list["data"]["shards"][0];
     assert_eq!(shard["port"], 7777, "{shards}");
     assert_eq!(shard["name"], "soiree demo", "{shards}");
     let id = shard["id"].as_i64().unwrap();
-    assert!(
-        up.log()
-            .contains(&format!("server: registered with Uro as shard {id}")),
-        "{}",
-        up.log()
-    );
+    let registered = format!("server: registered with Uro as shard {id}");
+    assert!(up.log().contains(&registered), "{}", up.log());
     // The client page fetches that list; a visitor cannot register through the client's link.
     let (_, page) = up.http("ui-client.localhost", "GET", "/", &[], "");
     assert!(
@@ -343,18 +308,36 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     let kept = std::fs::read_to_string(&cap).unwrap();
     let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
     assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
-    let log = up.stop();
-    assert!(log.contains("request `uro` linked"), "{log}");
+    up.stop();
 
-    // Restarted: the links and Uro's data are still there.
-    let mut up = Up::start(cwd.path(), &bundle);
-    for grain in ["uro", "server", "client"] {
-        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
-    }
+    // Restarted without `--link`: the links still work, through the restored capabilities.
+    let up = Up::start(cwd.path(), &bundle, &[]);
+    assert!(!up.log().contains("linked server.uro"), "{}", up.log());
     assert_eq!(std::fs::read_to_string(&cap).unwrap(), kept);
     let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
     assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
-    // The owner, who holds Uro's `host` permission, heartbeats the shard in Uro's own grain.
+    // The game server, started again, registers again through its restored link (a new log's
+    // line), and the client lists shards through its own.
+    wait_until(
+        "the server's registration after the restart",
+        &up,
+        Duration::from_secs(60),
+        || {
+            up.log()
+                .contains("server: registered with Uro as shard")
+                .then_some(String::new())
+        },
+    );
+    let shards = shard_list(&up);
+    assert!(shards.contains("soiree demo"), "{shards}");
+    // Its heartbeats (every 10 s) reach Uro through the same link: none is refused once it
+    // registered (before, while Uro was starting, some may have been).
+    std::thread::sleep(Duration::from_secs(12));
+    let log = up.log();
+    let since = log.find("server: registered with Uro").unwrap_or(0);
+    assert!(!log[since..].contains("server: Uro answered"), "{log}");
+    // The shard registered before the restart survived in Uro's Redis: the owner, who holds
+    // Uro's `host` permission, heartbeats it in Uro's own grain.
     let (status, beat) = up.http(
         "ui-uro.localhost",
         "PUT",
@@ -368,6 +351,21 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
         "shard {id} survived in Uro's Redis: {beat}\n{}",
         up.log()
     );
+
+    // A claim the Powerbox refuses is refused by the grain too, and keeps nothing: a token
+    // that was never granted, and one already claimed.
+    let (status, why) = claim(&up, "server", "uro", "bm90IGEgdG9rZW4");
+    assert_eq!(status, 500, "{why}");
+    assert!(why.contains("the claim was refused"), "{why}");
+    assert_eq!(std::fs::read_to_string(&cap).unwrap(), kept);
+    let client_cap = cwd.path().join(".soiree/up/client/var/.soiree/links/uro.cap");
+    let token = link(&up, "client", "uro");
+    let relinked = std::fs::read_to_string(&client_cap).unwrap();
+    let (status, why) = claim(&up, "client", "uro", &token);
+    assert_eq!(status, 500, "{why}");
+    assert!(why.contains("the claim was refused"), "{why}");
+    assert_eq!(std::fs::read_to_string(&client_cap).unwrap(), relinked);
+    assert!(shard_list(&up).contains("soiree demo"));
 
     // An anonymous visitor of the Client grain (shared with players) cannot unlink it.
     let (status, _) = up.http(
@@ -393,20 +391,29 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     up.stop();
 }
 
+/// The client's shard list through its link, once it answers 200 with the demo's shard.
+fn shard_list(up: &Up) -> String {
+    wait_until(
+        "the server's shard in the client's list",
+        up,
+        Duration::from_secs(60),
+        || {
+            let (status, body) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
+            (status == 200 && body.contains("soiree demo")).then_some(body)
+        },
+    )
+}
+
 /// Chromium as a person would use it: the shell frames the Server grain's link page, its
 /// "link" button sends the real `powerboxRequest`, the shell's picker offers the Uro grain, and
 /// after the click the page reports the link, which the grain keeps.
 #[test]
 fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
-    let chromium = Path::new("/usr/bin/chromium");
-    let driver = Path::new("/usr/bin/chromedriver");
-    assert!(
-        chromium.exists() && driver.exists(),
-        "apt-get install chromium chromium-driver (.ci/run installs them)"
-    );
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = soiree_test_support::sandstorm_bundle() else {
+        return;
+    };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let mut up = Up::start(cwd.path(), &bundle);
+    let mut up = Up::start(cwd.path(), &bundle, &[]);
     for grain in ["uro", "server"] {
         up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
     }
@@ -416,18 +423,7 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
         200
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut chromedriver = std::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let profile = cwd.path().join("chromium-profile");
+    let chromium = soiree_test_support::Chromium::start(&cwd.path().join("chromium-profile"));
     // The server's own page links to its link page; the shell opens it at that path.
     let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
     assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
@@ -438,35 +434,7 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
         .unwrap()
         .block_on(async move {
             use fantoccini::Locator;
-            let mut caps = fantoccini::wd::Capabilities::new();
-            caps.insert(
-                "goog:chromeOptions".into(),
-                serde_json::json!({
-                    "binary": chromium,
-                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                             "--no-first-run", "--disable-background-networking",
-                             "--disable-component-update", "--disable-sync",
-                             format!("--user-data-dir={}", profile.display())],
-                }),
-            );
-            let mut client = None;
-            // chromedriver takes a moment to listen.
-            for _ in 0..50 {
-                match fantoccini::ClientBuilder::new(
-                        hyper_util::client::legacy::connect::HttpConnector::new(),
-                    )
-                    .capabilities(caps.clone())
-                    .connect(&format!("http://127.0.0.1:{port}"))
-                    .await
-                    {
-                        Ok(c) => {
-                            client = Some(c);
-                            break;
-                        }
-                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                    }
-            }
-            let c = client.expect("chromedriver did not start");
+            let c = chromium.client().await;
             let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
             let run = async {
                 c.goto(&shell_url).await.map_err(step("open the shell"))?;
@@ -525,8 +493,6 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
             let _ = c.close().await;
             out
         });
-    let _ = chromedriver.kill();
-    let _ = chromedriver.wait();
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
     assert_eq!(text, "linked", "{}", up.log());
     let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");

@@ -15,23 +15,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Sandstorm's bridge built from source, laid out like a release bundle (`../shared`), or
-/// `SOIREE_SANDSTORM_BUNDLE`.
-fn bundle() -> Option<PathBuf> {
-    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
-    if dir.join("bin/sandstorm-http-bridge").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn up_args<'a>(extra: &[&'a str], party: &'a str) -> Vec<&'a str> {
     let mut a = vec!["up", "--party", party, "--profile", "local", "--port", "0"];
     a.extend_from_slice(extra);
@@ -79,7 +62,9 @@ fn get(port: u16, host: &str, path: &str) -> String {
 
 #[test]
 fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = soiree_test_support::sandstorm_bundle() else {
+        return;
+    };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = repo().join("party.toml");
     let source = format!("sandstorm-bundle={}", bundle.display());
@@ -107,12 +92,8 @@ fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
     up.wait_log("services of `client` are up");
     up.wait_log("Ctrl-C stops every grain");
     let text = up.log();
-    let port: u16 = text
-        .split("the party is up: http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
+    let port =
+        soiree_test_support::gateway_port(&text).unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
     assert!(
         text.contains(&format!("client: http://127.0.0.1:{port}/grain/client/")),
         "{text}"
@@ -245,7 +226,9 @@ fn up_refuses_bad_input_before_starting_anything() {
 /// staged, before any grain starts, naming both; exit 1.
 #[test]
 fn a_link_to_a_package_offering_nothing_is_refused_before_any_grain_starts() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = soiree_test_support::sandstorm_bundle() else {
+        return;
+    };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = repo().join("party.toml").to_string_lossy().into_owned();
     let source = format!("sandstorm-bundle={}", bundle.display());

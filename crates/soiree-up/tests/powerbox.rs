@@ -154,27 +154,10 @@ fn the_powerbox_links_two_grains_through_their_bridges() {
 /// shows the link working — claimed through a's bridge, answered by b's.
 #[test]
 fn a_link_made_in_headless_chromium() {
-    let chromium = std::path::Path::new("/usr/bin/chromium");
-    let driver = std::path::Path::new("/usr/bin/chromedriver");
-    assert!(
-        chromium.exists() && driver.exists(),
-        "apt-get install chromium chromium-driver (.ci/run installs them)"
-    );
     let Some(echo) = EchoPackage::stage() else { return };
     let up = common::up(echo.options(&["a", "b"], None)).unwrap_or_else(|e| panic!("{e}"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut chromedriver = std::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let profile = echo.work.path().join("chromium-profile");
+    let chromium = soiree_test_support::Chromium::start(&echo.work.path().join("chromium-profile"));
     let shell_url = format!("http://127.0.0.1:{}/grain/a/?path=/link", up.addr.port());
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -182,35 +165,7 @@ fn a_link_made_in_headless_chromium() {
         .unwrap()
         .block_on(async move {
             use fantoccini::Locator;
-            let mut caps = fantoccini::wd::Capabilities::new();
-            caps.insert(
-                "goog:chromeOptions".into(),
-                serde_json::json!({
-                    "binary": chromium,
-                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                             "--no-first-run", "--disable-background-networking",
-                             "--disable-component-update", "--disable-sync",
-                             format!("--user-data-dir={}", profile.display())],
-                }),
-            );
-            let mut client = None;
-            // chromedriver takes a moment to listen.
-            for _ in 0..50 {
-                match fantoccini::ClientBuilder::new(
-                        hyper_util::client::legacy::connect::HttpConnector::new(),
-                    )
-                    .capabilities(caps.clone())
-                    .connect(&format!("http://127.0.0.1:{port}"))
-                    .await
-                    {
-                        Ok(c) => {
-                            client = Some(c);
-                            break;
-                        }
-                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                    }
-            }
-            let c = client.expect("chromedriver did not start");
+            let c = chromium.client().await;
             let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
             let run = async {
                 c.goto(&shell_url).await.map_err(step("open the shell"))?;
@@ -266,8 +221,6 @@ fn a_link_made_in_headless_chromium() {
             let _ = c.close().await;
             out
         });
-    let _ = chromedriver.kill();
-    let _ = chromedriver.wait();
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
     assert!(
         text.starts_with("linked\nclaim-status: 200\ncall-status: 200\n"),

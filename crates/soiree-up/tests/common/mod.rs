@@ -15,19 +15,7 @@ use soiree_spk::{Dir, Entry};
 
 /// Sandstorm's bridge built from source (`../shared/sandstorm-bundle`), or `SOIREE_SANDSTORM_BUNDLE`.
 pub fn bundle() -> Option<PathBuf> {
-    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sandstorm-bundle"));
-    let bridge = dir.join("bin/sandstorm-http-bridge");
-    if bridge.is_file() {
-        Some(bridge)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent; these tests need Sandstorm's real HTTP bridge (set SOIREE_SANDSTORM_BUNDLE)",
-            bridge.display()
-        );
-        None
-    }
+    soiree_test_support::sandstorm_bundle().map(|dir| dir.join("bin/sandstorm-http-bridge"))
 }
 
 pub fn bwrap_is_installed() {
