@@ -108,7 +108,8 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let head = match route::peek_head(&stream).await {
-        Ok(h) => h,
+        Ok(Some(h)) => h,
+        Ok(None) => return,
         Err(e) => {
             eprintln!("relay: connection from {peer}: {e}");
             route::refuse(stream, 400, &e).await;

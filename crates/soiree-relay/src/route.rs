@@ -14,8 +14,9 @@ pub struct Head {
     pub real_ip: Option<String>,
 }
 
-/// Peeks until the head's blank line and parses its request line and `X-Real-IP`.
-pub async fn peek_head(stream: &TcpStream) -> Result<Head, String> {
+/// Peeks until the head's blank line and parses its request line and `X-Real-IP`; `Ok(None)`
+/// when the peer closed without a byte (the supervisor's readiness probe).
+pub async fn peek_head(stream: &TcpStream) -> Result<Option<Head>, String> {
     let mut buf = vec![0u8; MAX_HEAD];
     let mut last = 0;
     loop {
@@ -23,11 +24,14 @@ pub async fn peek_head(stream: &TcpStream) -> Result<Head, String> {
             .await
             .map_err(|_| "no request head within 10 s".to_string())?
             .map_err(|e| format!("cannot read the request: {e}"))?;
+        if n == 0 && last == 0 {
+            return Ok(None);
+        }
         if n == 0 {
             return Err("closed before its request head".into());
         }
         if let Some(end) = find(&buf[..n], b"\r\n\r\n") {
-            return parse(&buf[..end]);
+            return parse(&buf[..end]).map(Some);
         }
         if n == MAX_HEAD {
             return Err(format!("request head over {MAX_HEAD} bytes"));
