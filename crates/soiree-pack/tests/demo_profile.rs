@@ -148,7 +148,8 @@ fn run_client_with_the_demo_profile_serves_the_exported_download() {
         .unwrap();
     let listing = common::text(&out.stdout);
     assert!(
-        listing.contains("/opt/soiree/site/downloads/v_sekai_demo.pck"),
+        listing.contains("/opt/soiree/site/downloads/v_sekai_demo.pck")
+            && listing.contains("/opt/soiree/site/downloads/soiree-tunnel-linux-x86_64"),
         "{listing}"
     );
 }
