@@ -152,13 +152,14 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
         }
     };
     let from_game = async {
-        let mut buf = vec![0u8; MAX_MESSAGE];
+        // One byte over the limit is enough to see a datagram is over it (recv truncates).
+        let mut buf = vec![0u8; limits.max_datagram + 1];
         loop {
             match udp.recv(&mut buf).await {
                 Ok(n) if n > limits.max_datagram => {
                     breaches.note(&breaches.oversized_out, &tag, || {
                         format!(
-                            "the game sent a datagram of {n} bytes, over the limit of {}: dropped",
+                            "the game sent a datagram over the limit of {} bytes: dropped",
                             limits.max_datagram
                         )
                     });
