@@ -296,3 +296,121 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     let (code, said) = up.interrupt();
     assert_eq!(code, 0, "{said}");
 }
+
+/// One HTTP/1.1 request with `Connection: close`: the status and the body.
+fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n");
+    if let Some(a) = auth {
+        head.push_str(&format!("Authorization: {a}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The game client's own `Authorization` reaches Uro through `soiree-tunnel --uro` (carried as
+/// `X-Sandstorm-App-Authorization`, mapped back by the Uro package's nginx); sent straight to
+/// the API endpoint, the same request is refused.
+#[test]
+fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
+    let Some(bundle) = bundle() else { return };
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let source = format!("sandstorm-bundle={}", bundle.display());
+    let mut cmd = common::soiree(work.path(), work.path());
+    cmd.args(["up", "server", "uro", "--party"])
+        .arg(repo().join("party.toml"))
+        .args([
+            "--profile",
+            "demo",
+            "--port",
+            "0",
+            "--idle",
+            "0",
+            "--source",
+            &source,
+        ])
+        .env("NO_COLOR", "1");
+    let mut up = Logged::spawn(cmd, "soiree-pack up");
+    up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
+    let text = up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
+    let url_of = |grain: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{grain}: API ")))
+            .unwrap_or_else(|| panic!("no API URL of {grain} in:\n{text}"))
+            .trim()
+            .to_string()
+    };
+    let (server_url, uro_url) = (url_of("server"), url_of("uro"));
+    // The one command players are given: the game relay and the Uro API.
+    let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
+    let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
+    cmd.args([
+        &server_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--uro",
+        &uro_url,
+        "--uro-listen",
+        "127.0.0.1:0",
+    ]);
+    let mut tunnel = Logged::spawn(cmd, "soiree-tunnel");
+    let said = tunnel.wait_log("Uro API on http://127.0.0.1:", Duration::from_secs(20));
+    let uro_port: u16 = said
+        .split("Uro API on http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    let local = format!("127.0.0.1:{uro_port}");
+
+    let (status, body) = request(uro_port, &local, "POST", "/api/v1/login?user=alice", None);
+    assert_eq!(status, 200, "{body}\n{}\n{}", tunnel.log(), up.log());
+    let token = body
+        .trim()
+        .strip_prefix("token ")
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let bearer = format!("Bearer {token}");
+    let (status, body) = request(uro_port, &local, "GET", "/api/v1/profile", Some(&bearer));
+    assert_eq!((status, body.as_str()), (200, "user alice\n"));
+    // Without a login Uro refuses, through the tunnel too (its 401 reaches the client as 400:
+    // Sandstorm's bridge passes only the 4xx codes of its table).
+    let (status, body) = request(uro_port, &local, "GET", "/api/v1/profile", Some("Bearer nope"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("log in first"), "{body}");
+
+    // Straight to the API endpoint, the same request is refused: the gateway takes the client's
+    // Authorization for a Sandstorm token (with the grain's token in the path too); and a
+    // request the gateway lets through carries no Authorization to Uro.
+    let rest = uro_url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let gateway: u16 = host.rsplit(':').next().unwrap().parse().unwrap();
+    let (status, _) = request(gateway, host, "GET", "/api/v1/profile", Some(&bearer));
+    assert_eq!(status, 403);
+    let (status, body) = request(
+        gateway,
+        host,
+        "GET",
+        &format!("/{path}api/v1/profile"),
+        Some(&bearer),
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = request(gateway, host, "GET", &format!("/{path}api/v1/profile"), None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("log in first"), "{body}");
+
+    let (code, said) = tunnel.interrupt();
+    assert_eq!(code, 0, "{said}");
+    let (code, said) = up.interrupt();
+    assert_eq!(code, 0, "{said}");
+}

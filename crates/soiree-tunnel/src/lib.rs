@@ -6,6 +6,7 @@
 pub mod endpoint;
 mod session;
 pub mod status;
+pub mod uro;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
