@@ -49,16 +49,20 @@ impl Endpoint {
         };
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or(&host);
         // The token is in the path; user:password@ never is, so authority is host[:port].
-        let dial_host = if host == "localhost" || host.ends_with(".localhost") {
-            "127.0.0.1".to_string()
-        } else {
-            host.trim_start_matches('[').trim_end_matches(']').to_string()
-        };
         Ok(Endpoint {
             url: format!("{scheme}://{authority}{path}"),
-            dial_host,
+            dial_host: dial_host(&host),
             port,
         })
+    }
+}
+
+/// The address to connect to for a URL's host: loopback for `localhost` and `*.localhost`.
+pub fn dial_host(host: &str) -> String {
+    if host == "localhost" || host.ends_with(".localhost") {
+        "127.0.0.1".to_string()
+    } else {
+        host.trim_start_matches('[').trim_end_matches(']').to_string()
     }
 }
 

@@ -40,18 +40,13 @@ impl Upstream {
             .host()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| format!("`{text}` has no host"))?;
-        let dial_host = if host == "localhost" || host.ends_with(".localhost") {
-            "127.0.0.1".to_string()
-        } else {
-            host.trim_start_matches('[').trim_end_matches(']').to_string()
-        };
         Ok(Upstream {
             tls,
             authority: uri
                 .authority()
                 .map(|a| a.as_str().to_string())
                 .unwrap_or_else(|| host.to_string()),
-            dial_host,
+            dial_host: crate::endpoint::dial_host(host),
             port: uri.port_u16().unwrap_or(if tls { 443 } else { 80 }),
             base: uri.path().trim_end_matches('/').to_string(),
         })
