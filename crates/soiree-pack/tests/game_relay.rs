@@ -149,6 +149,29 @@ fn party_with_short_grace(dir: &Path) -> PathBuf {
     party.join("party.toml")
 }
 
+/// `soiree-pack up PACKAGES --profile demo` of `party` with Sandstorm's real bridge, never
+/// stopping idle grains.
+fn start_up(work: &Path, party: &Path, packages: &[&str], bundle: &Path) -> Logged {
+    let source = format!("sandstorm-bundle={}", bundle.display());
+    let mut cmd = common::soiree(work, work);
+    cmd.arg("up")
+        .args(packages)
+        .arg("--party")
+        .arg(party)
+        .args([
+            "--profile",
+            "demo",
+            "--port",
+            "0",
+            "--idle",
+            "0",
+            "--source",
+            &source,
+        ])
+        .env("NO_COLOR", "1");
+    Logged::spawn(cmd, "soiree-pack up")
+}
+
 fn start_tunnel(url: &str) -> (Logged, u16) {
     let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
     let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
@@ -196,24 +219,7 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     let Some(bundle) = bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = party_with_short_grace(work.path());
-    let source = format!("sandstorm-bundle={}", bundle.display());
-    let mut cmd = common::soiree(work.path(), work.path());
-    cmd.arg("up")
-        .arg("server")
-        .arg("--party")
-        .arg(&party)
-        .args([
-            "--profile",
-            "demo",
-            "--port",
-            "0",
-            "--idle",
-            "0",
-            "--source",
-            &source,
-        ])
-        .env("NO_COLOR", "1");
-    let mut up = Logged::spawn(cmd, "soiree-pack up");
+    let mut up = start_up(work.path(), &party, &["server"], &bundle);
     up.wait_log("3 services of `server` are up", Duration::from_secs(300));
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(60));
     let gateway: u16 = text
@@ -325,22 +331,12 @@ fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) 
 fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     let Some(bundle) = bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let source = format!("sandstorm-bundle={}", bundle.display());
-    let mut cmd = common::soiree(work.path(), work.path());
-    cmd.args(["up", "server", "uro", "--party"])
-        .arg(repo().join("party.toml"))
-        .args([
-            "--profile",
-            "demo",
-            "--port",
-            "0",
-            "--idle",
-            "0",
-            "--source",
-            &source,
-        ])
-        .env("NO_COLOR", "1");
-    let mut up = Logged::spawn(cmd, "soiree-pack up");
+    let mut up = start_up(
+        work.path(),
+        &repo().join("party.toml"),
+        &["server", "uro"],
+        &bundle,
+    );
     up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
     let text = up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
     let url_of = |grain: &str| {
