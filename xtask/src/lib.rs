@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_deps;
 pub mod bench_incremental;
 pub mod bench_measure;
+pub mod bench_relay;
 pub mod bench_report;
 pub mod bench_tree;
 pub mod cli_docs;

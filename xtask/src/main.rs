@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::{
-    bench, bench_deps, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, test_deps, workspace_root,
+    bench, bench_deps, bench_relay, cli_docs, codegen, fuzz, fuzz_seeds, schema_check, test_deps,
+    workspace_root,
 };
 
 /// Developer tasks for soiree-pack.
@@ -79,6 +80,22 @@ enum Bench {
         #[arg(long = "no-docs")]
         no_docs: bool,
     },
+    /// UDP echo through soiree-tunnel and soiree-relay against direct UDP, on loopback; writes
+    /// the `## relay` section of docs/benchmarks.md.
+    Relay {
+        /// Round trips timed one at a time, per path.
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+        /// Datagrams sent for the throughput figure.
+        #[arg(long, default_value_t = 200_000)]
+        datagrams: u64,
+        /// Seconds of the 32-player run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Print the section without writing docs/benchmarks.md.
+        #[arg(long = "no-docs")]
+        no_docs: bool,
+    },
     /// Median time of soiree-deps' run-time closure of a program, beside `ldd`.
     Deps {
         #[arg(long, default_value = "/usr/bin/godot3-server")]
@@ -140,6 +157,22 @@ fn main() -> ExitCode {
             // The report records the command as it was typed.
             bench::pack(&root, &opts, &args[1..]).map(|section| print!("{section}"))
         }
+        Task::Bench(Bench::Relay {
+            samples,
+            datagrams,
+            seconds,
+            no_docs,
+        }) => bench_relay::run(
+            &root,
+            &bench_relay::Options {
+                samples,
+                datagrams,
+                seconds,
+                no_docs,
+            },
+            &args,
+        )
+        .map(|section| print!("{section}")),
         Task::Bench(Bench::Deps { program, runs }) => bench_deps::run(&bench_deps::Options {
             program,
             runs: runs as usize,

@@ -20,6 +20,8 @@ pub struct SourceOptions {
     pub rebuild: Vec<String>,
     /// The `soiree-grain` program to ship at `/opt/soiree/bin/soiree-grain`.
     pub supervisor: PathBuf,
+    /// soiree-pack's own programs that recipes may map (`soiree-relay`, …), where they were found.
+    pub programs: Vec<(String, PathBuf)>,
 }
 
 /// The party's sources, ready for planning.
@@ -41,7 +43,10 @@ pub fn sources<'p>(party: &'p Party, opts: &SourceOptions) -> Result<Sources<'p>
     let fetcher = soiree_plan::sources::default_fetcher(opts.offline, &party.root)
         .map_err(BuildError::Machine)?
         .rebuild(opts.rebuild.iter().cloned());
-    let sources = Sources::new(party, fetcher).with_supervisor(opts.supervisor.clone());
+    let mut sources = Sources::new(party, fetcher).with_supervisor(opts.supervisor.clone());
+    for (name, path) in &opts.programs {
+        sources = sources.with_program(name, path);
+    }
     match &opts.sysroot {
         None => Ok(sources),
         Some(dir) if dir.is_dir() => Ok(sources.with_sysroot(dir)),

@@ -23,6 +23,7 @@ pub fn sources<'p>(
         sysroot: sysroot.sysroot.clone(),
         rebuild: rebuild.rebuild.clone(),
         supervisor: crate::supervisor::locate().map_err(Failure::machine)?,
+        programs: crate::supervisor::programs(),
     };
     Ok(soiree_build::sources(party, &opts)?)
 }

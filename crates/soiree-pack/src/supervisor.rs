@@ -1,5 +1,6 @@
-//! Finding the grain supervisor (`soiree-grain`) that every package ships: `SOIREE_GRAIN`, else
-//! the `soiree-grain` beside this executable, where cargo builds both.
+//! Finding soiree-pack's own programs that packages ship: the grain supervisor (`soiree-grain`)
+//! every package has, and those recipes map (`soiree-relay`, `soiree-tunnel`): `SOIREE_GRAIN`
+//! (`SOIREE_RELAY`, …), else the program beside this executable, where cargo builds them all.
 
 use std::path::PathBuf;
 
@@ -25,4 +26,21 @@ pub fn locate() -> Result<PathBuf, String> {
             beside.display()
         ))
     }
+}
+
+/// The programs of `soiree_party::vocab::PROGRAM_SOURCES` that are there, from their variable
+/// or beside this executable. A missing one is an error only for a package that maps it.
+pub fn programs() -> Vec<(String, PathBuf)> {
+    let beside = std::env::current_exe().ok();
+    soiree_party::vocab::PROGRAM_SOURCES
+        .iter()
+        .filter_map(|name| {
+            let var = soiree_plan::sources::program_env(name);
+            let path = match std::env::var_os(&var).filter(|p| !p.is_empty()) {
+                Some(p) => PathBuf::from(p),
+                None => beside.as_ref()?.with_file_name(name),
+            };
+            path.is_file().then(|| (name.to_string(), path))
+        })
+        .collect()
 }

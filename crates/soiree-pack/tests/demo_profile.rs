@@ -121,12 +121,13 @@ fn run_uro_with_the_demo_profile_builds_the_release_with_mix_and_comes_up() {
 fn run_server_with_the_demo_profile_waits_for_godot_to_listen() {
     let (_dir, log) = run_demo(
         "server",
-        2,
+        3,
         &[
             "source `godot-server`: running sh -c 'godot3-server --path . --export-pack",
             "godot| server: listening on UDP 7777",
             "godot is ready (a line with \"listening on UDP\" in its output)",
             "nginx is ready (tcp port 8000)",
+            "relay is ready (tcp port 7780)",
         ],
     );
     assert!(!log.contains("stand-in"), "{log}");
@@ -147,7 +148,8 @@ fn run_client_with_the_demo_profile_serves_the_exported_download() {
         .unwrap();
     let listing = common::text(&out.stdout);
     assert!(
-        listing.contains("/opt/soiree/site/downloads/v_sekai_demo.pck"),
+        listing.contains("/opt/soiree/site/downloads/v_sekai_demo.pck")
+            && listing.contains("/opt/soiree/site/downloads/soiree-tunnel-linux-x86_64"),
         "{listing}"
     );
 }

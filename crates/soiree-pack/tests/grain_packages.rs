@@ -356,6 +356,9 @@ fn client_package_serves_its_download_page_and_files() {
         })
         .collect();
     files.push(("override.cfg".into(), served_cfg));
+    // The players' tunnel, the one built beside soiree-pack.
+    let tunnel = Path::new(env!("CARGO_BIN_EXE_soiree-pack")).with_file_name("soiree-tunnel");
+    files.push(("soiree-tunnel-linux-x86_64".into(), tunnel));
     let mut at = Vec::new();
     for (name, path) in &files {
         let size = std::fs::metadata(path).unwrap().len();

@@ -53,7 +53,9 @@ impl Composer<'_> {
                     let Some(source_name) = text(source, problems) else {
                         continue;
                     };
-                    if !self.sources.contains_key(&source_name) {
+                    if !self.sources.contains_key(&source_name)
+                        && !vocab::PROGRAM_SOURCES.contains(&source_name.as_str())
+                    {
                         let mut e = PartyError::new(
                             "soiree::recipe::source",
                             format!("no source named `{source_name}`"),

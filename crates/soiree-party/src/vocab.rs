@@ -77,6 +77,9 @@ pub fn valid_name(name: &str) -> bool {
 pub const SOIREE_DIR: &str = "/opt/soiree";
 /// The supervisor that starts a package's services inside the grain.
 pub const SUPERVISOR: &str = "/opt/soiree/bin/soiree-grain";
+/// soiree-pack's own programs, which recipes map like sources without party.toml defining them:
+/// each is a file found beside soiree-pack (as the supervisor is) unless `[sources]` names one.
+pub const PROGRAM_SOURCES: &[&str] = &["soiree-relay", "soiree-tunnel"];
 /// The services the supervisor runs, written by the plan.
 pub const SERVICES_JSON: &str = "/opt/soiree/services.json";
 /// The package's powerbox requests, for its web page to pass to `powerboxRequest`.

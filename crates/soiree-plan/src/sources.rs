@@ -21,6 +21,7 @@ pub struct Sources<'a> {
     resolved: RefCell<HashMap<String, Resolved>>,
     sysroot: Option<PathBuf>,
     supervisor: Option<PathBuf>,
+    programs: HashMap<String, PathBuf>,
 }
 
 impl<'a> Sources<'a> {
@@ -31,6 +32,7 @@ impl<'a> Sources<'a> {
             resolved: RefCell::new(HashMap::new()),
             sysroot: None,
             supervisor: None,
+            programs: HashMap::new(),
         }
     }
 
@@ -48,6 +50,13 @@ impl<'a> Sources<'a> {
         self
     }
 
+    /// One of soiree-pack's own programs (`soiree_party::vocab::PROGRAM_SOURCES`), mapped by a
+    /// recipe as source `name` when `[sources]` defines no source of that name.
+    pub fn with_program(mut self, name: &str, program: impl Into<PathBuf>) -> Sources<'a> {
+        self.programs.insert(name.to_string(), program.into());
+        self
+    }
+
     pub fn supervisor(&self) -> Option<&Path> {
         self.supervisor.as_deref()
     }
@@ -58,11 +67,19 @@ impl<'a> Sources<'a> {
     }
 
     fn source(&self, name: &str) -> Result<Source, String> {
-        let def = self
-            .party
-            .sources
-            .get(name)
-            .ok_or_else(|| format!("no source named `{name}`"))?;
+        let Some(def) = self.party.sources.get(name) else {
+            if let Some(program) = self.programs.get(name) {
+                return Ok(Source::path(name, program));
+            }
+            if soiree_party::vocab::PROGRAM_SOURCES.contains(&name) {
+                return Err(format!(
+                    "`{name}` is missing: build it beside soiree-pack with `cargo build --release` at \
+                     the workspace root, or set {} to the program",
+                    program_env(name)
+                ));
+            }
+            return Err(format!("no source named `{name}`"));
+        };
         let (source, strip, sub) = match def {
             SourceDef::Path {
                 path,
@@ -145,6 +162,11 @@ impl<'a> Sources<'a> {
         self.resolved.borrow_mut().insert(name.to_string(), r.clone());
         Ok(r)
     }
+}
+
+/// The variable that names one of soiree-pack's programs: `SOIREE_RELAY` for `soiree-relay`.
+pub fn program_env(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
 }
 
 fn describe(origin: &Origin) -> String {

@@ -420,6 +420,10 @@ fn a_changed_megabyte_file_recompresses_its_own_block_and_the_tables_only() {
     );
     // At most 1 MiB of its neighbours before it in its block.
     let n = second.blocks.bytes_compressed;
-    assert!((1_019_408..=1_019_408 + (1 << 20)).contains(&n), "{:?}", second.blocks);
+    assert!(
+        (1_019_408..=1_019_408 + (1 << 20)).contains(&n),
+        "{:?}",
+        second.blocks
+    );
     soiree_spk::verify(&t.path().join("b.spk")).unwrap();
 }

@@ -83,16 +83,25 @@ pub fn soiree(cwd: &Path, home: &Path) -> Command {
     cmd
 }
 
-/// Makes sure the grain supervisor that every package ships is beside soiree-pack in
-/// `target/<profile>/` and up to date: `cargo test --workspace` builds it, `cargo test -p
-/// soiree-pack` does not.
+/// Makes sure the grain supervisor that every package ships, and the programs recipes map
+/// (`soiree-relay`, `soiree-tunnel`), are beside soiree-pack in `target/<profile>/` and up to
+/// date: `cargo test --workspace` builds them, `cargo test -p soiree-pack` does not.
 pub fn ensure_grain() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
         let grain = pack.with_file_name("soiree-grain");
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "soiree-grain"]);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "soiree-grain",
+            "-p",
+            "soiree-relay",
+            "-p",
+            "soiree-tunnel",
+        ]);
         if pack.parent().and_then(Path::file_name) == Some("release".as_ref()) {
             cmd.arg("--release");
         }
