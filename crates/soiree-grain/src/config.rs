@@ -19,6 +19,18 @@ pub struct Config {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub services: Vec<Service>,
+    /// Loopback ports where the package's programs reach another package (a Powerbox request):
+    /// served by the supervisor when the place they lead to is given (see `link.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// `127.0.0.1:port` in the grain leads to what the package's request `request` is linked to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub request: String,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -169,8 +181,53 @@ impl Config {
                 }
             }
         }
+        let mut ports = std::collections::BTreeSet::new();
+        for l in &self.links {
+            if l.request.is_empty()
+                || !l
+                    .request
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(Error::Config(format!("`{}` is not a request name", l.request)));
+            }
+            if !ports.insert(l.port) {
+                return Err(Error::Config(format!("two links on port {}", l.port)));
+            }
+        }
         crate::order::start_order(&self.services)?;
         Ok(())
+    }
+
+    /// The same package with only the services named in `names` (each one's `after` reduced to
+    /// those kept: the others run elsewhere, in their own containers, ordered by their probes)
+    /// and the links only if `links`. An unknown name is an error.
+    pub fn only(&self, names: &[String], links: bool) -> Result<Config, Error> {
+        if let Some(n) = names
+            .iter()
+            .find(|n| !self.services.iter().any(|s| &s.name == *n))
+        {
+            let known: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::Config(format!(
+                "no service `{n}` (the package has: {})",
+                known.join(", ")
+            )));
+        }
+        let mut services: Vec<Service> = self
+            .services
+            .iter()
+            .filter(|s| names.contains(&s.name))
+            .cloned()
+            .collect();
+        for s in &mut services {
+            s.after.retain(|a| names.contains(a));
+        }
+        Ok(Config {
+            package: self.package.clone(),
+            env: self.env.clone(),
+            services,
+            links: if links { self.links.clone() } else { Vec::new() },
+        })
     }
 }
 
@@ -207,6 +264,30 @@ mod tests {
 
     fn one(service: &str) -> Result<Config, Error> {
         Config::parse(format!(r#"{{"package": "p", "services": [{service}]}}"#).as_bytes())
+    }
+
+    #[test]
+    fn only_keeps_the_named_services_and_drops_waits_on_the_others() {
+        let c = Config::parse(
+            br#"{"package": "p", "links": [{"request": "uro", "port": 4000}], "services": [
+                {"name": "db", "command": ["db"]},
+                {"name": "web", "command": ["web"], "after": ["db"]}]}"#,
+        )
+        .unwrap();
+        let web = c.only(&["web".into()], false).unwrap();
+        assert_eq!(web.services.len(), 1);
+        assert!(web.services[0].after.is_empty() && web.links.is_empty());
+        let both = c.only(&["db".into(), "web".into()], true).unwrap();
+        assert_eq!(both.services[1].after, ["db"]);
+        assert_eq!(both.links, c.links);
+        let e = c.only(&["cache".into()], false).unwrap_err().to_string();
+        assert!(e.contains("no service `cache`") && e.contains("db, web"), "{e}");
+        assert!(Config::parse(
+            br#"{"package": "p", "links": [{"request": "a", "port": 1}, {"request": "b", "port": 1}]}"#
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("two links on port 1"));
     }
 
     #[test]

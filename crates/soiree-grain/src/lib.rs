@@ -7,15 +7,17 @@
 
 pub mod config;
 pub mod first_run;
+pub mod link;
 pub mod log;
 pub mod order;
 pub mod ready;
+pub mod ready_mark;
 pub mod relay;
 pub mod secrets;
 mod store;
 pub mod supervise;
 
-pub use config::{Config, Ready, Restart, Service};
+pub use config::{Config, Link, Ready, Restart, Service};
 pub use supervise::{run, Options};
 
 /// Why the grain could not run; the supervisor exits with status 1 after any of these.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::{Config, Ready, Restart, Service};
-use crate::{first_run, log, ready, relay, Error};
+use crate::{first_run, link, log, ready, ready_mark, relay, Error};
 
 /// The first restart waits this long; each further crash in a row doubles it, up to the cap.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -126,7 +126,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         tails: (0..config.services.len()).map(|_| Default::default()).collect(),
         log_threads: (0..config.services.len()).map(|_| None).collect(),
     };
-    let result = s.start_all(&order);
+    let result = serve_links(config).and_then(|()| s.start_all(&order));
     if let Err(e) = &result {
         log::say(&format!("error: {e}"));
     } else if s.stop_signals == 0 {
@@ -146,6 +146,28 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         log::say("every service is stopped");
     }
     result
+}
+
+/// Forwards each link whose destination the environment gives (outside Sandstorm); says which
+/// it leaves alone.
+fn serve_links(config: &Config) -> Result<(), Error> {
+    for l in &config.links {
+        let var = link::env_name(&l.request);
+        match std::env::var(&var) {
+            Ok(upstream) if !upstream.is_empty() => {
+                link::serve(l, &upstream).map_err(Error::Start)?;
+                log::say(&format!(
+                    "link `{}`: 127.0.0.1:{} forwards to {upstream}",
+                    l.request, l.port
+                ));
+            }
+            _ => log::say(&format!(
+                "link `{}`: {var} is not set, 127.0.0.1:{} is not forwarded",
+                l.request, l.port
+            )),
+        }
+    }
+    Ok(())
 }
 
 fn listen_for_signals() -> Result<Receiver<i32>, Error> {
@@ -171,6 +193,14 @@ impl Supervisor<'_> {
     }
 
     fn start_all(&mut self, order: &[usize]) -> Result<(), Error> {
+        for &i in order {
+            ready_mark::clear(&self.opts.var_dir, &self.svc(i).name).map_err(|e| {
+                Error::Io(format!(
+                    "service `{}`: cannot clear its ready marker: {e}",
+                    self.svc(i).name
+                ))
+            })?;
+        }
         for &i in order {
             for d in &self.svc(i).var_dirs {
                 let dir = self.opts.var_dir.join(d);
@@ -211,6 +241,9 @@ impl Supervisor<'_> {
                 return Ok(());
             }
             self.first_run(i)?;
+            if let Err(e) = ready_mark::mark(&self.opts.var_dir, &name) {
+                log::say(&format!("{name}: cannot record that it is ready: {e}"));
+            }
         }
         Ok(())
     }

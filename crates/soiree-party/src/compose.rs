@@ -40,6 +40,7 @@ pub(crate) struct Acc {
     pub(crate) requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
     pub(crate) deps: Deps,
     pub(crate) listings: Vec<Listing>,
+    pub(crate) links: Vec<Link>,
     /// The `{ use = … }` of party.toml being expanded, and for each service the one it came
     /// from: two uses of one recipe that collide are shown at the two uses, not twice at the
     /// recipe.
@@ -210,6 +211,7 @@ impl<'a> Composer<'a> {
             requests,
             deps: acc.deps,
             listings: acc.listings,
+            links: acc.links,
         })
     }
 

@@ -9,6 +9,7 @@ mod deps;
 pub mod diagnostic;
 pub mod edit;
 mod every_error;
+mod links;
 mod listings;
 mod load;
 pub mod model;

@@ -106,6 +106,18 @@ pub struct Package {
     pub deps: Deps,
     /// Pages soiree-plan writes that list a folder's files with their sizes and SHA-256.
     pub listings: Vec<Listing>,
+    /// Loopback ports where the package's programs reach another package through a request.
+    pub links: Vec<Link>,
+}
+
+/// A recipe's `[[links]]` entry: `127.0.0.1:port` leads to what request `request` is linked
+/// to (the request itself is looked up where the link is used: `build --target compose|helm`).
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub request: String,
+    pub port: u16,
+    /// The `address` line.
+    pub origin: Origin,
 }
 
 /// A recipe's `[[listings]]` entry: the page at `to` lists every file under `dir`.

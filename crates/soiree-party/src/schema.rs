@@ -190,6 +190,17 @@ pub struct RecipeFile {
     pub deps: Option<DepsSpec>,
     #[serde(default)]
     pub listings: Vec<S<ListingSpec>>,
+    #[serde(default)]
+    pub links: Vec<S<LinkSpec>>,
+}
+
+/// `[[links]]`: the package's programs reach what its Powerbox request `request` is linked to
+/// at a loopback `address` (`127.0.0.1:PORT`).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LinkSpec {
+    pub request: S<String>,
+    pub address: S<String>,
 }
 
 /// `[[listings]]`: an HTML page at `to` listing every file under `dir` with its size and SHA-256.

@@ -53,6 +53,14 @@ fn services_json(pkg: &Package) -> Vec<u8> {
                 secrets: s.secrets.clone(),
             })
             .collect(),
+        links: pkg
+            .links
+            .iter()
+            .map(|l| soiree_grain::Link {
+                request: l.request.clone(),
+                port: l.port,
+            })
+            .collect(),
     };
     let mut out = serde_json::to_vec_pretty(&config).unwrap_or_default();
     out.push(b'\n');

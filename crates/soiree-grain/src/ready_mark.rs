@@ -1,0 +1,34 @@
+//! Readiness markers: `/var/.soiree/ready/<service>` exists once the service passed its readiness
+//! check since its supervisor started, so that a probe from outside the supervisor (a container
+//! healthcheck, a Kubernetes exec probe: `soiree-grain --ready NAME`) sees what it saw.
+
+use std::path::{Path, PathBuf};
+
+/// The marker directory, relative to `/var`.
+pub const READY_DIR: &str = ".soiree/ready";
+
+pub fn marker(var_dir: &Path, service: &str) -> PathBuf {
+    var_dir.join(READY_DIR).join(service)
+}
+
+/// Forgets an earlier supervisor's word: a marker left by a killed container must not pass
+/// the probe of the next one before its service is up.
+pub fn clear(var_dir: &Path, service: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(marker(var_dir, service)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub fn mark(var_dir: &Path, service: &str) -> std::io::Result<()> {
+    crate::store::write_whole(&marker(var_dir, service), b"ready\n", 0o666)
+}
+
+/// The services of `names` that are not ready.
+pub fn not_ready<'a>(var_dir: &Path, names: &'a [String]) -> Vec<&'a str> {
+    names
+        .iter()
+        .filter(|n| !marker(var_dir, n).is_file())
+        .map(String::as_str)
+        .collect()
+}

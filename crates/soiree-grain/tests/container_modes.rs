@@ -1,0 +1,158 @@
+//! The real `soiree-grain` as a container runs it: `--only NAME` runs one service of the
+//! package (the others are other containers), `--ready NAME` is the probe that sees what the
+//! supervisor saw, and a link's loopback port forwards to the address `SOIREE_LINK_<REQUEST>`
+//! gives, its path under that address's path.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn grain(var: &Path, file: &Path, args: &[&str], env: &[(&str, String)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
+        .arg("--var")
+        .arg(var)
+        .args(args)
+        .arg(file)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn probe(var: &Path, names: &[&str]) -> bool {
+    let st = Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
+        .arg("--var")
+        .arg(var)
+        .arg("--ready")
+        .args(names)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(matches!(st.code(), Some(0 | 1)), "{st}");
+    st.success()
+}
+
+fn until(secs: u64, what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok() {
+        assert!(Instant::now() < deadline, "{what} after {secs} s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(mut child: Child) {
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn only_runs_the_named_service_and_ready_probes_its_marker() {
+    let t = tempfile::tempdir().unwrap();
+    let var = t.path().join("var");
+    let port = free_port();
+    let file = t.path().join("services.json");
+    // `db` writes a file when it starts; `web` waits for `db` in a grain but not with --only.
+    let db = t.path().join("db-started");
+    let server = format!(
+        "import socket, time\ns = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen()\nwhile True: time.sleep(1)\n"
+    );
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({ "package": "p", "services": [
+            { "name": "db", "command": ["/bin/sh", "-c", format!("touch {}; exec sleep 60", db.display())] },
+            { "name": "web", "command": ["python3", "-c", server], "after": ["db"], "ready": { "tcp": port } },
+        ]}))
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(!probe(&var, &["web"]));
+    let web = grain(&var, &file, &["--only", "web"], &[]);
+    until(30, "web not ready", || probe(&var, &["web"]));
+    assert!(!db.exists(), "--only web started db too");
+    assert!(!probe(&var, &["web", "db"]), "db was never ready");
+    stop(web);
+    // A new supervisor forgets the last one's word until its service is ready again.
+    let again = grain(&var, &file, &["--only", "web", "--only", "db"], &[]);
+    until(30, "both not ready", || probe(&var, &["web", "db"]));
+    assert!(db.exists());
+    stop(again);
+    let st = Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
+        .args(["--only", "cache"])
+        .arg(&file)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(1), "an unknown service is an error");
+}
+
+#[test]
+fn a_link_forwards_requests_under_the_targets_path() {
+    let t = tempfile::tempdir().unwrap();
+    let var = t.path().join("var");
+    let (link_port, target_port) = (free_port(), free_port());
+    // The "other package": answers with the path and Host it was asked for.
+    let echo = format!(
+        "import http.server\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_POST(self):\n\
+         \x20       body = self.rfile.read(int(self.headers['Content-Length']))\n\
+         \x20       out = (self.path + ' ' + self.headers['Host'] + ' ' + body.decode()).encode()\n\
+         \x20       self.send_response(201); self.send_header('Content-Length', str(len(out))); self.end_headers(); self.wfile.write(out)\n\
+         http.server.HTTPServer(('127.0.0.1', {target_port}), H).serve_forever()\n"
+    );
+    let mut target = Command::new("python3")
+        .args(["-c", &echo])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let file = t.path().join("services.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({ "package": "server", "services": [],
+            "links": [{ "request": "uro-api", "port": link_port }] }))
+        .unwrap(),
+    )
+    .unwrap();
+    let up = format!("http://localhost:{target_port}/api/v1/");
+    let g = grain(&var, &file, &["--only-links"], &[("SOIREE_LINK_URO_API", up)]);
+    let ask = || -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", link_port)).ok()?;
+        s.write_all(b"POST /shards?map=a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    let mut answer = None;
+    until(30, "no answer through the link", || {
+        answer = ask().filter(|a| a.starts_with("HTTP/1.0 201"));
+        answer.is_some()
+    });
+    let answer = answer.unwrap();
+    assert!(
+        answer.ends_with(&format!("/api/v1/shards?map=a localhost:{target_port} hello")),
+        "{answer}"
+    );
+    let _ = target.kill();
+    let _ = target.wait();
+    // The target gone: the link says so with 502, it does not hang up silently.
+    until(10, "no 502", || {
+        ask().is_some_and(|a| a.starts_with("HTTP/1.1 502"))
+    });
+    stop(g);
+}
