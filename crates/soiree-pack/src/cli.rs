@@ -30,6 +30,17 @@ pub struct KeyringArg {
     pub keyring: Option<PathBuf>,
 }
 
+/// What `build` makes of the party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Signed Sandstorm packages.
+    Spk,
+    /// A compose file for one host, a service per package.
+    Compose,
+    /// A Helm chart, a Pod per package.
+    Helm,
+}
+
 /// How the archive is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Level {
@@ -92,6 +103,14 @@ pub enum Command {
         sysroot: SysrootArg,
         #[command(flatten)]
         rebuild: RebuildArg,
+        /// What to build: `spk` (Sandstorm packages), `compose` (dist/compose/compose.yaml) or
+        /// `helm` (a chart in dist/helm/<party>/); see docs/beyond-sandstorm.md.
+        #[arg(long, value_name = "TARGET", default_value = "spk")]
+        target: Target,
+        /// Registry and prefix the images are pulled from (`HOST/PREFIX`) in the compose file
+        /// and chart; default `localhost/soiree`.
+        #[arg(long, value_name = "HOST/PREFIX")]
+        registry: Option<String>,
     },
     /// Check party.toml and the recipes it uses, without building anything
     ///

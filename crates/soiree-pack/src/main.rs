@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_deploy;
 mod cmd_enter;
 mod cmd_inspect;
 mod cmd_keys;
@@ -119,6 +120,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             party,
             packages,
             out,
+            target: target @ (cli::Target::Compose | cli::Target::Helm),
+            registry,
+            ..
+        } => cmd_deploy::deploy(party, *target, out.as_deref(), registry.as_deref(), packages),
+        Command::Build {
+            party,
+            packages,
+            out,
             keyring,
             release,
             offline,
@@ -126,6 +135,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             compression,
             sysroot,
             rebuild,
+            ..
         } => cmd_build::build(
             party,
             packages,

@@ -189,6 +189,8 @@ pub struct Service {
     pub ready: Option<Ready>,
     pub after: Vec<String>,
     pub ports: Vec<u16>,
+    /// UDP ports it listens on (not in services.json: the supervisor has nothing to do with them).
+    pub udp_ports: Vec<u16>,
     pub first_run: Vec<Vec<String>>,
     pub pre_start: Vec<Vec<String>>,
     /// Generated once per grain: variable name → bytes of randomness.

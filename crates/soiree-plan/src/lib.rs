@@ -3,6 +3,7 @@
 pub mod closure;
 pub mod error;
 pub mod explain;
+pub mod links;
 pub mod listing;
 pub mod listing_page;
 pub mod manifest;
@@ -14,5 +15,5 @@ pub mod sources;
 pub mod tree;
 
 pub use error::PlanError;
-pub use plan::{plan, Plan};
+pub use plan::{plan, services_config, Plan};
 pub use sources::Sources;

@@ -29,8 +29,15 @@ pub struct Plan {
 
 /// `/opt/soiree/services.json`, as the supervisor's own `Config` type serializes it.
 fn services_json(pkg: &Package) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&services_config(pkg)).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// What the package's supervisor runs: the contents of `/opt/soiree/services.json`.
+pub fn services_config(pkg: &Package) -> soiree_grain::Config {
     use soiree_grain::config::{Config, Restart, Service, DEFAULT_READY_TIMEOUT, DEFAULT_STOP_TIMEOUT};
-    let config = Config {
+    Config {
         package: pkg.name.clone(),
         env: pkg.env.clone(),
         services: pkg
@@ -61,10 +68,7 @@ fn services_json(pkg: &Package) -> Vec<u8> {
                 port: l.port,
             })
             .collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&config).unwrap_or_default();
-    out.push(b'\n');
-    out
+    }
 }
 
 /// Where the grain user's account is written unless a recipe provides the file.
