@@ -11,11 +11,26 @@ use crate::deployment::{Deployment, PackageView};
 
 /// The chart's templates, the same for every party.
 const TEMPLATES: [(&str, &str); 5] = [
-    ("templates/_helpers.tpl", include_str!("../chart/templates/_helpers.tpl")),
-    ("templates/packages.yaml", include_str!("../chart/templates/packages.yaml")),
-    ("templates/game-server.yaml", include_str!("../chart/templates/game-server.yaml")),
-    ("templates/cockroachdb.yaml", include_str!("../chart/templates/cockroachdb.yaml")),
-    ("templates/ingress.yaml", include_str!("../chart/templates/ingress.yaml")),
+    (
+        "templates/_helpers.tpl",
+        include_str!("../chart/templates/_helpers.tpl"),
+    ),
+    (
+        "templates/packages.yaml",
+        include_str!("../chart/templates/packages.yaml"),
+    ),
+    (
+        "templates/game-server.yaml",
+        include_str!("../chart/templates/game-server.yaml"),
+    ),
+    (
+        "templates/cockroachdb.yaml",
+        include_str!("../chart/templates/cockroachdb.yaml"),
+    ),
+    (
+        "templates/ingress.yaml",
+        include_str!("../chart/templates/ingress.yaml"),
+    ),
 ];
 
 #[derive(Serialize)]
@@ -146,10 +161,7 @@ pub fn render(d: &Deployment, party: &soiree_party::Party) -> Result<BTreeMap<St
             party.meta.marketing_version,
         ),
     );
-    files.insert(
-        "values.yaml".to_string(),
-        format!("{VALUES_HEADER}{yaml}"),
-    );
+    files.insert("values.yaml".to_string(), format!("{VALUES_HEADER}{yaml}"));
     for (path, text) in TEMPLATES {
         files.insert(path.to_string(), text.to_string());
     }
@@ -193,11 +205,7 @@ fn values(d: &Deployment, party: &soiree_party::Party) -> Values {
             host: format!("{}.example.org", d.party),
             class_name: String::new(),
         },
-        packages: d
-            .packages
-            .iter()
-            .map(|p| (p.name.clone(), package(p)))
-            .collect(),
+        packages: d.packages.iter().map(|p| (p.name.clone(), package(p))).collect(),
         game_server: game,
         cockroachdb: cockroach(d, party),
     }

@@ -11,7 +11,9 @@ use soiree_party::{Package, PartyError, Ready};
 pub fn unmappable(pkg: &Package) -> Vec<PartyError> {
     let mut out = Vec::new();
     for s in &pkg.services {
-        let Some(Ready::Http(url)) = &s.ready else { continue };
+        let Some(Ready::Http(url)) = &s.ready else {
+            continue;
+        };
         let host = HttpUrl::parse(url).map(|u| u.host).unwrap_or_default();
         if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1") {
             out.push(

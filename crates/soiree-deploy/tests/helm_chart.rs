@@ -41,7 +41,12 @@ fn check(chart: &Path, values: Value) -> Vec<Value> {
     assert!(run.status.success(), "check_chart.py failed:\n{said}");
     let m: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("manifests.json")).unwrap()).unwrap();
-    m["manifests"].as_array().unwrap().iter().map(|m| m["doc"].clone()).collect()
+    m["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["doc"].clone())
+        .collect()
 }
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
@@ -54,7 +59,9 @@ fn containers(pod: &Value) -> Vec<&Value> {
 }
 
 fn names(list: &[&Value]) -> Vec<String> {
-    list.iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+    list.iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -71,7 +78,10 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
         assert_eq!(cmd[2], c["name"]);
         assert_eq!(c["image"], "localhost/soiree/soiree-uro:1");
         let probe = &c["readinessProbe"]["exec"]["command"];
-        assert_eq!(probe, &json!(["/opt/soiree/bin/soiree-grain", "--ready", c["name"]]));
+        assert_eq!(
+            probe,
+            &json!(["/opt/soiree/bin/soiree-grain", "--ready", c["name"]])
+        );
         assert_eq!(c["volumeMounts"][0]["mountPath"], "/var");
     }
     assert_eq!(pod["spec"]["securityContext"]["runAsUser"], 1000);
@@ -89,7 +99,10 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
     );
     assert!(find(&docs, "Service", "party-uro").is_some());
     let udp = find(&docs, "Service", "party-server-udp").expect("the game's UDP Service");
-    assert_eq!(udp["spec"]["ports"], json!([{ "name": "udp-7777", "port": 7777, "targetPort": 7777, "protocol": "UDP" }]));
+    assert_eq!(
+        udp["spec"]["ports"],
+        json!([{ "name": "udp-7777", "port": 7777, "targetPort": 7777, "protocol": "UDP" }])
+    );
     assert!(find(&docs, "StatefulSet", "party-cockroachdb").is_none());
 }
 
@@ -111,7 +124,11 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
     let uro = find(&docs, "Deployment", "party-uro").unwrap();
     assert_eq!(uro["spec"]["replicas"], 3);
     let c = containers(&uro["spec"]["template"]);
-    assert_eq!(names(&c), ["nginx", "redis", "uro", "links"], "cockroachdb runs apart");
+    assert_eq!(
+        names(&c),
+        ["nginx", "redis", "uro", "links"],
+        "cockroachdb runs apart"
+    );
     assert!(c[3]["command"]
         .as_array()
         .unwrap()
@@ -134,7 +151,10 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
         .as_array()
         .unwrap()
         .contains(&json!("--host=party-cockroachdb-public:26257")));
-    assert_eq!(find(&docs, "Deployment", "party-server").unwrap()["spec"]["replicas"], 2);
+    assert_eq!(
+        find(&docs, "Deployment", "party-server").unwrap()["spec"]["replicas"],
+        2
+    );
     let ingress = find(&docs, "Ingress", "party").expect("the Ingress");
     assert_eq!(ingress["spec"]["rules"][0]["host"], "client.party.example.org");
 }
@@ -157,5 +177,8 @@ fn agones_turns_the_game_server_into_a_fleet() {
     );
     let c = containers(&gs["template"]);
     assert_eq!(names(&c), ["godot", "nginx", "links", "agones-health"]);
-    assert_eq!(c[3]["command"], json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx"]));
+    assert_eq!(
+        c[3]["command"],
+        json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx"])
+    );
 }

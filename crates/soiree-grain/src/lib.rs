@@ -5,6 +5,7 @@
 //! prefixes their output with their names, and on SIGTERM stops them in reverse order. It needs
 //! no `/proc`, no privileges and no writable path but `/var` (and `/tmp`).
 
+pub mod agones;
 pub mod config;
 pub mod first_run;
 pub mod link;

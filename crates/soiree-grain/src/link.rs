@@ -2,7 +2,8 @@
 //! `127.0.0.1:PORT` (its recipe's `[[links]]`); where no Powerbox grants the link, the
 //! deployment says where it leads in `SOIREE_LINK_<REQUEST>` (`http://uro:8000/api/v1/`, from
 //! `build --target compose|helm`) and this forwards each HTTP request there, its path put under
-//! that URL's path as an ApiSession puts it under the offer's path.
+//! that URL's path as an ApiSession puts it under the offer's path. `tcp://HOST:PORT` forwards
+//! plain TCP instead (`--forward`: a database split out of the package's Pod).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -23,10 +24,20 @@ pub fn env_name(request: &str) -> String {
     format!("{ENV_PREFIX}{}", request.to_ascii_uppercase().replace('-', "_"))
 }
 
-/// Listens on `127.0.0.1:link.port` and forwards every request to `upstream` from threads of
-/// its own, for the life of the process.
+/// Where a link leads: an HTTP base URL (requests rewritten under its path) or, for
+/// `tcp://HOST:PORT`, a plain TCP address (a database protocol, bytes copied as they are).
+enum Target {
+    Http(HttpUrl),
+    Tcp(HttpUrl),
+}
+
+/// Listens on `127.0.0.1:link.port` and forwards every connection to `upstream` from threads
+/// of its own, for the life of the process.
 pub fn serve(link: &Link, upstream: &str) -> Result<(), String> {
-    let target = HttpUrl::parse(upstream).map_err(|e| format!("{}: {e}", env_name(&link.request)))?;
+    let target = match upstream.strip_prefix("tcp://") {
+        Some(addr) => Target::Tcp(HttpUrl::parse(&format!("http://{addr}"))?),
+        None => Target::Http(HttpUrl::parse(upstream)?),
+    };
     let listener = TcpListener::bind(("127.0.0.1", link.port)).map_err(|e| {
         format!(
             "link `{}`: cannot listen on 127.0.0.1:{}: {e}",
@@ -43,7 +54,11 @@ pub fn serve(link: &Link, upstream: &str) -> Result<(), String> {
                 let _ = std::thread::Builder::new()
                     .name(format!("link {name}"))
                     .spawn(move || {
-                        if let Err(e) = forward(client, &target) {
+                        let done = match &*target {
+                            Target::Http(t) => forward(client, t),
+                            Target::Tcp(t) => copy_both_ways(client, t),
+                        };
+                        if let Err(e) = done {
                             crate::log::say(&format!("link `{name}`: {e}"));
                         }
                     });
@@ -71,33 +86,44 @@ fn forward(mut client: TcpStream, target: &HttpUrl) -> Result<(), String> {
             "not an HTTP/1 request with a path",
         );
     };
-    let mut upstream = match target
-        .addr()
-        .and_then(|a| TcpStream::connect_timeout(&a, CONNECT_TIMEOUT))
-    {
+    let mut upstream = match connect(target) {
         Ok(s) => s,
-        Err(e) => {
-            let why = format!("cannot reach {}:{}: {e}", target.host, target.port);
-            return answer(&mut client, "502 Bad Gateway", &why);
-        }
+        Err(why) => return answer(&mut client, "502 Bad Gateway", &why),
     };
     client.set_read_timeout(None).map_err(|e| e.to_string())?;
     upstream
         .write_all(new_head.as_bytes())
         .and_then(|()| upstream.write_all(&rest))
         .map_err(|e| e.to_string())?;
-    let (mut c_in, mut u_out) = (
-        client.try_clone().map_err(|e| e.to_string())?,
-        upstream.try_clone().map_err(|e| e.to_string())?,
+    splice(client, upstream)
+}
+
+fn connect(target: &HttpUrl) -> Result<TcpStream, String> {
+    target
+        .addr()
+        .and_then(|a| TcpStream::connect_timeout(&a, CONNECT_TIMEOUT))
+        .map_err(|e| format!("cannot reach {}:{}: {e}", target.host, target.port))
+}
+
+/// A TCP connection joined to one to `target`, bytes copied both ways until each side ends.
+fn copy_both_ways(client: TcpStream, target: &HttpUrl) -> Result<(), String> {
+    splice(client, connect(target)?)
+}
+
+/// Copies `a` to `b` and `b` to `a` until both directions end.
+fn splice(mut a: TcpStream, mut b: TcpStream) -> Result<(), String> {
+    let (mut a_in, mut b_out) = (
+        a.try_clone().map_err(|e| e.to_string())?,
+        b.try_clone().map_err(|e| e.to_string())?,
     );
-    let body = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c_in, &mut u_out);
-        let _ = u_out.shutdown(Shutdown::Write);
+    let there = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut a_in, &mut b_out);
+        let _ = b_out.shutdown(Shutdown::Write);
     });
-    let _ = std::io::copy(&mut upstream, &mut client);
-    let _ = client.shutdown(Shutdown::Both);
-    let _ = upstream.shutdown(Shutdown::Both);
-    let _ = body.join();
+    let _ = std::io::copy(&mut b, &mut a);
+    let _ = a.shutdown(Shutdown::Both);
+    let _ = b.shutdown(Shutdown::Both);
+    let _ = there.join();
     Ok(())
 }
 

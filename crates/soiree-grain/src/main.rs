@@ -1,5 +1,5 @@
 //! `soiree-grain [--var DIR] [--only NAME…|--only-links] SERVICES_JSON`: the process a grain
-//! (or a container) runs; `--ready NAME…` is its probe. Exit status: 0 after a clean stop (or
+//! (or a container) runs; `--ready NAME…` is its probe, `--agones NAME…` its Agones health. Exit status: 0 after a clean stop (or
 //! ready), 1 if the services could not start (or are not ready), 2 for a bad command line.
 
 use std::path::PathBuf;
@@ -7,13 +7,16 @@ use std::process::ExitCode;
 
 use soiree_grain::{log, Config, Options};
 
-const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--only-links] SERVICES_JSON\n       \
-    soiree-grain [--var DIR] --ready NAME...\n\
+const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--only-links] [--forward PORT=URL]... SERVICES_JSON\n       \
+    soiree-grain [--var DIR] --ready NAME...\n       \
+    soiree-grain [--var DIR] --agones NAME...\n\
     Runs the services of SERVICES_JSON (normally /opt/soiree/services.json) until SIGTERM.\n\
     --var DIR      the grain's persistent directory (default /var)\n\
     --only NAME    run only this service (repeatable; the others run in other containers)\n\
     --only-links   run no service, only the package's links (SOIREE_LINK_<REQUEST>)\n\
-    --ready NAME   exit 0 if each named service is ready, else 1 (a container's probe)";
+    --forward PORT=URL  also forward 127.0.0.1:PORT to URL (http://... or tcp://HOST:PORT)\n\
+    --ready NAME   exit 0 if each named service is ready, else 1 (a container's probe)\n\
+    --agones NAME  post ready, then health, to the Agones SDK while each named service is ready";
 
 fn main() -> ExitCode {
     let mut opts = Options::default();
@@ -21,6 +24,7 @@ fn main() -> ExitCode {
     let mut only: Vec<String> = Vec::new();
     let mut only_links = false;
     let mut ready: Option<Vec<String>> = None;
+    let mut agones: Option<Vec<String>> = None;
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         match a.to_str() {
@@ -41,12 +45,36 @@ fn main() -> ExitCode {
                 None => return usage("--only needs a service name"),
             },
             Some("--only-links") => only_links = true,
+            Some("--forward") => match args.next().and_then(|f| f.into_string().ok()) {
+                Some(f) => match f
+                    .split_once('=')
+                    .and_then(|(p, u)| Some((p.parse::<u16>().ok()?, u)))
+                {
+                    Some((port, url)) => opts.forwards.push((port, url.to_string())),
+                    None => return usage(&format!("--forward {f}: expected PORT=URL")),
+                },
+                None => return usage("--forward needs PORT=URL"),
+            },
+            Some("--agones") => agones = Some(Vec::new()),
             Some("--ready") => ready = Some(Vec::new()),
             Some(s) if s.starts_with('-') => return usage(&format!("unknown option {s}")),
             Some(name) if ready.is_some() => ready.get_or_insert_with(Vec::new).push(name.to_string()),
+            Some(name) if agones.is_some() => agones.get_or_insert_with(Vec::new).push(name.to_string()),
             _ if file.is_none() => file = Some(PathBuf::from(a)),
             _ => return usage("one services file only"),
         }
+    }
+    if let Some(names) = agones {
+        if names.is_empty() {
+            return usage("--agones needs service names");
+        }
+        return match soiree_grain::agones::report(&opts.var_dir, &names) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                log::say(&format!("error: {e}"));
+                ExitCode::from(1)
+            }
+        };
     }
     if let Some(names) = ready {
         if names.is_empty() {

@@ -1,6 +1,7 @@
-//! Readiness markers: `/var/.soiree/ready/<service>` exists once the service passed its readiness
-//! check since its supervisor started, so that a probe from outside the supervisor (a container
-//! healthcheck, a Kubernetes exec probe: `soiree-grain --ready NAME`) sees what it saw.
+//! Readiness markers: `/var/.soiree/ready/<service>` exists from when the service passed its
+//! readiness check (and its first-run steps) until its supervisor stops it, so that a probe
+//! from outside the supervisor (a container healthcheck, a Kubernetes exec probe:
+//! `soiree-grain --ready NAME`) sees what it saw.
 
 use std::path::{Path, PathBuf};
 

@@ -41,6 +41,9 @@ pub struct Options {
     pub var_dir: PathBuf,
     /// Set by `soiree-pack run` (`SOIREE_RUN_RELAY`): hand out sockets and report readiness.
     pub relay_dir: Option<PathBuf>,
+    /// `--forward PORT=URL`: loopback ports to forward besides the package's links (a service
+    /// its deployment runs elsewhere, reached at the address its recipe gave it).
+    pub forwards: Vec<(u16, String)>,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             relay_dir: std::env::var_os(relay::RELAY_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            forwards: Vec::new(),
         }
     }
 }
@@ -126,7 +130,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         tails: (0..config.services.len()).map(|_| Default::default()).collect(),
         log_threads: (0..config.services.len()).map(|_| None).collect(),
     };
-    let result = serve_links(config).and_then(|()| s.start_all(&order));
+    let result = serve_links(config, &opts.forwards).and_then(|()| s.start_all(&order));
     if let Err(e) = &result {
         log::say(&format!("error: {e}"));
     } else if s.stop_signals == 0 {
@@ -150,7 +154,15 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
 
 /// Forwards each link whose destination the environment gives (outside Sandstorm); says which
 /// it leaves alone.
-fn serve_links(config: &Config) -> Result<(), Error> {
+fn serve_links(config: &Config, forwards: &[(u16, String)]) -> Result<(), Error> {
+    for (port, upstream) in forwards {
+        let l = crate::Link {
+            request: format!("--forward {port}"),
+            port: *port,
+        };
+        link::serve(&l, upstream).map_err(Error::Start)?;
+        log::say(&format!("127.0.0.1:{port} forwards to {upstream}"));
+    }
     for l in &config.links {
         let var = link::env_name(&l.request);
         match std::env::var(&var) {
@@ -598,6 +610,8 @@ impl Supervisor<'_> {
     fn stop_all(&mut self) {
         self.stopping = true;
         for &i in self.started.clone().iter().rev() {
+            // Not ready once stopping: a probe must not pass on a service on its way out.
+            let _ = ready_mark::clear(&self.opts.var_dir, &self.svc(i).name);
             match self.states[i] {
                 State::Running { pid, .. } => self.stop_one(i, pid),
                 _ => self.states[i] = State::Done,

@@ -86,6 +86,7 @@ fn only_runs_the_named_service_and_ready_probes_its_marker() {
     assert!(!db.exists(), "--only web started db too");
     assert!(!probe(&var, &["web", "db"]), "db was never ready");
     stop(web);
+    assert!(!probe(&var, &["web"]), "a stopped service is not ready");
     // A new supervisor forgets the last one's word until its service is ready again.
     let again = grain(&var, &file, &["--only", "web", "--only", "db"], &[]);
     until(30, "both not ready", || probe(&var, &["web", "db"]));
@@ -155,4 +156,88 @@ fn a_link_forwards_requests_under_the_targets_path() {
         ask().is_some_and(|a| a.starts_with("HTTP/1.1 502"))
     });
     stop(g);
+}
+
+#[test]
+fn forward_copies_plain_tcp_to_a_service_run_elsewhere() {
+    let t = tempfile::tempdir().unwrap();
+    let (port, target_port) = (free_port(), free_port());
+    // A line protocol, not HTTP: what a database split out of the Pod speaks.
+    let echo = format!(
+        "import socket\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {target_port})); s.listen()\n\
+         while True:\n    c, _ = s.accept(); c.sendall(b'echo ' + c.recv(100)); c.close()\n"
+    );
+    let mut target = Command::new("python3").args(["-c", &echo]).spawn().unwrap();
+    let file = t.path().join("services.json");
+    std::fs::write(&file, br#"{"package": "uro", "services": []}"#).unwrap();
+    let forward = format!("{port}=tcp://localhost:{target_port}");
+    let g = grain(
+        &t.path().join("var"),
+        &file,
+        &["--only-links", "--forward", &forward],
+        &[],
+    );
+    let mut answer = String::new();
+    until(30, "no echo through --forward", || {
+        answer.clear();
+        TcpStream::connect(("127.0.0.1", port))
+            .and_then(|mut s| {
+                s.write_all(b"SELECT 1")?;
+                s.read_to_string(&mut answer)
+            })
+            .is_ok()
+            && answer == "echo SELECT 1"
+    });
+    let _ = target.kill();
+    let _ = target.wait();
+    stop(g);
+}
+
+#[test]
+fn agones_posts_ready_then_health_once_the_services_are_ready() {
+    let t = tempfile::tempdir().unwrap();
+    let var = t.path().join("var");
+    let sdk_port = free_port();
+    let seen = t.path().join("sdk.log");
+    // Agones' SDK sidecar as its REST API behaves: POST /ready and /health answer 200 `{}`.
+    let sdk = format!(
+        "import http.server\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_POST(self):\n\
+         \x20       self.rfile.read(int(self.headers['Content-Length']))\n\
+         \x20       open({seen:?}, 'a').write(self.path + '\\n')\n\
+         \x20       self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers(); self.wfile.write(b'{{}}')\n\
+         \x20   def log_message(self, *a): pass\n\
+         http.server.HTTPServer(('127.0.0.1', {sdk_port}), H).serve_forever()\n",
+        seen = seen.to_str().unwrap()
+    );
+    let mut sdk = Command::new("python3").args(["-c", &sdk]).spawn().unwrap();
+    let mut agones = Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
+        .arg("--var")
+        .arg(&var)
+        .args(["--agones", "godot"])
+        .env("AGONES_SDK_HTTP_PORT", sdk_port.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!seen.exists(), "told Agones before the game server was ready");
+    // The game server's supervisor marks it ready (as `--only godot` does).
+    let file = t.path().join("services.json");
+    std::fs::write(
+        &file,
+        br#"{"package": "server", "services": [{"name": "godot", "command": ["sleep", "60"]}]}"#,
+    )
+    .unwrap();
+    let game = grain(&var, &file, &["--only", "godot"], &[]);
+    until(30, "no /ready then /health", || {
+        std::fs::read_to_string(&seen).is_ok_and(|s| s.starts_with("/ready\n/health\n"))
+    });
+    stop(game);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(agones.id() as i32, libc::SIGTERM) };
+    assert_eq!(agones.wait().unwrap().code(), Some(0));
+    let _ = sdk.kill();
+    let _ = sdk.wait();
 }
