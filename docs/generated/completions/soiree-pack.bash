@@ -285,7 +285,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__build)
-            opts="-k -q -v -h --party --profile --out --keyring --release --offline --message-format --json --compression --fast --x86-filter --no-cache --sysroot --rebuild --quiet --verbose --color --help"
+            opts="-k -q -v -h --party --profile --out --keyring --release --offline --message-format --json --compression --fast --x86-filter --no-cache --sysroot --rebuild --target --registry --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +324,14 @@ _soiree__pack() {
                     return 0
                     ;;
                 --rebuild)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -W "spk compose helm" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

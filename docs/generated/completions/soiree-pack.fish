@@ -64,6 +64,10 @@ default\t'xz -6, as `spk pack`'
 best\t'xz -9e: slowest, smallest'"
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l sysroot -d 'Take the system from DIR instead of this machine (a debootstrap tree, an exported container filesystem): the libraries and interpreters the programs need, and every source whose path is `/`' -r -F
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l rebuild -d 'Run the command of this source again even when its output is cached (repeatable)' -r
+complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l target -d 'What to build: `spk` (Sandstorm packages), `compose` (dist/compose/compose.yaml) or `helm` (a chart in dist/helm/<party>/); see docs/beyond-sandstorm.md' -r -f -a "spk\t'Signed Sandstorm packages'
+compose\t'A compose file for one host, a service per package'
+helm\t'A Helm chart, a Pod per package'"
+complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l registry -d 'Registry and prefix the images are pulled from (`HOST/PREFIX`) in the compose file and chart; default `localhost/soiree`' -r
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l color -d 'When to use colours and progress bars: `auto` (on a terminal), `always` or `never`' -r -f -a "auto\t''
 always\t''
 never\t''"
