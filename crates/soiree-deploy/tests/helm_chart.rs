@@ -84,6 +84,12 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
         );
         assert_eq!(c["volumeMounts"][0]["mountPath"], "/var");
     }
+    // Only the HTTP port leaves the Pod; Redis and CockroachDB stay on its loopback.
+    assert_eq!(
+        c[1]["ports"],
+        json!([{ "containerPort": 8000, "protocol": "TCP" }])
+    );
+    assert!(c[0]["ports"].is_null() && c[2]["ports"].is_null() && c[3]["ports"].is_null());
     assert_eq!(pod["spec"]["securityContext"]["runAsUser"], 1000);
     assert_eq!(
         pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],

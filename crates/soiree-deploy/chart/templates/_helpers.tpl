@@ -42,10 +42,13 @@ containers:
     image: {{ $image }}
     imagePullPolicy: {{ $ctx.root.Values.image.pullPolicy }}
     command: ["/opt/soiree/bin/soiree-grain", "--only", {{ .name | quote }}, "/opt/soiree/services.json"]
-    {{- if or .ports .udpPorts }}
+    {{- /* Only what the package offers outside the Pod: the HTTP port and UDP ports; other
+    services' ports stay on the Pod's loopback, as in a grain. */}}
+    {{- $http := has $ctx.p.httpPort .ports }}
+    {{- if or $http .udpPorts }}
     ports:
-      {{- range .ports }}
-      - containerPort: {{ . }}
+      {{- if $http }}
+      - containerPort: {{ $ctx.p.httpPort }}
         protocol: TCP
       {{- end }}
       {{- range .udpPorts }}
