@@ -207,6 +207,26 @@ fn a_link_that_leads_nowhere_is_shown_at_its_recipe_line() {
 }
 
 #[test]
+fn a_link_two_packages_could_answer_is_the_users_choice_not_the_planners() {
+    let t = tempfile::tempdir().unwrap();
+    let party = repo_party(t.path());
+    let mut toml = std::fs::read_to_string(&party).unwrap();
+    toml.push_str(
+        "\n[packages.mirror]\ntitle = \"Mirror\"\nrecipes = [\n  { use = \"sandstorm-http-bridge\", with = { port = 8000 } },\n  { use = \"godot-client\" },\n]\n\n\
+         [[packages.mirror.offers]]\nname = \"uro-api\"\npath = \"/api/v1/\"\ncanonical-url = \"https://v-sekai.org/uro/api/v1\"\n",
+    );
+    std::fs::write(&party, toml).unwrap();
+    let out = soiree(&party, &["build", "--target", "compose"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("packages `mirror`, `uro` all offer https://v-sekai.org/uro/api/v1"),
+        "{said}"
+    );
+    assert!(said.contains("recipes/godot-server.toml:"), "{said}");
+}
+
+#[test]
 fn a_readiness_check_on_another_host_cannot_be_a_probe() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
