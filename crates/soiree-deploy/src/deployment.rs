@@ -40,6 +40,8 @@ pub struct PackageView {
 #[derive(Debug, Clone)]
 pub struct ServiceView {
     pub name: String,
+    /// Services of the package it starts after.
+    pub after: Vec<String>,
     pub command: Vec<String>,
     pub ports: Vec<u16>,
     pub udp_ports: Vec<u16>,
@@ -76,6 +78,7 @@ impl Deployment {
                 .zip(&config.services)
                 .map(|(s, c)| ServiceView {
                     name: s.name.clone(),
+                    after: s.after.clone(),
                     command: s.command.clone(),
                     ports: s.ports.clone(),
                     udp_ports: s.udp_ports.clone(),

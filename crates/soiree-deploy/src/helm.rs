@@ -86,6 +86,7 @@ struct Storage {
 #[serde(rename_all = "camelCase")]
 struct Service {
     name: String,
+    after: Vec<String>,
     ports: Vec<u16>,
     udp_ports: Vec<u16>,
     startup_seconds: u64,
@@ -231,6 +232,7 @@ fn package(p: &PackageView) -> Package {
             .iter()
             .map(|s| Service {
                 name: s.name.clone(),
+                after: s.after.clone(),
                 ports: s.ports.clone(),
                 udp_ports: s.udp_ports.clone(),
                 startup_seconds: s.ready_timeout.ceil() as u64,

@@ -72,6 +72,20 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
     let pod = &uro["spec"]["template"];
     let c = containers(pod);
     assert_eq!(names(&c), ["cockroachdb", "nginx", "redis", "uro"]);
+    // `after` across containers: Uro waits for CockroachDB and Redis (cmd[3..]).
+    assert_eq!(
+        c[3]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "--after",
+            "cockroachdb",
+            "--after",
+            "redis",
+            "/opt/soiree/services.json"
+        ])
+    );
     for c in &c {
         let cmd = c["command"].as_array().unwrap();
         assert_eq!(cmd[1], "--only");
@@ -134,6 +148,18 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
         names(&c),
         ["nginx", "redis", "uro", "links"],
         "cockroachdb runs apart"
+    );
+    assert_eq!(
+        c[2]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "--after",
+            "redis",
+            "/opt/soiree/services.json"
+        ]),
+        "Uro reaches the split CockroachDB through the links container, and does not wait for it"
     );
     assert!(c[3]["command"]
         .as_array()

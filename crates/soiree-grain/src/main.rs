@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use soiree_grain::{log, Config, Options};
 
-const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--only-links] [--forward PORT=URL]... SERVICES_JSON\n       \
+const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--after NAME]... [--only-links] [--forward PORT=URL]... SERVICES_JSON\n       \
     soiree-grain [--var DIR] --ready NAME...\n       \
     soiree-grain [--var DIR] --agones NAME...\n\
     Runs the services of SERVICES_JSON (normally /opt/soiree/services.json) until SIGTERM.\n\
     --var DIR      the grain's persistent directory (default /var)\n\
     --only NAME    run only this service (repeatable; the others run in other containers)\n\
+    --after NAME   first wait until NAME, run by another container, is ready (repeatable)\n\
     --only-links   run no service, only the package's links (SOIREE_LINK_<REQUEST>)\n\
     --forward PORT=URL  also forward 127.0.0.1:PORT to URL (http://... or tcp://HOST:PORT)\n\
     --ready NAME   exit 0 if each named service is ready, else 1 (a container's probe)\n\
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let mut file: Option<PathBuf> = None;
     let mut only: Vec<String> = Vec::new();
     let mut only_links = false;
+    let mut after: Vec<String> = Vec::new();
     let mut ready: Option<Vec<String>> = None;
     let mut agones: Option<Vec<String>> = None;
     let mut args = std::env::args_os().skip(1);
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
                 None => return usage("--only needs a service name"),
             },
             Some("--only-links") => only_links = true,
+            Some("--after") => match args.next().and_then(|n| n.into_string().ok()) {
+                Some(n) => after.push(n),
+                None => return usage("--after needs a service name"),
+            },
             Some("--forward") => match args.next().and_then(|f| f.into_string().ok()) {
                 Some(f) => match f
                     .split_once('=')
@@ -103,6 +109,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if !after.is_empty() {
+        // A stop while waiting ends the container cleanly, before anything started.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+                log::say(&format!("error: cannot handle signals: {e}"));
+                return ExitCode::from(1);
+            }
+        }
+        if !soiree_grain::ready_mark::wait_for(&opts.var_dir, &after, &stop) {
+            return ExitCode::SUCCESS;
+        }
+    }
     match soiree_grain::run(&config, &opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::from(1),

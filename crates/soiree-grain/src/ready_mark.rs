@@ -33,3 +33,26 @@ pub fn not_ready<'a>(var_dir: &Path, names: &'a [String]) -> Vec<&'a str> {
         .map(String::as_str)
         .collect()
 }
+
+/// Waits until every service of `names` is ready (they run in other containers of the Pod and
+/// share its `/var`), or `stop` is set: whether they all are.
+pub fn wait_for(var_dir: &Path, names: &[String], stop: &std::sync::atomic::AtomicBool) -> bool {
+    let mut said = false;
+    loop {
+        let waiting = not_ready(var_dir, names);
+        if waiting.is_empty() {
+            return true;
+        }
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return false;
+        }
+        if !said {
+            crate::log::say(&format!(
+                "waiting for {} (in other containers) to be ready",
+                waiting.join(", ")
+            ));
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}

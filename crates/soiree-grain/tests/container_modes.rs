@@ -241,3 +241,32 @@ fn agones_posts_ready_then_health_once_the_services_are_ready() {
     let _ = sdk.kill();
     let _ = sdk.wait();
 }
+
+#[test]
+fn after_waits_for_a_service_of_another_container() {
+    let t = tempfile::tempdir().unwrap();
+    let var = t.path().join("var");
+    let file = t.path().join("services.json");
+    let started = t.path().join("web-started");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({ "package": "p", "services": [
+            { "name": "db", "command": ["sleep", "60"] },
+            { "name": "web", "command": ["/bin/sh", "-c", format!("touch {}; exec sleep 60", started.display())], "after": ["db"] },
+        ]}))
+        .unwrap(),
+    )
+    .unwrap();
+    let web = grain(&var, &file, &["--only", "web", "--after", "db"], &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!started.exists(), "web started before db was ready");
+    let db = grain(&var, &file, &["--only", "db"], &[]);
+    until(30, "web not started once db was ready", || started.exists());
+    until(30, "web not ready", || probe(&var, &["web"]));
+    stop(web);
+    stop(db);
+    // A container stopped while it waits ends cleanly.
+    let waiting = grain(&var, &file, &["--only", "web", "--after", "db"], &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    stop(waiting);
+}

@@ -41,7 +41,19 @@ containers:
   - name: {{ .name }}
     image: {{ $image }}
     imagePullPolicy: {{ $ctx.root.Values.image.pullPolicy }}
-    command: ["/opt/soiree/bin/soiree-grain", "--only", {{ .name | quote }}, "/opt/soiree/services.json"]
+    {{- /* `after` across containers: each waits for the ready markers of the services it
+    starts after (in the shared /var), except one run outside the Pod (reached by a link). */}}
+    command:
+      - /opt/soiree/bin/soiree-grain
+      - --only
+      - {{ .name | quote }}
+      {{- range .after }}
+      {{- if ne . $ctx.skip }}
+      - --after
+      - {{ . | quote }}
+      {{- end }}
+      {{- end }}
+      - /opt/soiree/services.json
     {{- /* Only what the package offers outside the Pod: the HTTP port and UDP ports; other
     services' ports stay on the Pod's loopback, as in a grain. */}}
     {{- $http := has $ctx.p.httpPort .ports }}
