@@ -69,7 +69,7 @@ pub fn render(d: &Deployment) -> Result<String, String> {
             .iter()
             .map(|l| {
                 (
-                    soiree_grain::link::env_name(&l.request),
+                    soiree_grain::links::env_name(&l.request),
                     format!("http://{}:{}{}", l.target, l.target_port, l.path),
                 )
             })

@@ -243,7 +243,7 @@ fn package(p: &PackageView) -> Package {
             .iter()
             .map(|l| Link {
                 request: l.request.clone(),
-                env: soiree_grain::link::env_name(&l.request),
+                env: soiree_grain::links::env_name(&l.request),
                 port: l.port,
                 package: l.target.clone(),
                 package_port: l.target_port,

@@ -25,7 +25,7 @@ pub fn unmappable(pkg: &Package) -> Vec<PartyError> {
                     ),
                 )
                 .at(s.origin.place.clone(), format!("from {}", s.origin.via))
-                .help("check the service itself on 127.0.0.1; reach other packages through [[links]]"),
+                .help("check the service itself on 127.0.0.1; reach other packages through a request's local-port"),
             );
         }
     }

@@ -19,18 +19,48 @@ pub struct Config {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub services: Vec<Service>,
-    /// Loopback ports where the package's programs reach another package (a Powerbox request):
-    /// served by the supervisor when the place they lead to is given (see `link.rs`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<Link>,
+    /// The package's Powerbox requests, served by the link service (`links.rs`); absent when the
+    /// package makes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
 }
 
-/// `127.0.0.1:port` in the grain leads to what the package's request `request` is linked to.
+/// The link service: the page and claim handler at `127.0.0.1:port` (the package's web server
+/// routes `/.soiree/links/` there), and a forwarder per request reached on a local port.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Links {
+    pub port: u16,
+    pub requests: Vec<LinkRequest>,
+}
+
+/// The port the link service listens on unless services.json says otherwise; the nginx recipe
+/// routes `/.soiree/links/` to it. Next to the bridge's own proxy (15239).
+pub const LINKS_PORT: u16 = 15240;
+
+/// One `[[requests]]` of the package.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub name: String,
+    /// What the user is asked for, shown on the page and saved with the capability.
+    pub label: String,
+    /// `api-session`, `ip-interface` or `ip-network`.
+    pub interface: String,
+    /// The packed, base64url `PowerboxDescriptor` the page passes to `powerboxRequest`.
+    pub descriptor: String,
+    /// For an `api-session`: where the programs reach it inside the grain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Forward>,
+}
+
+/// `127.0.0.1:port`, where requests under `path` go to the granted API (with `path` taken off:
+/// the capability stands for the API's root).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Link {
-    pub request: String,
+pub struct Forward {
     pub port: u16,
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -181,24 +211,15 @@ impl Config {
                 }
             }
         }
-        let mut ports = std::collections::BTreeSet::new();
-        for l in &self.links {
-            if l.request.is_empty()
-                || !l
-                    .request
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(Error::Config(format!("`{}` is not a request name", l.request)));
-            }
-            if !ports.insert(l.port) {
-                return Err(Error::Config(format!("two links on port {}", l.port)));
-            }
-        }
         crate::order::start_order(&self.services)?;
+        if let Some(links) = &self.links {
+            links.check()?;
+        }
         Ok(())
     }
+}
 
+impl Config {
     /// The same package with only the services named in `names` (each one's `after` reduced to
     /// those kept: the others run elsewhere, in their own containers, ordered by their probes)
     /// and the links only if `links`. An unknown name is an error.
@@ -226,8 +247,51 @@ impl Config {
             package: self.package.clone(),
             env: self.env.clone(),
             services,
-            links: if links { self.links.clone() } else { Vec::new() },
+            links: if links { self.links.clone() } else { None },
         })
+    }
+}
+
+impl Links {
+    fn check(&self) -> Result<(), Error> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut ports = std::collections::BTreeSet::from([self.port]);
+        for r in &self.requests {
+            let bad = |what: String| Error::Config(format!("request `{}`: {what}", r.name));
+            // The name is a file name under /var and a path segment of the page's URLs.
+            if r.name.is_empty()
+                || !r
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(bad("a request name is letters, digits, `-` and `_`".into()));
+            }
+            if !names.insert(r.name.as_str()) {
+                return Err(bad("defined twice".into()));
+            }
+            if r.descriptor.is_empty() {
+                return Err(bad("no descriptor".into()));
+            }
+            if let Some(f) = &r.forward {
+                if r.interface != "api-session" {
+                    return Err(bad("only api-session requests are forwarded".into()));
+                }
+                if !f.path.starts_with('/') || !f.path.ends_with('/') {
+                    return Err(bad(format!(
+                        "the forwarded path `{}` must start and end with `/`",
+                        f.path
+                    )));
+                }
+                if !ports.insert(f.port) {
+                    return Err(bad(format!(
+                        "port {} is taken by the link service or another request",
+                        f.port
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -269,25 +333,21 @@ mod tests {
     #[test]
     fn only_keeps_the_named_services_and_drops_waits_on_the_others() {
         let c = Config::parse(
-            br#"{"package": "p", "links": [{"request": "uro", "port": 4000}], "services": [
+            br#"{"package": "p", "links": {"port": 15240, "requests": [{"name": "uro",
+                "label": "Uro", "interface": "api-session", "descriptor": "AA",
+                "forward": {"port": 4000, "path": "/api/"}}]}, "services": [
                 {"name": "db", "command": ["db"]},
                 {"name": "web", "command": ["web"], "after": ["db"]}]}"#,
         )
         .unwrap();
         let web = c.only(&["web".into()], false).unwrap();
         assert_eq!(web.services.len(), 1);
-        assert!(web.services[0].after.is_empty() && web.links.is_empty());
+        assert!(web.services[0].after.is_empty() && web.links.is_none());
         let both = c.only(&["db".into(), "web".into()], true).unwrap();
         assert_eq!(both.services[1].after, ["db"]);
-        assert_eq!(both.links, c.links);
+        assert_eq!(both.links.unwrap().requests[0].name, "uro");
         let e = c.only(&["cache".into()], false).unwrap_err().to_string();
         assert!(e.contains("no service `cache`") && e.contains("db, web"), "{e}");
-        assert!(Config::parse(
-            br#"{"package": "p", "links": [{"request": "a", "port": 1}, {"request": "b", "port": 1}]}"#
-        )
-        .unwrap_err()
-        .to_string()
-        .contains("two links on port 1"));
     }
 
     #[test]
@@ -327,6 +387,32 @@ mod tests {
         ] {
             let e = one(json).unwrap_err().to_string();
             assert!(e.contains(want), "{json}: {e}");
+        }
+        for (links, want) in [
+            (
+                r#"{"port": 1, "requests": [{"name": "a b", "label": "", "interface": "api-session", "descriptor": "x"}]}"#,
+                "letters",
+            ),
+            (
+                r#"{"port": 1, "requests": [{"name": "a", "label": "", "interface": "ip-network", "descriptor": "x", "forward": {"port": 2, "path": "/"}}]}"#,
+                "only api-session",
+            ),
+            (
+                r#"{"port": 1, "requests": [{"name": "a", "label": "", "interface": "api-session", "descriptor": "x", "forward": {"port": 1, "path": "/"}}]}"#,
+                "port 1 is taken",
+            ),
+            (
+                r#"{"port": 1, "requests": [{"name": "a", "label": "", "interface": "api-session", "descriptor": "x", "forward": {"port": 2, "path": "api"}}]}"#,
+                "must start and end",
+            ),
+            (
+                r#"{"port": 1, "requests": [{"name": "a", "label": "", "interface": "api-session", "descriptor": ""}]}"#,
+                "no descriptor",
+            ),
+        ] {
+            let json = format!(r#"{{"package": "p", "links": {links}}}"#);
+            let e = Config::parse(json.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(want), "{links}: {e}");
         }
         assert!(
             one(r#"{"name": "a", "command": ["x"]}, {"name": "a", "command": ["y"]}"#)

@@ -2,13 +2,19 @@
 //!
 //! It creates their `/var` directories, starts them in dependency order, waits for each one's
 //! readiness check, runs first-run commands once per grain, generates per-grain secrets once, restarts what crashes with backoff,
-//! prefixes their output with their names, and on SIGTERM stops them in reverse order. It needs
+//! prefixes their output with their names, and on SIGTERM stops them in reverse order. It also
+//! serves the package's Powerbox links (`links.rs`): the page that asks for them, the claim, and
+//! a local forwarder per granted API. It needs
 //! no `/proc`, no privileges and no writable path but `/var` (and `/tmp`).
 
 pub mod agones;
 pub mod config;
 pub mod first_run;
-pub mod link;
+pub mod forward;
+pub mod http1;
+pub mod link_page;
+pub mod link_store;
+pub mod links;
 pub mod log;
 pub mod order;
 pub mod ready;
@@ -17,8 +23,9 @@ pub mod relay;
 pub mod secrets;
 mod store;
 pub mod supervise;
+pub mod tcp_forward;
 
-pub use config::{Config, Link, Ready, Restart, Service};
+pub use config::{Config, Forward, LinkRequest, Links, Ready, Restart, Service};
 pub use supervise::{run, Options};
 
 /// Why the grain could not run; the supervisor exits with status 1 after any of these.

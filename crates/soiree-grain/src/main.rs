@@ -7,15 +7,16 @@ use std::process::ExitCode;
 
 use soiree_grain::{log, Config, Options};
 
-const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--after NAME]... [--only-links] [--forward PORT=URL]... SERVICES_JSON\n       \
+const USAGE: &str = "usage: soiree-grain [--var DIR] [--only NAME]... [--after NAME]... [--only-links] [--forward PORT=tcp://HOST:PORT]... SERVICES_JSON\n       \
     soiree-grain [--var DIR] --ready NAME...\n       \
     soiree-grain [--var DIR] --agones NAME...\n\
     Runs the services of SERVICES_JSON (normally /opt/soiree/services.json) until SIGTERM.\n\
     --var DIR      the grain's persistent directory (default /var)\n\
     --only NAME    run only this service (repeatable; the others run in other containers)\n\
     --after NAME   first wait until NAME, run by another container, is ready (repeatable)\n\
-    --only-links   run no service, only the package's links (SOIREE_LINK_<REQUEST>)\n\
-    --forward PORT=URL  also forward 127.0.0.1:PORT to URL (http://... or tcp://HOST:PORT)\n\
+    --only-links   run no service, only the package's link service and forwarders\n\
+                   (SOIREE_LINK_<REQUEST>=http://HOST:PORT/PATH/: a forwarder goes straight there)\n\
+    --forward PORT=tcp://HOST:PORT  also join 127.0.0.1:PORT to a service run elsewhere\n\
     --ready NAME   exit 0 if each named service is ready, else 1 (a container's probe)\n\
     --agones NAME  post ready, then health, to the Agones SDK while each named service is ready";
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::{Config, Ready, Restart, Service};
-use crate::{first_run, link, log, ready, ready_mark, relay, Error};
+use crate::{first_run, log, ready, ready_mark, relay, Error};
 
 /// The first restart waits this long; each further crash in a row doubles it, up to the cap.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -41,7 +41,7 @@ pub struct Options {
     pub var_dir: PathBuf,
     /// Set by `soiree-pack run` (`SOIREE_RUN_RELAY`): hand out sockets and report readiness.
     pub relay_dir: Option<PathBuf>,
-    /// `--forward PORT=URL`: loopback ports to forward besides the package's links (a service
+    /// `--forward PORT=tcp://HOST:PORT`: loopback ports to forward besides the package's links (a service
     /// its deployment runs elsewhere, reached at the address its recipe gave it).
     pub forwards: Vec<(u16, String)>,
 }
@@ -108,6 +108,18 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+    // Before any service: a program that calls its API at start gets the forwarder's 503 (and
+    // retries) rather than a refused connection.
+    if let Some(links) = &config.links {
+        crate::links::start(crate::links::Shared {
+            package: config.package.clone(),
+            links: links.clone(),
+            store: crate::link_store::LinkStore::new(&opts.var_dir),
+            proxy: crate::http1::proxy_from_env(),
+            direct: crate::links::direct_from_env(links).inspect_err(|e| log::say(&format!("error: {e}")))?,
+        })
+        .inspect_err(|e| log::say(&format!("error: {e}")))?;
+    }
     let mut s = Supervisor {
         config,
         opts,
@@ -130,7 +142,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         tails: (0..config.services.len()).map(|_| Default::default()).collect(),
         log_threads: (0..config.services.len()).map(|_| None).collect(),
     };
-    let result = serve_links(config, &opts.forwards).and_then(|()| s.start_all(&order));
+    let result = serve_forwards(&opts.forwards).and_then(|()| s.start_all(&order));
     if let Err(e) = &result {
         log::say(&format!("error: {e}"));
     } else if s.stop_signals == 0 {
@@ -152,32 +164,11 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
     result
 }
 
-/// Forwards each link whose destination the environment gives (outside Sandstorm); says which
-/// it leaves alone.
-fn serve_links(config: &Config, forwards: &[(u16, String)]) -> Result<(), Error> {
+/// `--forward`: loopback ports joined to services run elsewhere.
+fn serve_forwards(forwards: &[(u16, String)]) -> Result<(), Error> {
     for (port, upstream) in forwards {
-        let l = crate::Link {
-            request: format!("--forward {port}"),
-            port: *port,
-        };
-        link::serve(&l, upstream).map_err(Error::Start)?;
+        crate::tcp_forward::serve(*port, upstream).map_err(Error::Start)?;
         log::say(&format!("127.0.0.1:{port} forwards to {upstream}"));
-    }
-    for l in &config.links {
-        let var = link::env_name(&l.request);
-        match std::env::var(&var) {
-            Ok(upstream) if !upstream.is_empty() => {
-                link::serve(l, &upstream).map_err(Error::Start)?;
-                log::say(&format!(
-                    "link `{}`: 127.0.0.1:{} forwards to {upstream}",
-                    l.request, l.port
-                ));
-            }
-            _ => log::say(&format!(
-                "link `{}`: {var} is not set, 127.0.0.1:{} is not forwarded",
-                l.request, l.port
-            )),
-        }
     }
     Ok(())
 }

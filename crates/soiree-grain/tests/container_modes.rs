@@ -105,7 +105,7 @@ fn only_runs_the_named_service_and_ready_probes_its_marker() {
 fn a_link_forwards_requests_under_the_targets_path() {
     let t = tempfile::tempdir().unwrap();
     let var = t.path().join("var");
-    let (link_port, target_port) = (free_port(), free_port());
+    let (link_port, target_port, service_port) = (free_port(), free_port(), free_port());
     // The "other package": answers with the path and Host it was asked for.
     let echo = format!(
         "import http.server\n\
@@ -125,16 +125,21 @@ fn a_link_forwards_requests_under_the_targets_path() {
     std::fs::write(
         &file,
         serde_json::to_vec(&json!({ "package": "server", "services": [],
-            "links": [{ "request": "uro-api", "port": link_port }] }))
+            "links": { "port": service_port, "requests": [{ "name": "uro-api", "label": "Uro",
+                "interface": "api-session", "descriptor": "AA",
+                "forward": { "port": link_port, "path": "/api/v1/" } }] } }))
         .unwrap(),
     )
     .unwrap();
-    let up = format!("http://localhost:{target_port}/api/v1/");
+    // The offer's path on the other package, where the grain's own `local-path` stood.
+    let up = format!("http://localhost:{target_port}/uro/api/v1/");
     let g = grain(&var, &file, &["--only-links"], &[("SOIREE_LINK_URO_API", up)]);
     let ask = || -> Option<String> {
         let mut s = TcpStream::connect(("127.0.0.1", link_port)).ok()?;
-        s.write_all(b"POST /shards?map=a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
-            .ok()?;
+        s.write_all(
+            b"POST /api/v1/shards?map=a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello",
+        )
+        .ok()?;
         let mut out = String::new();
         s.read_to_string(&mut out).ok()?;
         Some(out)
@@ -146,7 +151,7 @@ fn a_link_forwards_requests_under_the_targets_path() {
     });
     let answer = answer.unwrap();
     assert!(
-        answer.ends_with(&format!("/api/v1/shards?map=a localhost:{target_port} hello")),
+        answer.ends_with(&format!("/uro/api/v1/shards?map=a localhost:{target_port} hello")),
         "{answer}"
     );
     let _ = target.kill();

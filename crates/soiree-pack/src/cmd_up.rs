@@ -41,12 +41,72 @@ fn override_sources(party: &mut soiree_party::Party, specs: &[String]) -> Result
     Ok(())
 }
 
+/// A `--link PKG.REQUEST=TARGET`, checked against the party and the packages started: the
+/// request's descriptor built as the package's page gets it.
+fn link_spec(
+    party: &soiree_party::Party,
+    started: &[String],
+    text: &str,
+) -> Result<soiree_up::LinkSpec, Failure> {
+    let usage = |why: String| Failure::usage(format!("--link {text}: {why}"));
+    let Some((from, target)) = text.split_once('=') else {
+        return Err(usage("expected PKG.REQUEST=TARGET".into()));
+    };
+    let Some((pkg, request)) = from.split_once('.') else {
+        return Err(usage(
+            "expected PKG.REQUEST=TARGET (no `.` before the `=`)".into(),
+        ));
+    };
+    let names: Vec<&str> = party.packages.iter().map(|p| p.name.as_str()).collect();
+    for name in [pkg, target] {
+        if !names.contains(&name) {
+            return Err(usage(format!(
+                "the party has no package `{name}` (it has: {})",
+                names.join(", ")
+            )));
+        }
+        if !started.iter().any(|s| s == name) {
+            return Err(usage(format!(
+                "package `{name}` is not among those `up` starts ({}): add it",
+                started.join(", ")
+            )));
+        }
+    }
+    let Some(requesting) = party.packages.iter().find(|p| p.name == pkg) else {
+        return Err(usage(format!("the party has no package `{pkg}`")));
+    };
+    let Some(r) = requesting.requests.iter().find(|r| r.name == request) else {
+        let have: Vec<&str> = requesting.requests.iter().map(|r| r.name.as_str()).collect();
+        return Err(usage(if have.is_empty() {
+            format!("package `{pkg}` makes no Powerbox request (`[[packages.{pkg}.requests]]`)")
+        } else {
+            format!(
+                "package `{pkg}` has no request `{request}` (it has: {})",
+                have.join(", ")
+            )
+        }));
+    };
+    if r.interface != soiree_party::Interface::ApiSession {
+        return Err(usage(format!(
+            "request `{pkg}.{request}` asks for {}: `up` grants only api-session requests (another grain's HTTP API)",
+            r.interface.name()
+        )));
+    }
+    Ok(soiree_up::LinkSpec {
+        requester: pkg.to_string(),
+        request: request.to_string(),
+        query: vec![soiree_plan::powerbox::encode_request(r).descriptor],
+        provider: target.to_string(),
+    })
+}
+
 pub fn up(
     packages: &[String],
     plan: &PlanArg,
     port: u16,
     idle: u64,
     source: &[String],
+    link: &[String],
 ) -> Result<(), Failure> {
     let mut party = soiree_party::load(&plan.party.file.path(), plan.party.profile.as_deref())?;
     override_sources(&mut party, source)?;
@@ -58,6 +118,10 @@ pub fn up(
     let packages = names
         .iter()
         .map(|name| soiree_build::find_package(&party, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let links = link
+        .iter()
+        .map(|l| link_spec(&party, &names, l))
         .collect::<Result<Vec<_>, _>>()?;
     let sources = crate::cmd_inspect::sources(&party, plan.offline, &plan.sysroot, &plan.rebuild)?;
     // Each package's files for this run only (removed at the end); the grains' /var stay.
@@ -91,6 +155,7 @@ pub fn up(
         port,
         bwrap: PathBuf::from("bwrap"),
         idle: (idle > 0).then(|| std::time::Duration::from_secs(idle)),
+        links,
     };
     let result = serve(&opts);
     drop(work);
@@ -115,6 +180,20 @@ fn serve(opts: &soiree_up::Options) -> Result<(), Failure> {
         for u in party.urls() {
             eprintln!("{}: {}", u.name, u.shell);
             eprintln!("{}: API {}", u.name, u.api_url);
+        }
+        for l in party.links() {
+            eprintln!(
+                "linked {}.{} to {}'s API `{}`{}",
+                l.requester,
+                l.request,
+                l.provider,
+                l.api,
+                if l.title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", l.title)
+                }
+            );
         }
         eprintln!("Ctrl-C stops every grain");
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));

@@ -165,7 +165,7 @@ fn helm_chart_lands_in_dist_helm_party() {
 fn a_link_that_leads_nowhere_is_shown_at_its_recipe_line() {
     let t = tempfile::tempdir().unwrap();
     let party = repo_party(t.path());
-    // No package offers what the server's `uro` request asks for.
+    // No package offers what the server's and the client's `uro` requests ask for.
     let toml = std::fs::read_to_string(&party).unwrap().replace(
         "canonical-url = \"https://v-sekai.org/uro/api/v1\"\ntitle",
         "canonical-url = \"https://v-sekai.org/uro/api/v2\"\ntitle",
@@ -178,32 +178,21 @@ fn a_link_that_leads_nowhere_is_shown_at_its_recipe_line() {
         said.contains("no package of the party offers https://v-sekai.org/uro/api/v1"),
         "{said}"
     );
-    let line = std::fs::read_to_string(repo().join("recipes/godot-server.toml"))
-        .unwrap()
-        .lines()
-        .position(|l| l.starts_with("address = "))
-        .unwrap()
-        + 1;
-    assert!(
-        said.contains(&format!("recipes/godot-server.toml:{line}:11")),
-        "{said}"
-    );
+    // At the request's `local-port`: where the recipe says its programs reach the link.
+    for recipe in ["godot-server", "godot-client"] {
+        let line = std::fs::read_to_string(repo().join(format!("recipes/{recipe}.toml")))
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with("local-port = "))
+            .unwrap()
+            + 1;
+        assert!(
+            said.contains(&format!("recipes/{recipe}.toml:{line}:14")),
+            "{recipe}: {said}"
+        );
+    }
     assert!(said.contains("this address cannot be resolved"), "{said}");
     assert!(!t.path().join("dist/helm").exists());
-
-    // The package has no request of the link's name at all.
-    let toml = std::fs::read_to_string(&party).unwrap().replacen(
-        "[[packages.server.requests]]\nname = \"uro\"",
-        "[[packages.server.requests]]\nname = \"backend\"",
-        1,
-    );
-    std::fs::write(&party, toml).unwrap();
-    let said = text(&soiree(&party, &["build", "--target", "compose"]));
-    assert!(
-        said.contains("package `server` has no request `uro` for 127.0.0.1:4000"),
-        "{said}"
-    );
-    assert!(said.contains("its requests are: backend, players-udp"), "{said}");
 }
 
 #[test]

@@ -193,6 +193,42 @@ fn up_refuses_bad_input_before_starting_anything() {
         text(&bad_source)
     );
 
+    // Links naming what the party does not have, or what `up` does not start.
+    for (args, want) in [
+        (
+            vec!["client", "uro", "--link", "client.uro"],
+            "expected PKG.REQUEST=TARGET",
+        ),
+        (
+            vec!["client", "uro", "--link", "client=uro"],
+            "no `.` before the `=`",
+        ),
+        (
+            vec!["client", "uro", "--link", "nope.uro=uro"],
+            "the party has no package `nope` (it has: client, server, uro)",
+        ),
+        (
+            vec!["client", "uro", "--link", "client.nope=uro"],
+            "package `client` has no request `nope` (it has: uro)",
+        ),
+        (
+            vec!["client", "--link", "client.uro=uro"],
+            "package `uro` is not among those `up` starts (client): add it",
+        ),
+        (
+            vec!["server", "--link", "server.players-udp=server"],
+            "asks for ip-interface: `up` grants only api-session requests",
+        ),
+        (
+            vec!["uro", "--link", "uro.uro=uro"],
+            "package `uro` makes no Powerbox request",
+        ),
+    ] {
+        let o = run_to_end(cwd.path(), &up_args(&args, &party));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(want), "{args:?}: want {want:?} in {}", text(&o));
+    }
+
     // The repository's default sandstorm-bundle is the offline stand-in.
     let stand_in = run_to_end(cwd.path(), &up_args(&["client"], &party));
     assert_eq!(stand_in.status.code(), Some(1), "{}", text(&stand_in));
@@ -203,4 +239,69 @@ fn up_refuses_bad_input_before_starting_anything() {
         !cwd.path().join(".soiree/up/client/var").exists(),
         "no grain was started"
     );
+}
+
+/// `--link` to a package whose bridge exports no matching API: refused once the packages are
+/// staged, before any grain starts, naming both; exit 1.
+#[test]
+fn a_link_to_a_package_offering_nothing_is_refused_before_any_grain_starts() {
+    let Some(bundle) = bundle() else { return };
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let party = repo().join("party.toml").to_string_lossy().into_owned();
+    let source = format!("sandstorm-bundle={}", bundle.display());
+    let o = run_to_end(
+        cwd.path(),
+        &up_args(
+            &["client", "--source", &source, "--link", "client.uro=client"],
+            &party,
+        ),
+    );
+    let t = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("--link client.uro=client"), "{t}");
+    assert!(
+        t.contains("`client` asks for 0xc879e379c625cdc7 at https://v-sekai.org/uro/api/v1; `client` offers nothing that matches"),
+        "{t}"
+    );
+    assert!(
+        !cwd.path().join(".soiree/up/client/var").exists(),
+        "a grain was started"
+    );
+    let left = processes_naming(cwd.path());
+    assert!(left.is_empty(), "still running: {left:#?}");
+}
+
+/// This machine's processes whose command line names `path` (a grain's sandbox names its `/var`).
+fn processes_naming(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
+        .collect()
+}
+
+/// A request in party.toml whose descriptor cannot be built (a canonical URL on an ip-network
+/// request) is the party's error, shown where it is, before anything starts.
+#[test]
+fn a_request_whose_descriptor_cannot_be_built_is_refused_where_it_is() {
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let init = run_to_end(cwd.path(), &["init", "p"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let dir = cwd.path().join("p");
+    let mut party = std::fs::read_to_string(dir.join("party.toml")).unwrap();
+    let line = party.lines().count() + 2;
+    party.push_str("\n[[packages.p.requests]]\nname = \"other\"\ninterface = \"ip-network\"\ncanonical-url = \"https://x.example/\"\n");
+    std::fs::write(dir.join("party.toml"), party).unwrap();
+    let o = run_to_end(&dir, &["up", "--port", "0", "--link", "p.other=p"]);
+    let t = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("only api-session requests take a canonical-url"),
+        "{t}"
+    );
+    assert!(t.contains(&format!("party.toml:{line}:1")), "{t}");
+    assert!(!dir.join(".soiree/up").exists(), "{t}");
 }

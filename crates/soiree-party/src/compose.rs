@@ -40,7 +40,6 @@ pub(crate) struct Acc {
     pub(crate) requests: Vec<(S<RequestSpec>, SourceFile, Params, String)>,
     pub(crate) deps: Deps,
     pub(crate) listings: Vec<Listing>,
-    pub(crate) links: Vec<Link>,
     /// The `{ use = … }` of party.toml being expanded, and for each service the one it came
     /// from: two uses of one recipe that collide are shown at the two uses, not twice at the
     /// recipe.
@@ -179,7 +178,12 @@ impl<'a> Composer<'a> {
             );
         }
         let offers = crate::powerbox::offers(&acc.offers, bridge.as_ref(), name, file, spec, problems);
-        let requests = crate::powerbox::requests(&acc.requests, problems);
+        let taken: Vec<(u16, String)> = acc
+            .services
+            .values()
+            .flat_map(|s| s.ports.iter().map(|p| (*p, format!("service `{}`", s.name))))
+            .collect();
+        let requests = crate::powerbox::requests(&acc.requests, &taken, problems);
 
         let mut meta = self.meta.clone();
         if let Some(v) = &pkg.marketing_version {
@@ -211,7 +215,6 @@ impl<'a> Composer<'a> {
             requests,
             deps: acc.deps,
             listings: acc.listings,
-            links: acc.links,
         })
     }
 

@@ -201,6 +201,5 @@ impl Composer<'_> {
             crate::deps::add(d, file, p, via, &mut acc.deps, problems);
         }
         crate::listings::add(&recipe.spec.listings, file, p, via, &mut acc.listings, problems);
-        crate::links::add(&recipe.spec.links, file, p, via, &mut acc.links, problems);
     }
 }

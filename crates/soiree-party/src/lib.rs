@@ -9,7 +9,6 @@ mod deps;
 pub mod diagnostic;
 pub mod edit;
 mod every_error;
-mod links;
 mod listings;
 mod load;
 pub mod model;

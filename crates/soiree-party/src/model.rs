@@ -106,18 +106,6 @@ pub struct Package {
     pub deps: Deps,
     /// Pages soiree-plan writes that list a folder's files with their sizes and SHA-256.
     pub listings: Vec<Listing>,
-    /// Loopback ports where the package's programs reach another package through a request.
-    pub links: Vec<Link>,
-}
-
-/// A recipe's `[[links]]` entry: `127.0.0.1:port` leads to what request `request` is linked
-/// to (the request itself is looked up where the link is used: `build --target compose|helm`).
-#[derive(Debug, Clone)]
-pub struct Link {
-    pub request: String,
-    pub port: u16,
-    /// The `address` line.
-    pub origin: Origin,
 }
 
 /// A recipe's `[[listings]]` entry: the page at `to` lists every file under `dir`.
@@ -264,7 +252,7 @@ impl Interface {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub name: String,
     pub interface: Interface,
@@ -272,4 +260,15 @@ pub struct Request {
     /// For `ip-network`: `none` or `tls`.
     pub tls: Option<bool>,
     pub label: Option<String>,
+    /// For `api-session`: where the grain's programs reach the granted API.
+    pub local: Option<LocalApi>,
+    /// Its `local-port` line (else its `name` line), for errors about where it leads.
+    pub origin: Origin,
+}
+
+/// `127.0.0.1:port` inside the grain, with requests under `path` going to the granted API's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalApi {
+    pub port: u16,
+    pub path: String,
 }

@@ -1,7 +1,7 @@
 //! The package's Powerbox declarations: offers (its API, for other grains to request) and
 //! requests (what it asks other grains for), checked and made ready for the plan.
 
-use crate::diagnostic::{closest, unknown_param, PartyError, Problems, SourceFile};
+use crate::diagnostic::{closest, unknown_param, PartyError, Place, Problems, SourceFile};
 use crate::model::*;
 use crate::params::{self, Params};
 use crate::schema::{OfferSpec, PackageSpec, RequestSpec, S};
@@ -90,12 +90,15 @@ pub(crate) fn offers(
     out
 }
 
+/// The package's requests; `taken` are the ports its services listen on, which no request's
+/// forwarder may take.
 pub(crate) fn requests(
     specs: &[(S<RequestSpec>, SourceFile, Params, String)],
+    taken: &[(u16, String)],
     problems: &mut Problems,
 ) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
-    for (r, file, p, _) in specs {
+    for (r, file, p, via) in specs {
         let spec = r.get_ref();
         let Some(interface) = Interface::parse(spec.interface.get_ref()) else {
             let mut e = PartyError::new(
@@ -164,7 +167,60 @@ pub(crate) fn requests(
                     None
                 }
             };
-        let name = spec.name.get_ref().clone();
+        let sub = |s: &S<String>, problems: &mut Problems| {
+            params::substitute(s.get_ref(), p)
+                .map_err(|u| problems.push(unknown_param(file, s.span(), &u)))
+                .unwrap_or_default()
+        };
+        let local = local_api(spec, interface, file, p, problems);
+        if let (Some(l), Some(span)) = (&local, spec.local_port.as_ref().map(|p| p.span())) {
+            let mut users: Vec<String> = taken
+                .iter()
+                .filter(|(port, _)| *port == l.port)
+                .map(|(_, who)| who.clone())
+                .collect();
+            if l.port == soiree_grain::config::LINKS_PORT {
+                users.push("the grain's link service".into());
+            }
+            users.extend(
+                out.iter()
+                    .filter(|r| r.local.as_ref().is_some_and(|o| o.port == l.port))
+                    .map(|r| format!("request `{}`", r.name)),
+            );
+            if !users.is_empty() {
+                problems.push(
+                    PartyError::new(
+                        "soiree::party::request",
+                        format!("port {} is taken by {}", l.port, users.join(", ")),
+                    )
+                    .at_span(
+                        file,
+                        span,
+                        "the grain's forwarder for this request listens here",
+                    ),
+                );
+            }
+        }
+        // A recipe that declares a request names it after one of its parameters.
+        let name = sub(&spec.name, problems);
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            problems.push(
+                PartyError::new(
+                    "soiree::party::request",
+                    format!("`{name}` is not a request name"),
+                )
+                .at_span(
+                    file,
+                    spec.name.span(),
+                    "letters, digits, `-` and `_`: it names a file and a URL path",
+                ),
+            );
+            continue;
+        }
         if out.iter().any(|x| x.name == name) {
             problems.push(
                 PartyError::new(
@@ -181,7 +237,75 @@ pub(crate) fn requests(
             canonical_url,
             tls,
             label: spec.label.clone(),
+            local,
+            origin: Origin {
+                via: via.clone(),
+                place: Place::new(
+                    file,
+                    spec.local_port
+                        .as_ref()
+                        .map_or_else(|| spec.name.span(), |p| p.span()),
+                ),
+            },
         });
     }
     out
+}
+
+/// `local-port` and `local-path`: only for api-session requests, a port, a path in `/…/`.
+fn local_api(
+    spec: &RequestSpec,
+    interface: Interface,
+    file: &SourceFile,
+    p: &Params,
+    problems: &mut Problems,
+) -> Option<LocalApi> {
+    let Some(port) = &spec.local_port else {
+        if let Some(path) = &spec.local_path {
+            problems.push(
+                PartyError::new("soiree::party::request", "local-path goes with local-port").at_span(
+                    file,
+                    path.span(),
+                    "reached where?",
+                ),
+            );
+        }
+        return None;
+    };
+    if interface != Interface::ApiSession {
+        problems.push(
+            PartyError::new(
+                "soiree::party::request",
+                "only api-session requests take a local-port",
+            )
+            .at_span(file, port.span(), "the grain forwards HTTP APIs only"),
+        );
+        return None;
+    }
+    let port = match params::substitute_value(port.get_ref(), p) {
+        Ok(v) => crate::services::port(&v, file, port.span(), problems)?,
+        Err(u) => {
+            problems.push(unknown_param(file, port.span(), &u));
+            return None;
+        }
+    };
+    let path =
+        match &spec.local_path {
+            None => "/".to_string(),
+            Some(s) => {
+                let path = params::substitute(s.get_ref(), p).unwrap_or_else(|u| {
+                    problems.push(unknown_param(file, s.span(), &u));
+                    "/".into()
+                });
+                if !path.starts_with('/') || !path.ends_with('/') {
+                    problems.push(
+                        PartyError::new("soiree::party::request", "local-path starts and ends with `/`")
+                            .at_span(file, s.span(), "for example \"/api/v1/\""),
+                    );
+                    return None;
+                }
+                path
+            }
+        };
+    Some(LocalApi { port, path })
 }

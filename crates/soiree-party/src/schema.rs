@@ -164,6 +164,10 @@ pub struct RequestSpec {
     pub canonical_url: Option<S<String>>,
     pub encryption: Option<S<String>>,
     pub label: Option<String>,
+    /// For an api-session: the loopback port where the package's programs reach the granted
+    /// API (the grain's forwarder), and the path prefix they use there.
+    pub local_port: Option<S<toml::Value>>,
+    pub local_path: Option<S<String>>,
 }
 
 // ---- recipes ----
@@ -190,17 +194,6 @@ pub struct RecipeFile {
     pub deps: Option<DepsSpec>,
     #[serde(default)]
     pub listings: Vec<S<ListingSpec>>,
-    #[serde(default)]
-    pub links: Vec<S<LinkSpec>>,
-}
-
-/// `[[links]]`: the package's programs reach what its Powerbox request `request` is linked to
-/// at a loopback `address` (`127.0.0.1:PORT`).
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LinkSpec {
-    pub request: S<String>,
-    pub address: S<String>,
 }
 
 /// `[[listings]]`: an HTML page at `to` listing every file under `dir` with its size and SHA-256.

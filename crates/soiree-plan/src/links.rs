@@ -1,18 +1,20 @@
-//! A package's links resolved across the party: the recipe's loopback address
-//! (`127.0.0.1:4000`) → the package's Powerbox request of that name → the package whose offer
-//! has the request's canonical URL → that package's HTTP port and the offer's path. What
-//! Sandstorm's Powerbox does when a user grants the request, done once for deployments without
-//! it (`build --target compose|helm`); a link that leads nowhere is an error at its recipe line.
+//! A package's links resolved across the party: each Powerbox request its programs reach
+//! locally (`local-port`, `local-path`) → the package whose offer has the request's canonical
+//! URL → that package's HTTP port and the offer's path. What Sandstorm's Powerbox does when a
+//! user grants the request, done once for deployments without it (`build --target
+//! compose|helm`); a request that leads nowhere is an error at its `local-port` line.
 
-use soiree_party::{Interface, Link, Package, Party, PartyError};
+use soiree_party::{Interface, Package, Party, PartyError, Request};
 
 /// One link of `package`, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedLink {
     pub package: String,
     pub request: String,
-    /// The loopback port the package's programs use.
+    /// The loopback port the package's programs use, and the path there that stands for the
+    /// API's root (taken off before the offer's path is put on).
     pub port: u16,
+    pub local_path: String,
     /// The package that offers what the request asks for.
     pub target: String,
     /// Its HTTP port (the bridge's) and the offer's path on it.
@@ -20,14 +22,18 @@ pub struct PlannedLink {
     pub path: String,
 }
 
-/// Every link of every package of `party`, in package then recipe order, or every link that
-/// cannot be resolved.
+/// Every request reached locally of every package of `party`, in package then declaration
+/// order, or every one that cannot be resolved.
 pub fn resolve(party: &Party) -> Result<Vec<PlannedLink>, Vec<PartyError>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for pkg in &party.packages {
-        for link in &pkg.links {
-            match resolve_one(party, pkg, link) {
+        for request in &pkg.requests {
+            let Some(local) = &request.local else {
+                // Reached through the link page only (an ip-network, a browser's API).
+                continue;
+            };
+            match resolve_one(party, pkg, request, local) {
                 Ok(l) => out.push(l),
                 Err(e) => problems.push(e),
             }
@@ -40,30 +46,17 @@ pub fn resolve(party: &Party) -> Result<Vec<PlannedLink>, Vec<PartyError>> {
     }
 }
 
-fn resolve_one(party: &Party, pkg: &Package, link: &Link) -> Result<PlannedLink, PartyError> {
+fn resolve_one(
+    party: &Party,
+    pkg: &Package,
+    request: &Request,
+    local: &soiree_party::LocalApi,
+) -> Result<PlannedLink, PartyError> {
     let fail = |message: String, label: &str| {
         PartyError::new("soiree::deploy::link", message).at(
-            link.origin.place.clone(),
-            format!("{label} (from {})", link.origin.via),
+            request.origin.place.clone(),
+            format!("{label} (from {})", request.origin.via),
         )
-    };
-    let Some(request) = pkg.requests.iter().find(|r| r.name == link.request) else {
-        let names: Vec<&str> = pkg.requests.iter().map(|r| r.name.as_str()).collect();
-        return Err(fail(
-            format!(
-                "package `{}` has no request `{}` for 127.0.0.1:{} to lead to",
-                pkg.name, link.request, link.port
-            ),
-            "this address cannot be resolved",
-        )
-        .help(if names.is_empty() {
-            format!(
-                "add `[[packages.{}.requests]]` named `{}` to party.toml",
-                pkg.name, link.request
-            )
-        } else {
-            format!("its requests are: {}", names.join(", "))
-        }));
     };
     let url = match (request.interface, &request.canonical_url) {
         (Interface::ApiSession, Some(url)) => url,
@@ -95,7 +88,8 @@ fn resolve_one(party: &Party, pkg: &Package, link: &Link) -> Result<PlannedLink,
             Ok(PlannedLink {
                 package: pkg.name.clone(),
                 request: request.name.clone(),
-                port: link.port,
+                port: local.port,
+                local_path: local.path.clone(),
                 target: target.name.clone(),
                 target_port: bridge.port,
                 path: offer.path.clone(),

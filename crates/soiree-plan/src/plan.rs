@@ -27,17 +27,50 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// The supervisor's link service for the package's requests: their descriptors (as the page
+/// passes them to `powerboxRequest`) and, for an API reached locally, its forwarder.
+fn links(requests: &[EncodedRequest], pkg: &Package) -> Option<soiree_grain::Links> {
+    use soiree_grain::{Forward, LinkRequest, Links};
+    if pkg.requests.is_empty() {
+        return None;
+    }
+    Some(Links {
+        port: soiree_grain::config::LINKS_PORT,
+        requests: pkg
+            .requests
+            .iter()
+            .zip(requests)
+            .map(|(r, e)| LinkRequest {
+                name: r.name.clone(),
+                label: r.label.clone().unwrap_or_else(|| r.name.clone()),
+                interface: r.interface.name().to_string(),
+                descriptor: e.descriptor.clone(),
+                forward: r.local.as_ref().map(|l| Forward {
+                    port: l.port,
+                    path: l.path.clone(),
+                }),
+            })
+            .collect(),
+    })
+}
+
 /// `/opt/soiree/services.json`, as the supervisor's own `Config` type serializes it.
-fn services_json(pkg: &Package) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(&services_config(pkg)).unwrap_or_default();
+fn services_json(pkg: &Package, requests: &[EncodedRequest]) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&config(pkg, requests)).unwrap_or_default();
     out.push(b'\n');
     out
 }
 
 /// What the package's supervisor runs: the contents of `/opt/soiree/services.json`.
 pub fn services_config(pkg: &Package) -> soiree_grain::Config {
+    let requests: Vec<EncodedRequest> = pkg.requests.iter().map(powerbox::encode_request).collect();
+    config(pkg, &requests)
+}
+
+fn config(pkg: &Package, requests: &[EncodedRequest]) -> soiree_grain::Config {
     use soiree_grain::config::{Config, Restart, Service, DEFAULT_READY_TIMEOUT, DEFAULT_STOP_TIMEOUT};
     Config {
+        links: links(requests, pkg),
         package: pkg.name.clone(),
         env: pkg.env.clone(),
         services: pkg
@@ -58,14 +91,6 @@ pub fn services_config(pkg: &Package) -> soiree_grain::Config {
                 stop_timeout: DEFAULT_STOP_TIMEOUT,
                 restart: Restart::default(),
                 secrets: s.secrets.clone(),
-            })
-            .collect(),
-        links: pkg
-            .links
-            .iter()
-            .map(|l| soiree_grain::Link {
-                request: l.request.clone(),
-                port: l.port,
             })
             .collect(),
     }
@@ -116,7 +141,7 @@ pub fn plan(pkg: &Package, sources: &Sources, epoch_ns: Option<i64>) -> Result<P
                 .as_ref()
                 .map(capnp::serialize::write_message_to_words),
         ),
-        (SERVICES_JSON, Some(services_json(pkg))),
+        (SERVICES_JSON, Some(services_json(pkg, &requests))),
         (POWERBOX_JSON, {
             let mut v =
                 serde_json::to_vec_pretty(&serde_json::json!({ "requests": requests })).unwrap_or_default();

@@ -1,6 +1,7 @@
 # soiree-pack's own description of the interfaces between a grain and its host that `up` serves
 # or calls: SandstormApi (the host's, bootstrapped by the bridge on fd 3), UiView (the bridge's),
-# SessionContext (the host's, passed with each session), and the identity and activity types
+# SessionContext (the host's, passed with each session), MainView and AppPersistent (the bridge's,
+# for capabilities the host keeps across restarts), and the identity and activity types
 # they carry. Type ids, ordinals and types follow Sandstorm's wire format; methods past the last
 # one soiree-pack uses are left out. `cargo xtask schema-check` compares the layout.
 @0xec15e9eacdbba2d1;
@@ -37,6 +38,20 @@ interface UiView @0xdbb4d798ea67e2e7 {
                       sessionType :UInt64, sessionParams :AnyPointer,
                       offer :Capability, descriptor :Powerbox.PowerboxDescriptor, tabId :Data)
                   -> (session :UiSession);
+}
+
+# What the bridge serves as fd 3's bootstrap, besides UiView: `restore` rebuilds a capability it
+# made persistent (an exported API it fulfilled a Powerbox request with) from the object id its
+# `AppPersistent.save` returned.
+interface MainView @0xc277e9822ae2c8fc (AppObjectId) extends(UiView) {
+  restore @0 (objectId :AppObjectId) -> (cap :Capability);
+  drop @1 (objectId :AppObjectId);
+}
+
+# A capability a grain can make persistent: the host calls `save` and keeps the object id, to pass
+# it to the grain's `MainView.restore` later (after the grain or the host restarted).
+interface AppPersistent @0xaffa789add8747b8 (AppObjectId) {
+  save @0 () -> (objectId :AppObjectId, label :Util.LocalizedText);
 }
 
 # The base of every session kind (WebSession, ApiSession).

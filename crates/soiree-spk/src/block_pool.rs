@@ -1,7 +1,8 @@
 //! Compressing blocks in parallel: a worker per core takes blocks from a bounded queue, looks each
 //! up in the block cache or compresses it, and the caller's thread writes the results in order as
-//! one xz stream. At most [`in_flight`] blocks are queued, being compressed or waiting for their
-//! turn, so memory depends on the worker count and block size, not on the package.
+//! one xz stream. At most [`in_flight`] blocks are queued or being worked on, and finished blocks
+//! waiting for an earlier one to be written hold at most [`WAITING_BYTES`] of compressed bytes, so
+//! memory depends on the worker count and block size, not on the package.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -54,10 +55,19 @@ pub fn live_progress() -> LiveProgress {
     }
 }
 
-/// Blocks queued, being compressed, or done and waiting to be written in order.
+/// Blocks queued or being worked on (each holds its uncompressed bytes).
 fn in_flight(workers: usize) -> usize {
     2 * workers
 }
+
+/// Compressed bytes of finished blocks that may wait for an earlier block to be written.
+///
+/// A re-pack is mostly cache hits, which finish at once, around one or two blocks that are
+/// compressed for a second each. Counting waiting blocks against [`in_flight`] made the reader
+/// stop behind the first slow block, so the compressions ran one after the other; bounding them
+/// by bytes lets the hits stream past while the slow blocks compress side by side. A full pack
+/// finishes blocks nearly in order and never comes near this.
+pub const WAITING_BYTES: usize = 64 << 20;
 
 /// A block's place in the stream, its bytes, and whether it is machine code.
 type Job = (usize, Vec<u8>, bool);
@@ -128,6 +138,8 @@ pub struct Submitter<'a, W: Write> {
     jobs: Option<SyncSender<Job>>,
     results: Receiver<(usize, usize, Result<Done>)>,
     pending: BTreeMap<usize, Done>,
+    /// Compressed bytes held in `pending`.
+    pending_bytes: usize,
     submitted: usize,
     written: usize,
     limit: usize,
@@ -146,7 +158,9 @@ impl<W: Write> Submitter<'_, W> {
     /// while too many are in flight.
     pub fn submit(&mut self, data: Vec<u8>, x86: bool) -> Result<()> {
         let len = data.len();
-        while self.submitted - self.written >= self.limit {
+        while self.submitted - self.written - self.pending.len() >= self.limit
+            || self.pending_bytes > WAITING_BYTES
+        {
             self.receive(true)?;
         }
         let sent = match &self.jobs {
@@ -191,8 +205,10 @@ impl<W: Write> Submitter<'_, W> {
                 self.stats.cache_write_errors += u64::from(cache_failed);
             }
         }
+        self.pending_bytes += done.block.bytes.len();
         self.pending.insert(index, done);
         while let Some(done) = self.pending.remove(&self.written) {
+            self.pending_bytes -= done.block.bytes.len();
             self.write(&done.block.bytes)?;
             self.records.push(done.block.record);
             self.written += 1;
@@ -242,6 +258,7 @@ pub fn write_stream<W: Write, T>(
             jobs: Some(job_tx),
             results: result_rx,
             pending: BTreeMap::new(),
+            pending_bytes: 0,
             submitted: 0,
             written: 0,
             limit,

@@ -1,8 +1,12 @@
 //! Streams a [`Dir`] out as one single-segment `Archive` message without building it in memory.
 //!
 //! Every size is known from the tree's metadata, so the whole layout is fixed before the first
-//! byte is written: each directory's `List(File)` is followed, in order, by each child's name and
-//! content (a child directory's own list and descendants come before the next sibling's name).
+//! byte is written. It has two parts. First the tree's metadata: each directory's `List(File)`
+//! followed, in order, by each child's name and symlink target or, for a child directory, its own
+//! list and descendants' metadata. Then every regular file's bytes, in the same depth-first order.
+//! Cap'n Proto lets objects sit anywhere in the segment; keeping the tables apart from the bytes
+//! means a changed mtime or size rewrites only the small metadata part, never the compressed
+//! block of some neighbouring file's bytes (block_split.rs cuts a block where the metadata ends).
 //! Pointers are plain offsets into that layout; no object is shared, so Sandstorm's traversal
 //! limit (the archive's own size) always suffices.
 
@@ -13,7 +17,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use crate::archive_entries;
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::tree::{display, join, Dir, Entry, Node, Source};
+use crate::tree::{display, join, Dir, Node, Source};
 
 // Archive.File: 2 data words (union tag at byte 0, mtime at byte 8), 2 pointers (name, content).
 const FILE_DATA_WORDS: u64 = 2;
@@ -30,22 +34,39 @@ fn text_words(len: usize) -> u64 {
     (len as u64 + 1).div_ceil(8)
 }
 
-fn content_words(entry: &Entry) -> u64 {
-    match &entry.node {
-        Node::File { size, .. } => size.div_ceil(8),
-        Node::Symlink { target } => text_words(target.len()),
-        Node::Dir(d) => dir_words(d),
-    }
-}
-
-/// Words of a directory's list (tag + elements) and everything below it.
-fn dir_words(dir: &Dir) -> u64 {
+/// Words of a directory's metadata: its list (tag + elements), its children's names and symlink
+/// targets, and its subdirectories' metadata.
+fn meta_words(dir: &Dir) -> u64 {
     1 + FILE_WORDS * dir.entries.len() as u64
         + dir
             .entries
             .iter()
-            .map(|(name, e)| text_words(name.len()) + content_words(e))
+            .map(|(name, e)| {
+                text_words(name.len())
+                    + match &e.node {
+                        Node::File { .. } => 0,
+                        Node::Symlink { target } => text_words(target.len()),
+                        Node::Dir(d) => meta_words(d),
+                    }
+            })
             .sum::<u64>()
+}
+
+/// Words of the bytes of every regular file under `dir`.
+fn file_words(dir: &Dir) -> u64 {
+    dir.entries
+        .values()
+        .map(|e| match &e.node {
+            Node::File { size, .. } => size.div_ceil(8),
+            Node::Symlink { .. } => 0,
+            Node::Dir(d) => file_words(d),
+        })
+        .sum()
+}
+
+/// Words of a directory's list and everything below it.
+fn dir_words(dir: &Dir) -> u64 {
+    meta_words(dir) + file_words(dir)
 }
 
 /// Bytes of the framed archive message for `root`: the 8-byte segment table, the root pointer,
@@ -118,6 +139,10 @@ pub trait ArchiveSink: Write {
     fn file_end(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+    /// After the tree's metadata, before the first file's bytes.
+    fn metadata_end(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<S: ArchiveSink + ?Sized> ArchiveSink for &mut S {
@@ -129,6 +154,9 @@ impl<S: ArchiveSink + ?Sized> ArchiveSink for &mut S {
     }
     fn file_end(&mut self) -> std::io::Result<()> {
         (**self).file_end()
+    }
+    fn metadata_end(&mut self) -> std::io::Result<()> {
+        (**self).metadata_end()
     }
 }
 
@@ -201,7 +229,24 @@ pub fn write_archive_to<W: ArchiveSink>(root: &Dir, w: W) -> Result<u64> {
     );
     out.put(&head[..24]).map_err(io)?;
     out.words = 2; // the segment table is not part of the segment
-    write_dir(&mut out, root, 2, b"")?;
+    let mut files = Files {
+        next: 2 + meta_words(root),
+        list: Vec::new(),
+    };
+    write_dir(&mut out, root, 2, b"", &mut files)?;
+    out.w.metadata_end().map_err(io)?;
+    for file in &files.list {
+        if out.words != file.pos {
+            return Err(Error::MalformedArchive {
+                path: display(&file.path),
+                reason: "layout position mismatch".into(),
+            });
+        }
+        out.w.entry(file.name, Some(file.size)).map_err(io)?;
+        out.w.file_content(file.size).map_err(io)?;
+        write_file(&mut out, file.source, file.size, &file.path)?;
+        out.w.file_end().map_err(io)?;
+    }
     if out.words != body_words {
         return Err(Error::MalformedArchive {
             path: String::new(),
@@ -212,7 +257,29 @@ pub fn write_archive_to<W: ArchiveSink>(root: &Dir, w: W) -> Result<u64> {
     Ok(len)
 }
 
-fn write_dir<W: ArchiveSink>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[u8]) -> Result<()> {
+/// A regular file whose bytes follow the metadata, at word `pos`.
+struct PlacedFile<'t> {
+    name: &'t [u8],
+    path: Vec<u8>,
+    source: &'t Source,
+    size: u64,
+    pos: u64,
+}
+
+/// The files placed so far, and where the next one's bytes go.
+struct Files<'t> {
+    next: u64,
+    list: Vec<PlacedFile<'t>>,
+}
+
+/// Writes `dir`'s metadata at `tag_pos`, placing its files' bytes in `files`.
+fn write_dir<'t, W: ArchiveSink>(
+    out: &mut Out<W>,
+    dir: &'t Dir,
+    tag_pos: u64,
+    path: &[u8],
+    files: &mut Files<'t>,
+) -> Result<()> {
     let io = |e: std::io::Error| Error::Io {
         path: "archive stream".into(),
         source: e,
@@ -232,26 +299,50 @@ fn write_dir<W: ArchiveSink>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[
         let elem = tag_pos + 1 + FILE_WORDS * i as u64;
         let name_pos = cursor;
         cursor += text_words(name.len());
-        let content_pos = cursor;
-        cursor += content_words(entry);
-        let (tag, content_ptr) = match &entry.node {
-            Node::File { size, executable, .. } => (
-                if *executable { TAG_EXECUTABLE } else { TAG_REGULAR },
-                list_ptr(elem + 3, content_pos, ELEMENT_BYTE, *size),
-            ),
-            Node::Symlink { target } => (
-                TAG_SYMLINK,
-                list_ptr(elem + 3, content_pos, ELEMENT_BYTE, target.len() as u64 + 1),
-            ),
-            Node::Dir(d) => (
-                TAG_DIRECTORY,
-                list_ptr(
-                    elem + 3,
-                    content_pos,
-                    ELEMENT_COMPOSITE,
-                    FILE_WORDS * d.entries.len() as u64,
-                ),
-            ),
+        let (tag, content_ptr, content_pos) = match &entry.node {
+            Node::File {
+                size,
+                executable,
+                source,
+            } => {
+                let pos = files.next;
+                files.next += size.div_ceil(8);
+                files.list.push(PlacedFile {
+                    name,
+                    path: join(path, name),
+                    source,
+                    size: *size,
+                    pos,
+                });
+                (
+                    if *executable { TAG_EXECUTABLE } else { TAG_REGULAR },
+                    list_ptr(elem + 3, pos, ELEMENT_BYTE, *size),
+                    pos,
+                )
+            }
+            Node::Symlink { target } => {
+                let pos = cursor;
+                cursor += text_words(target.len());
+                (
+                    TAG_SYMLINK,
+                    list_ptr(elem + 3, pos, ELEMENT_BYTE, target.len() as u64 + 1),
+                    pos,
+                )
+            }
+            Node::Dir(d) => {
+                let pos = cursor;
+                cursor += meta_words(d);
+                (
+                    TAG_DIRECTORY,
+                    list_ptr(
+                        elem + 3,
+                        pos,
+                        ELEMENT_COMPOSITE,
+                        FILE_WORDS * d.entries.len() as u64,
+                    ),
+                    pos,
+                )
+            }
         };
         table.extend_from_slice(&tag.to_le_bytes());
         table.extend_from_slice(&entry.mtime_ns.to_le_bytes());
@@ -263,21 +354,11 @@ fn write_dir<W: ArchiveSink>(out: &mut Out<W>, dir: &Dir, tag_pos: u64, path: &[
     }
     out.put(&table).map_err(io)?;
     for ((name, entry), content_pos) in dir.entries.iter().zip(places) {
-        let file_size = match &entry.node {
-            Node::File { size, .. } => Some(*size),
-            _ => None,
-        };
-        out.w.entry(name, file_size).map_err(io)?;
         out.put_padded(name, true).map_err(io)?;
-        let here = join(path, name);
         match &entry.node {
-            Node::File { source, size, .. } => {
-                out.w.file_content(*size).map_err(io)?;
-                write_file(out, source, *size, &here)?;
-                out.w.file_end().map_err(io)?;
-            }
+            Node::File { .. } => {}
             Node::Symlink { target } => out.put_padded(target, true).map_err(io)?,
-            Node::Dir(d) => write_dir(out, d, content_pos, &here)?,
+            Node::Dir(d) => write_dir(out, d, content_pos, &join(path, name), files)?,
         }
     }
     Ok(())

@@ -367,7 +367,50 @@ fn groups_of_small_files_cut_where_names_say_and_resynchronise() {
     // did (before the same names) and come from the cache.
     write(&app.join("many/f0003.txt"), &noisy(9_500, 1234));
     let second = pack_with(&app, &t.path().join("b.spk"), Compression::fast(), Some(&cache));
-    // Only the first group: it holds the directory table and the file that grew.
+    // Only the metadata block (the tables' pointers moved) and the first group (the file that
+    // grew).
+    assert_eq!(second.blocks.compressed, 2, "{:?}", second.blocks);
+    assert_eq!(
+        second.blocks.from_cache,
+        first.blocks.blocks - 2,
+        "{:?}",
+        second.blocks
+    );
+    soiree_spk::verify(&t.path().join("b.spk")).unwrap();
+
+    // Touching a file changes only its mtime in the tables: one small block is compressed.
+    let touched = app.join("many/f2000.txt");
+    let f = std::fs::File::options().write(true).open(&touched).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30))
+        .unwrap();
+    drop(f);
+    let third = pack_with(&app, &t.path().join("c.spk"), Compression::fast(), Some(&cache));
+    assert_eq!(third.blocks.compressed, 1, "{:?}", third.blocks);
+    assert!(
+        third.blocks.bytes_compressed < 200_000,
+        "only the tables: {:?}",
+        third.blocks
+    );
+    soiree_spk::verify(&t.path().join("c.spk")).unwrap();
+}
+
+#[test]
+fn a_changed_megabyte_file_recompresses_its_own_block_and_the_tables_only() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    sample_tree(&app);
+    for i in 0..1500u64 {
+        write(&app.join(format!("small/f{i:04}.txt")), &noisy(5_000, i + 11));
+    }
+    write(&app.join("small/mid.bin"), &noisy(1_019_408, 99));
+    let cache = BlockCache::at(t.path().join("cache"));
+    let first = pack_with(&app, &t.path().join("a.spk"), Compression::fast(), Some(&cache));
+    // Same size, new bytes in the middle (the mtime is clamped to the epoch): nothing else moves.
+    let mut bytes = std::fs::read(app.join("small/mid.bin")).unwrap();
+    bytes[500_000..565_536].fill(b'#');
+    write(&app.join("small/mid.bin"), &bytes);
+    let second = pack_with(&app, &t.path().join("b.spk"), Compression::fast(), Some(&cache));
+    // The file's own block, not a group of its neighbours.
     assert_eq!(second.blocks.compressed, 1, "{:?}", second.blocks);
     assert_eq!(
         second.blocks.from_cache,
@@ -375,5 +418,6 @@ fn groups_of_small_files_cut_where_names_say_and_resynchronise() {
         "{:?}",
         second.blocks
     );
+    assert_eq!(second.blocks.bytes_compressed, 1_019_408, "{:?}", second.blocks);
     soiree_spk::verify(&t.path().join("b.spk")).unwrap();
 }

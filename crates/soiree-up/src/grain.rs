@@ -12,6 +12,7 @@ use soiree_schema::grain_capnp::{sandstorm_api, ui_view};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use crate::host::{Api, GrainState};
+use crate::restorable::Registry;
 use crate::Error;
 
 /// What `up` needs to start a grain.
@@ -73,6 +74,7 @@ impl Grain {
         spec: GrainSpec,
         bwrap: &Path,
         state: Rc<RefCell<GrainState>>,
+        registry: Rc<Registry>,
     ) -> Result<Grain, Error> {
         check_bridge(&spec.root)?;
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(Error::io("socketpair"))?;
@@ -98,7 +100,10 @@ impl Grain {
             Side::Server,
             capnp::message::ReaderOptions::new(),
         );
-        let api: sandstorm_api::Client<capnp::any_pointer::Owned> = new_client(Api { state: state.clone() });
+        let api: sandstorm_api::Client<capnp::any_pointer::Owned> = new_client(Api {
+            state: state.clone(),
+            registry,
+        });
         let mut rpc = RpcSystem::new(Box::new(network), Some(api.client));
         let ui_view: ui_view::Client = rpc.bootstrap(Side::Client);
         let name = spec.name.clone();

@@ -1,8 +1,10 @@
 //! The host's `SandstormApi`, bootstrapped by each grain's bridge over fd 3: saved capabilities
-//! (`save`/`restore`/`drop`) and wake locks (`stayAwake`), as Sandstorm's supervisor provides them.
+//! (`save`/`restore`/`drop`, those the host can rebuild kept on disk so that they outlive `up`)
+//! and wake locks (`stayAwake`), as Sandstorm's supervisor provides them.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use capnp::capability::{Client, FromClientHook};
@@ -10,10 +12,22 @@ use capnp_rpc::new_client;
 use soiree_schema::grain_capnp::{ongoing_notification, sandstorm_api};
 use soiree_schema::util_capnp::handle;
 
+use crate::persist::{self, Record};
+use crate::restorable::Registry;
+
+/// One saved capability: live in this run of `up` (once saved or restored), and what it is when
+/// the host can rebuild it.
+struct Saved {
+    cap: Option<Client>,
+    record: Option<Record>,
+}
+
 /// What one grain's `SandstormApi` keeps: the capabilities it saved and its wake locks.
 #[derive(Default)]
 pub struct GrainState {
-    saved: HashMap<Vec<u8>, Client>,
+    saved: HashMap<Vec<u8>, Saved>,
+    /// Where the records of `saved` are kept (`None`: in memory only).
+    table: Option<PathBuf>,
     wake_locks: Vec<WakeLock>,
     next_lock: u64,
 }
@@ -27,6 +41,47 @@ pub struct WakeLock {
 }
 
 impl GrainState {
+    /// The state of a grain whose saved capabilities are kept in `table`, as an earlier run of
+    /// `up` left them.
+    pub fn with_table(table: PathBuf) -> Result<GrainState, String> {
+        let saved = persist::load(&table)?
+            .into_iter()
+            .map(|(token, record)| {
+                (
+                    token.into_bytes(),
+                    Saved {
+                        cap: None,
+                        record: Some(record),
+                    },
+                )
+            })
+            .collect();
+        Ok(GrainState {
+            saved,
+            table: Some(table),
+            ..GrainState::default()
+        })
+    }
+
+    /// Writes the records of the saved capabilities, if they are kept.
+    fn store(&self) -> Result<(), capnp::Error> {
+        let Some(path) = &self.table else { return Ok(()) };
+        let records: BTreeMap<String, Record> = self
+            .saved
+            .iter()
+            .filter_map(|(token, s)| {
+                let token = String::from_utf8(token.clone()).ok()?;
+                Some((token, s.record.clone()?))
+            })
+            .collect();
+        persist::store(path, &records).map_err(|e| {
+            capnp::Error::failed(format!(
+                "{}: cannot keep the saved capabilities: {e}",
+                path.display()
+            ))
+        })
+    }
+
     /// How many `stayAwake` handles the grain holds.
     pub fn wake_lock_count(&self) -> usize {
         self.wake_locks.len()
@@ -45,9 +100,18 @@ pub fn new_token() -> Result<String, capnp::Error> {
     Ok(data_encoding::BASE64URL_NOPAD.encode(&bytes))
 }
 
+/// The token a grain passes to `restore` or `drop`. The bridge restores a saved identity with the
+/// token it read back from a symlink followed by the rest of its 512-byte buffer
+/// (`loadIdentityFromDisk` in sandstorm-http-bridge.c++ decodes the whole array): the host's
+/// tokens hold no NUL, so one ends the token.
+fn token_of(token: &[u8]) -> &[u8] {
+    token.split(|b| *b == 0).next().unwrap_or(token)
+}
+
 /// The server of one grain's `SandstormApi`.
 pub struct Api {
     pub state: Rc<RefCell<GrainState>>,
+    pub registry: Rc<Registry>,
 }
 
 impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
@@ -60,11 +124,23 @@ impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
         // Often a promise (the bridge saves what a claim is still returning): kept settled,
         // because what is saved is later restored and called.
         let cap = settled(cap).await?;
+        let record = self.registry.record_of(&cap);
         let token = new_token()?;
-        self.state
-            .borrow_mut()
-            .saved
-            .insert(token.as_bytes().to_vec(), cap);
+        let mut state = self.state.borrow_mut();
+        state.saved.insert(
+            token.as_bytes().to_vec(),
+            Saved {
+                cap: Some(cap),
+                record: record.clone(),
+            },
+        );
+        if record.is_some() {
+            if let Err(e) = state.store() {
+                // Not kept, so not handed out: the grain sees the save fail.
+                state.saved.remove(token.as_bytes());
+                return Err(e);
+            }
+        }
         results.get().set_token(token.as_bytes());
         Ok(())
     }
@@ -75,16 +151,27 @@ impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
         mut results: sandstorm_api::RestoreResults<capnp::any_pointer::Owned>,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
         let r = (|| {
-            let token = params.get()?.get_token()?;
-            let state = self.state.borrow();
-            let cap = state
+            let token = token_of(params.get()?.get_token()?);
+            let mut state = self.state.borrow_mut();
+            let saved = state
                 .saved
-                .get(token)
+                .get_mut(token)
                 .ok_or_else(|| capnp::Error::failed("no capability is saved under this token".into()))?;
-            results
-                .get()
-                .init_cap()
-                .set_as_capability(cap.clone().into_client_hook());
+            let cap = match (&saved.cap, &saved.record) {
+                (Some(cap), _) => cap.clone(),
+                // Saved by an earlier run of `up`: built again, once.
+                (None, Some(record)) => {
+                    let cap = self.registry.rebuild(record)?;
+                    saved.cap = Some(cap.clone());
+                    cap
+                }
+                (None, None) => {
+                    return Err(capnp::Error::failed(
+                        "this capability was saved by an earlier run of `up` and cannot be rebuilt".into(),
+                    ))
+                }
+            };
+            results.get().init_cap().set_as_capability(cap.into_client_hook());
             Ok(())
         })();
         std::future::ready(r)
@@ -96,9 +183,17 @@ impl sandstorm_api::Server<capnp::any_pointer::Owned> for Api {
         _: sandstorm_api::DropResults<capnp::any_pointer::Owned>,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
         // Idempotent, as Sandstorm documents it.
-        let r = params.get().and_then(|p| p.get_token()).map(|token| {
-            self.state.borrow_mut().saved.remove(token);
-        });
+        let r = params
+            .get()
+            .and_then(|p| p.get_token())
+            .map(token_of)
+            .and_then(|token| {
+                let mut state = self.state.borrow_mut();
+                match state.saved.remove(token) {
+                    Some(Saved { record: Some(_), .. }) => state.store(),
+                    _ => Ok(()),
+                }
+            });
         std::future::ready(r)
     }
 
@@ -168,5 +263,16 @@ pub async fn settled(cap: Client) -> Result<Client, capnp::Error> {
             Some(next) => hook = next.await?,
             None => return Ok(Client::new(hook)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_of;
+
+    #[test]
+    fn a_token_ends_at_the_first_nul() {
+        assert_eq!(token_of(b"abc\0garbage\0"), b"abc");
+        assert_eq!(token_of(b"abc"), b"abc");
     }
 }

@@ -9,6 +9,8 @@ use soiree_schema::grain_capnp::{identity, profile, user_info};
 use soiree_schema::util_capnp::static_asset;
 
 use crate::grain::ViewInfo;
+use crate::persist::Record;
+use crate::restorable::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Identity {
@@ -88,8 +90,9 @@ impl Identity {
     }
 
     /// Fills a `UserInfo` for this identity; `port` is the gateway's, which serves the user's
-    /// picture.
-    pub fn fill(&self, view: &ViewInfo, port: u16, mut u: user_info::Builder) {
+    /// picture. The `Identity` capability is the registry's, so that it survives being saved.
+    pub fn fill(&self, view: &ViewInfo, registry: &Registry, mut u: user_info::Builder) {
+        let port = registry.port.get();
         u.reborrow()
             .init_display_name()
             .set_default_text(self.display_name(view));
@@ -103,12 +106,8 @@ impl Identity {
             u.set_identity_id(&id);
             u.set_preferred_handle(self.handle());
             u.set_picture_url(self.picture_url(port));
-            let cap: identity::Client = capnp_rpc::new_client(IdentityCap {
-                name: self.display_name(view),
-                handle: self.handle(),
-                picture: self.picture_url(port),
-            });
-            u.set_identity(cap);
+            let cap = IdentityCap::new(&self.key(), &self.display_name(view), &self.handle(), port);
+            u.set_identity(registry.identity(cap));
         }
     }
 
@@ -134,10 +133,31 @@ pub fn picture_svg(name: &str) -> String {
 
 /// The `Identity` capability handed to the bridge: it saves it (`saveIdentityCaps`) and asks it
 /// for the profile of whoever granted an API it exports.
-struct IdentityCap {
+pub struct IdentityCap {
+    key: String,
     name: String,
     handle: String,
     picture: String,
+}
+
+impl IdentityCap {
+    pub fn new(key: &str, name: &str, handle: &str, port: u16) -> IdentityCap {
+        IdentityCap {
+            key: key.to_string(),
+            name: name.to_string(),
+            handle: handle.to_string(),
+            picture: format!("http://127.0.0.1:{port}/_soiree/picture/{key}.svg"),
+        }
+    }
+
+    /// What rebuilds it after a restart of `up`.
+    pub fn record(&self) -> Record {
+        Record::Identity {
+            key: self.key.clone(),
+            name: self.name.clone(),
+            handle: self.handle.clone(),
+        }
+    }
 }
 
 impl identity::Server for IdentityCap {

@@ -7,17 +7,24 @@
 //! thread: Cap'n Proto's RPC system is not `Send`, so callers drive it inside a
 //! `tokio::task::LocalSet`.
 
+mod api_host;
 mod gateway;
 mod grain;
+mod grant;
 mod host;
 mod identity;
 mod lifecycle;
+mod link;
+mod persist;
 mod powerbox;
 mod request;
 mod response;
+mod restorable;
 mod session;
 mod shell;
+mod shell_routes;
 mod streams;
+mod ui_host;
 mod websocket;
 
 use std::collections::BTreeMap;
@@ -25,9 +32,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-pub use gateway::api_host_id;
+pub use api_host::api_host_id;
 pub use grain::{check_bridge, GrainSpec, Role, ViewInfo};
 pub use identity::Identity;
+pub use link::{LinkSpec, Linked};
 pub use powerbox::{matches, offers_of, parse_query, Descriptor, Offer};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -51,6 +59,13 @@ pub enum Error {
         message: String,
     },
 
+    #[error("--link {link}: {message}")]
+    #[diagnostic(
+        code(soiree::up::link),
+        help("a link grants the requesting package's Powerbox request (`[[packages.NAME.requests]]`) with an API the other package exports (`powerboxApis` of its bridge config), as the shell's picker would")
+    )]
+    Link { link: String, message: String },
+
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     #[diagnostic(code(soiree::up::port), help("choose another port with --port N"))]
     Port { port: u16, source: std::io::Error },
@@ -73,7 +88,7 @@ impl Error {
         match self {
             Error::Run(e) => e.is_machine(),
             Error::Port { .. } | Error::Io { .. } => true,
-            Error::StandInBridge { .. } | Error::Rpc { .. } => false,
+            Error::StandInBridge { .. } | Error::Rpc { .. } | Error::Link { .. } => false,
         }
     }
 }
@@ -87,6 +102,8 @@ pub struct Options {
     pub bwrap: PathBuf,
     /// How often the idle check runs (Sandstorm: 90 s); `None` never stops an idle grain.
     pub idle: Option<std::time::Duration>,
+    /// Links to make once the grains are up, as the shell's picker makes them.
+    pub links: Vec<LinkSpec>,
 }
 
 /// A grain as the caller may print it.
@@ -107,34 +124,15 @@ pub struct Party {
     server: tokio::task::JoinHandle<()>,
     idle: Option<tokio::task::JoinHandle<()>>,
     urls: Vec<GrainUrls>,
+    links: Vec<Linked>,
 }
 
 impl Party {
-    /// Starts every grain (stopping those already started if one fails), then the gateway.
+    /// Starts every grain (stopping those already started if one fails), then the gateway, then
+    /// makes the links (stopping everything if one cannot be made).
     pub async fn start(opts: &Options) -> Result<Party, Error> {
         for spec in &opts.grains {
             check_bridge(&spec.root)?;
-        }
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
-            .await
-            .map_err(|source| Error::Port {
-                port: opts.port,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(Error::io("listener"))?;
-        let mut grains: BTreeMap<String, Rc<lifecycle::Slot>> = BTreeMap::new();
-        for spec in &opts.grains {
-            match lifecycle::Slot::start(spec.clone(), &opts.bwrap).await {
-                Ok(g) => {
-                    grains.insert(spec.name.clone(), Rc::new(g));
-                }
-                Err(e) => {
-                    for g in grains.values() {
-                        g.stop();
-                    }
-                    return Err(e);
-                }
-            }
         }
         let mut offers = Vec::new();
         for spec in &opts.grains {
@@ -146,7 +144,43 @@ impl Party {
                 })?,
             );
         }
-        let gateway = Rc::new(gateway::Gateway::new(addr.port(), grains, offers));
+        // Links that cannot be made are refused before any grain starts.
+        let names: Vec<&str> = opts.grains.iter().map(|g| g.name.as_str()).collect();
+        let planned = opts
+            .links
+            .iter()
+            .map(|l| {
+                link::plan(l, &names, &offers).map_err(|message| Error::Link {
+                    link: l.name(),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+            .await
+            .map_err(|source| Error::Port {
+                port: opts.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(Error::io("listener"))?;
+        let registry = restorable::Registry::new(addr.port());
+        let mut grains: BTreeMap<String, Rc<lifecycle::Slot>> = BTreeMap::new();
+        for spec in &opts.grains {
+            match lifecycle::Slot::start(spec.clone(), &opts.bwrap, registry.clone()).await {
+                Ok(g) => {
+                    let g = Rc::new(g);
+                    registry.add_slot(&g);
+                    grains.insert(spec.name.clone(), g);
+                }
+                Err(e) => {
+                    for g in grains.values() {
+                        g.stop();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let gateway = Rc::new(gateway::Gateway::new(registry, grains, offers));
         let mut urls = Vec::new();
         for spec in &opts.grains {
             let token = gateway.mint_token(&spec.name).map_err(|e| Error::Rpc {
@@ -167,13 +201,32 @@ impl Party {
             let gw = gateway.clone();
             tokio::task::spawn_local(lifecycle::idle_loop(slots, every, move |g| gw.forget(g)))
         });
-        Ok(Party {
+        let mut party = Party {
             gateway,
             addr,
             server,
             idle,
             urls,
-        })
+            links: Vec::new(),
+        };
+        for (spec, (query, api)) in opts.links.iter().zip(&planned) {
+            match link::make(&party.gateway, spec, query, api).await {
+                Ok(made) => party.links.push(made),
+                Err(message) => {
+                    party.stop();
+                    return Err(Error::Link {
+                        link: spec.name(),
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(party)
+    }
+
+    /// The links made at start.
+    pub fn links(&self) -> &[Linked] {
+        &self.links
     }
 
     /// The gateway's address.

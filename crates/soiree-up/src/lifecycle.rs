@@ -12,6 +12,7 @@ use soiree_schema::grain_capnp::ui_view;
 
 use crate::grain::{Grain, GrainSpec, ViewInfo};
 use crate::host::GrainState;
+use crate::restorable::Registry;
 use crate::Error;
 
 /// One grain of the party, running or not.
@@ -26,15 +27,23 @@ pub struct Slot {
     /// Held while the grain starts, so that two requests start it once.
     starting: tokio::sync::Mutex<()>,
     bwrap: PathBuf,
+    registry: Rc<Registry>,
     /// How many times the grain has started.
     pub starts: Cell<u32>,
 }
 
 impl Slot {
-    /// Starts the grain a first time, to learn its view info.
-    pub async fn start(spec: GrainSpec, bwrap: &Path) -> Result<Slot, Error> {
-        let state = Rc::new(RefCell::new(GrainState::default()));
-        let grain = Grain::start(spec.clone(), bwrap, state.clone()).await?;
+    /// Starts the grain a first time, to learn its view info, with the capabilities it saved in
+    /// earlier runs of `up`.
+    pub async fn start(spec: GrainSpec, bwrap: &Path, registry: Rc<Registry>) -> Result<Slot, Error> {
+        let table = crate::persist::table_path(&spec.var);
+        let state = GrainState::with_table(table).map_err(|message| Error::Rpc {
+            grain: spec.name.clone(),
+            what: "reading its saved capabilities".into(),
+            message,
+        })?;
+        let state = Rc::new(RefCell::new(state));
+        let grain = Grain::start(spec.clone(), bwrap, state.clone(), registry.clone()).await?;
         Ok(Slot {
             view_info: grain.view_info.clone(),
             spec,
@@ -43,6 +52,7 @@ impl Slot {
             used: Cell::new(true),
             starting: tokio::sync::Mutex::new(()),
             bwrap: bwrap.to_path_buf(),
+            registry,
             starts: Cell::new(1),
         })
     }
@@ -58,11 +68,16 @@ impl Slot {
         if let Some(g) = &*self.running.borrow() {
             return Ok(g.ui_view.clone());
         }
-        let grain = Grain::start(self.spec.clone(), &self.bwrap, self.state.clone())
-            .await
-            .map_err(|e| {
-                capnp::Error::failed(format!("{}: cannot start the grain again: {e}", self.spec.name))
-            })?;
+        let grain = Grain::start(
+            self.spec.clone(),
+            &self.bwrap,
+            self.state.clone(),
+            self.registry.clone(),
+        )
+        .await
+        .map_err(|e| {
+            capnp::Error::failed(format!("{}: cannot start the grain again: {e}", self.spec.name))
+        })?;
         eprintln!("{}: started again", self.spec.name);
         self.starts.set(self.starts.get() + 1);
         let view = grain.ui_view.clone();

@@ -1529,7 +1529,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__up)
-            opts="-q -v -h --party --profile --offline --sysroot --rebuild --port --idle --source --quiet --verbose --color --help"
+            opts="-q -v -h --party --profile --offline --sysroot --rebuild --port --idle --source --link --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1560,6 +1560,10 @@ _soiree__pack() {
                     return 0
                     ;;
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --link)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -6212,6 +6212,1516 @@ pub mod ui_view {
 }
 
 
+pub mod main_view { /* (AppObjectId) */
+    #![allow(unused_variables)]
+    pub type RestoreParams<AppObjectId> = ::capnp::capability::Params<crate::generated::grain_capnp::main_view::restore_params::Owned<AppObjectId>>;
+    pub type RestoreResults<AppObjectId> = ::capnp::capability::Results<crate::generated::grain_capnp::main_view::restore_results::Owned<AppObjectId>>;
+    pub type DropParams<AppObjectId> = ::capnp::capability::Params<crate::generated::grain_capnp::main_view::drop_params::Owned<AppObjectId>>;
+    pub type DropResults<AppObjectId> = ::capnp::capability::Results<crate::generated::grain_capnp::main_view::drop_results::Owned<AppObjectId>>;
+
+    pub struct Client<AppObjectId> {
+        pub client: ::capnp::capability::Client,
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <AppObjectId> ::capnp::capability::FromClientHook for Client<AppObjectId> {
+        fn new(hook: Box<::capnp::capability::DynClientHook>) -> Self {
+            Self { client: ::capnp::capability::Client::new(hook), _phantom: ::core::marker::PhantomData, }
+        }
+        fn into_client_hook(self) -> Box<::capnp::capability::DynClientHook> {
+            self.client.hook
+        }
+        fn as_client_hook(&self) -> &::capnp::capability::DynClientHook {
+            &*self.client.hook
+        }
+    }
+    #[derive(Copy, Clone)]
+    pub struct Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Capability.into() } }
+    impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Client<AppObjectId>; type Builder<'a> = Client<AppObjectId>; }
+    impl <AppObjectId> ::capnp::traits::Pipelined for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Client<AppObjectId>; }
+    impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, _default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+            ::core::result::Result::Ok(::capnp::capability::FromClientHook::new(reader.get_capability()?))
+        }
+    }
+    impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn init_pointer(_builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+            unimplemented!()
+        }
+        fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+            ::core::result::Result::Ok(::capnp::capability::FromClientHook::new(builder.get_capability()?))
+        }
+    }
+
+    impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, from: Self, _canonicalize: bool) -> ::capnp::Result<()> {
+            pointer.set_capability(from.client.hook);
+            ::core::result::Result::Ok(())
+        }
+    }
+    impl <AppObjectId> ::capnp::traits::HasTypeId for Client<AppObjectId> {
+        const TYPE_ID: u64 = _private::TYPE_ID;
+    }
+    impl <AppObjectId> Clone for Client<AppObjectId> {
+        fn clone(&self) -> Self {
+            Self { client: self.client.clone(), _phantom: ::core::marker::PhantomData, }
+        }
+    }
+    impl <AppObjectId> Client<AppObjectId> {
+        pub fn restore_request(&self) -> ::capnp::capability::Request<crate::generated::grain_capnp::main_view::restore_params::Owned<AppObjectId>,crate::generated::grain_capnp::main_view::restore_results::Owned<AppObjectId>> {
+            self.client.new_call(_private::TYPE_ID, 0, ::core::option::Option::None)
+        }
+        pub fn drop_request(&self) -> ::capnp::capability::Request<crate::generated::grain_capnp::main_view::drop_params::Owned<AppObjectId>,crate::generated::grain_capnp::main_view::drop_results::Owned<AppObjectId>> {
+            self.client.new_call(_private::TYPE_ID, 1, ::core::option::Option::None)
+        }
+    }
+    pub trait Server<AppObjectId> : crate::generated::grain_capnp::ui_view::Server + 'static where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn restore(self: ::capnp::capability::Rc<Self>, _: RestoreParams<AppObjectId>, _: RestoreResults<AppObjectId>) -> impl ::core::future::Future<Output = Result<(), ::capnp::Error>> + 'static { ::core::future::ready(Err(::capnp::Error::unimplemented("method main_view::Server::restore not implemented".to_string()))) }
+        fn drop(self: ::capnp::capability::Rc<Self>, _: DropParams<AppObjectId>, _: DropResults<AppObjectId>) -> impl ::core::future::Future<Output = Result<(), ::capnp::Error>> + 'static { ::core::future::ready(Err(::capnp::Error::unimplemented("method main_view::Server::drop not implemented".to_string()))) }
+    }
+    pub struct ServerDispatch<_T,AppObjectId> {
+        pub server: ::capnp::capability::Rc<_T>,
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <_S: Server<AppObjectId> + 'static, AppObjectId> ::capnp::capability::FromServer<_S> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static   {
+        type Dispatch = ServerDispatch<_S, AppObjectId>;
+        fn from_server(s: ::capnp::capability::Rc<_S>) -> ServerDispatch<_S, AppObjectId> {
+            ServerDispatch { server: s, _phantom: ::core::marker::PhantomData, }
+        }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::core::ops::Deref for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        type Target = _T;
+        fn deref(&self) -> &_T { &self.server}
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::core::clone::Clone for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn clone(&self) -> Self { Self { server: self.server.clone(), _phantom: ::core::marker::PhantomData, } }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::capnp::capability::Server for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn dispatch_call(self, interface_id: u64, method_id: u16, params: ::capnp::capability::Params<::capnp::any_pointer::Owned>, results: ::capnp::capability::Results<::capnp::any_pointer::Owned>) -> ::capnp::capability::DispatchCallResult {
+            match interface_id {
+                _private::TYPE_ID => Self::dispatch_call_internal(self.server, method_id, params, results),
+                0xdbb4d798ea67e2e7 => crate::generated::grain_capnp::ui_view::ServerDispatch::<_T>::dispatch_call_internal(self.server, method_id, params, results),
+                _ => { ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::err(::capnp::Error::unimplemented("Method not implemented.".to_string())), false) }
+            }
+        }
+        fn as_ptr(&self) -> usize { ::capnp::capability::Rc::as_ptr(&self.server) as usize }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        pub fn dispatch_call_internal(this: ::capnp::capability::Rc<_T>, method_id: u16, params: ::capnp::capability::Params<::capnp::any_pointer::Owned>, results: ::capnp::capability::Results<::capnp::any_pointer::Owned>) -> ::capnp::capability::DispatchCallResult {
+            match method_id {
+                0 => ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::from_future(<_T as Server<AppObjectId>>::restore(this, ::capnp::private::capability::internal_get_typed_params(params), ::capnp::private::capability::internal_get_typed_results(results))), false),
+                1 => ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::from_future(<_T as Server<AppObjectId>>::drop(this, ::capnp::private::capability::internal_get_typed_params(params), ::capnp::private::capability::internal_get_typed_results(results))), false),
+                _ => { ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::err(::capnp::Error::unimplemented("Method not implemented.".to_string())), false) }
+            }
+        }
+    }
+    pub(crate) mod _private {
+        pub(crate) const TYPE_ID: u64 = 0xc277_e982_2ae2_c8fc;
+    }
+
+    pub mod restore_params { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Reader<'a>> {
+                ::capnp::traits::FromPointerReader::get_from_pointer(&self.reader.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.reader.get_pointer_field(0).is_null()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 1 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Builder<'a>> {
+                ::capnp::traits::FromPointerBuilder::get_from_pointer(self.builder.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn initn_object_id(self, length: u32) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).initn_as(length)
+            }
+            #[inline]
+            pub fn set_object_id(&mut self, value: impl ::capnp::traits::SetterInput<AppObjectId>) -> ::capnp::Result<()> {
+                ::capnp::traits::SetterInput::set_pointer_builder(self.builder.reborrow().get_pointer_field(0), value, false)
+            }
+            #[inline]
+            pub fn init_object_id(self, ) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).init_as()
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.builder.is_pointer_field_null(0)
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+            pub fn get_object_id(&self) -> <AppObjectId as ::capnp::traits::Pipelined>::Pipeline {
+                ::capnp::capability::FromTypelessPipeline::new(self._typeless.get_pointer_field(0))
+            }
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 34] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(25, 100, 252, 125, 224, 45, 214, 154),
+                ::capnp::word(21, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 34, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(29, 0, 0, 0, 63, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 77, 97, 105, 110),
+                ::capnp::word(86, 105, 101, 119, 46, 114, 101, 115),
+                ::capnp::word(116, 111, 114, 101, 36, 80, 97, 114),
+                ::capnp::word(97, 109, 115, 0, 0, 0, 0, 0),
+                ::capnp::word(4, 0, 0, 0, 3, 0, 4, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 1, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(13, 0, 0, 0, 74, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(12, 0, 0, 0, 3, 0, 1, 0),
+                ::capnp::word(24, 0, 0, 0, 2, 0, 1, 0),
+                ::capnp::word(111, 98, 106, 101, 99, 116, 73, 100),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(252, 200, 226, 42, 130, 233, 119, 194),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                match index {
+                    0 => <AppObjectId as ::capnp::introspect::Introspect>::introspect(),
+                    _ => ::capnp::introspect::panic_invalid_field_index(index),
+                }
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[0];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[0];
+            pub(crate) const TYPE_ID: u64 = 0x9ad6_2de0_7dfc_6419;
+        }
+    }
+
+    pub mod restore_results { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+            #[inline]
+            pub fn get_cap(self) -> ::capnp::any_pointer::Reader<'a> {
+                ::capnp::any_pointer::Reader::new(self.reader.get_pointer_field(0))
+            }
+            #[inline]
+            pub fn has_cap(&self) -> bool {
+                !self.reader.get_pointer_field(0).is_null()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 1 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+            #[inline]
+            pub fn get_cap(self) -> ::capnp::any_pointer::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0))
+            }
+            #[inline]
+            pub fn init_cap(self, ) -> ::capnp::any_pointer::Builder<'a> {
+                let mut result = ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0));
+                result.clear();
+                result
+            }
+            #[inline]
+            pub fn has_cap(&self) -> bool {
+                !self.builder.is_pointer_field_null(0)
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+            pub fn get_cap(&self) -> ::capnp::any_pointer::Pipeline {
+                ::capnp::capability::FromTypelessPipeline::new(self._typeless.get_pointer_field(0))
+            }
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 33] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(53, 174, 187, 35, 191, 206, 239, 153),
+                ::capnp::word(21, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 42, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(29, 0, 0, 0, 63, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 77, 97, 105, 110),
+                ::capnp::word(86, 105, 101, 119, 46, 114, 101, 115),
+                ::capnp::word(116, 111, 114, 101, 36, 82, 101, 115),
+                ::capnp::word(117, 108, 116, 115, 0, 0, 0, 0),
+                ::capnp::word(4, 0, 0, 0, 3, 0, 4, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 1, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(13, 0, 0, 0, 34, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(8, 0, 0, 0, 3, 0, 1, 0),
+                ::capnp::word(20, 0, 0, 0, 2, 0, 1, 0),
+                ::capnp::word(99, 97, 112, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 3, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                match index {
+                    0 => <::capnp::any_pointer::Owned as ::capnp::introspect::Introspect>::introspect(),
+                    _ => ::capnp::introspect::panic_invalid_field_index(index),
+                }
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[0];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[0];
+            pub(crate) const TYPE_ID: u64 = 0x99ef_cebf_23bb_ae35;
+        }
+    }
+
+    pub mod drop_params { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Reader<'a>> {
+                ::capnp::traits::FromPointerReader::get_from_pointer(&self.reader.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.reader.get_pointer_field(0).is_null()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 1 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Builder<'a>> {
+                ::capnp::traits::FromPointerBuilder::get_from_pointer(self.builder.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn initn_object_id(self, length: u32) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).initn_as(length)
+            }
+            #[inline]
+            pub fn set_object_id(&mut self, value: impl ::capnp::traits::SetterInput<AppObjectId>) -> ::capnp::Result<()> {
+                ::capnp::traits::SetterInput::set_pointer_builder(self.builder.reborrow().get_pointer_field(0), value, false)
+            }
+            #[inline]
+            pub fn init_object_id(self, ) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).init_as()
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.builder.is_pointer_field_null(0)
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+            pub fn get_object_id(&self) -> <AppObjectId as ::capnp::traits::Pipelined>::Pipeline {
+                ::capnp::capability::FromTypelessPipeline::new(self._typeless.get_pointer_field(0))
+            }
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 34] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(115, 125, 193, 237, 13, 158, 81, 140),
+                ::capnp::word(21, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 10, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(29, 0, 0, 0, 63, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 77, 97, 105, 110),
+                ::capnp::word(86, 105, 101, 119, 46, 100, 114, 111),
+                ::capnp::word(112, 36, 80, 97, 114, 97, 109, 115),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(4, 0, 0, 0, 3, 0, 4, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 1, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(13, 0, 0, 0, 74, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(12, 0, 0, 0, 3, 0, 1, 0),
+                ::capnp::word(24, 0, 0, 0, 2, 0, 1, 0),
+                ::capnp::word(111, 98, 106, 101, 99, 116, 73, 100),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(252, 200, 226, 42, 130, 233, 119, 194),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                match index {
+                    0 => <AppObjectId as ::capnp::introspect::Introspect>::introspect(),
+                    _ => ::capnp::introspect::panic_invalid_field_index(index),
+                }
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[0];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[0];
+            pub(crate) const TYPE_ID: u64 = 0x8c51_9e0d_edc1_7d73;
+        }
+    }
+
+    pub mod drop_results { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <AppObjectId> Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 0 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 17] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(53, 250, 20, 157, 230, 217, 16, 146),
+                ::capnp::word(21, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 18, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 77, 97, 105, 110),
+                ::capnp::word(86, 105, 101, 119, 46, 100, 114, 111),
+                ::capnp::word(112, 36, 82, 101, 115, 117, 108, 116),
+                ::capnp::word(115, 0, 0, 0, 0, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_field_index(index)
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[];
+            pub(crate) const TYPE_ID: u64 = 0x9210_d9e6_9d14_fa35;
+        }
+    }
+}
+
+
+pub mod app_persistent { /* (AppObjectId) */
+    #![allow(unused_variables)]
+    pub type SaveParams<AppObjectId> = ::capnp::capability::Params<crate::generated::grain_capnp::app_persistent::save_params::Owned<AppObjectId>>;
+    pub type SaveResults<AppObjectId> = ::capnp::capability::Results<crate::generated::grain_capnp::app_persistent::save_results::Owned<AppObjectId>>;
+
+    pub struct Client<AppObjectId> {
+        pub client: ::capnp::capability::Client,
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <AppObjectId> ::capnp::capability::FromClientHook for Client<AppObjectId> {
+        fn new(hook: Box<::capnp::capability::DynClientHook>) -> Self {
+            Self { client: ::capnp::capability::Client::new(hook), _phantom: ::core::marker::PhantomData, }
+        }
+        fn into_client_hook(self) -> Box<::capnp::capability::DynClientHook> {
+            self.client.hook
+        }
+        fn as_client_hook(&self) -> &::capnp::capability::DynClientHook {
+            &*self.client.hook
+        }
+    }
+    #[derive(Copy, Clone)]
+    pub struct Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Capability.into() } }
+    impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Client<AppObjectId>; type Builder<'a> = Client<AppObjectId>; }
+    impl <AppObjectId> ::capnp::traits::Pipelined for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Client<AppObjectId>; }
+    impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, _default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+            ::core::result::Result::Ok(::capnp::capability::FromClientHook::new(reader.get_capability()?))
+        }
+    }
+    impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn init_pointer(_builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+            unimplemented!()
+        }
+        fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+            ::core::result::Result::Ok(::capnp::capability::FromClientHook::new(builder.get_capability()?))
+        }
+    }
+
+    impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, from: Self, _canonicalize: bool) -> ::capnp::Result<()> {
+            pointer.set_capability(from.client.hook);
+            ::core::result::Result::Ok(())
+        }
+    }
+    impl <AppObjectId> ::capnp::traits::HasTypeId for Client<AppObjectId> {
+        const TYPE_ID: u64 = _private::TYPE_ID;
+    }
+    impl <AppObjectId> Clone for Client<AppObjectId> {
+        fn clone(&self) -> Self {
+            Self { client: self.client.clone(), _phantom: ::core::marker::PhantomData, }
+        }
+    }
+    impl <AppObjectId> Client<AppObjectId> {
+        pub fn save_request(&self) -> ::capnp::capability::Request<crate::generated::grain_capnp::app_persistent::save_params::Owned<AppObjectId>,crate::generated::grain_capnp::app_persistent::save_results::Owned<AppObjectId>> {
+            self.client.new_call(_private::TYPE_ID, 0, ::core::option::Option::None)
+        }
+    }
+    pub trait Server<AppObjectId> : 'static where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn save(self: ::capnp::capability::Rc<Self>, _: SaveParams<AppObjectId>, _: SaveResults<AppObjectId>) -> impl ::core::future::Future<Output = Result<(), ::capnp::Error>> + 'static { ::core::future::ready(Err(::capnp::Error::unimplemented("method app_persistent::Server::save not implemented".to_string()))) }
+    }
+    pub struct ServerDispatch<_T,AppObjectId> {
+        pub server: ::capnp::capability::Rc<_T>,
+        _phantom: ::core::marker::PhantomData<AppObjectId>
+    }
+    impl <_S: Server<AppObjectId> + 'static, AppObjectId> ::capnp::capability::FromServer<_S> for Client<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static   {
+        type Dispatch = ServerDispatch<_S, AppObjectId>;
+        fn from_server(s: ::capnp::capability::Rc<_S>) -> ServerDispatch<_S, AppObjectId> {
+            ServerDispatch { server: s, _phantom: ::core::marker::PhantomData, }
+        }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::core::ops::Deref for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        type Target = _T;
+        fn deref(&self) -> &_T { &self.server}
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::core::clone::Clone for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn clone(&self) -> Self { Self { server: self.server.clone(), _phantom: ::core::marker::PhantomData, } }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ::capnp::capability::Server for ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        fn dispatch_call(self, interface_id: u64, method_id: u16, params: ::capnp::capability::Params<::capnp::any_pointer::Owned>, results: ::capnp::capability::Results<::capnp::any_pointer::Owned>) -> ::capnp::capability::DispatchCallResult {
+            match interface_id {
+                _private::TYPE_ID => Self::dispatch_call_internal(self.server, method_id, params, results),
+                _ => { ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::err(::capnp::Error::unimplemented("Method not implemented.".to_string())), false) }
+            }
+        }
+        fn as_ptr(&self) -> usize { ::capnp::capability::Rc::as_ptr(&self.server) as usize }
+    }
+    impl <AppObjectId, _T: Server<AppObjectId>> ServerDispatch<_T,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+        pub fn dispatch_call_internal(this: ::capnp::capability::Rc<_T>, method_id: u16, params: ::capnp::capability::Params<::capnp::any_pointer::Owned>, results: ::capnp::capability::Results<::capnp::any_pointer::Owned>) -> ::capnp::capability::DispatchCallResult {
+            match method_id {
+                0 => ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::from_future(<_T as Server<AppObjectId>>::save(this, ::capnp::private::capability::internal_get_typed_params(params), ::capnp::private::capability::internal_get_typed_results(results))), false),
+                _ => { ::capnp::capability::DispatchCallResult::new(::capnp::capability::Promise::err(::capnp::Error::unimplemented("Method not implemented.".to_string())), false) }
+            }
+        }
+    }
+    pub(crate) mod _private {
+        pub(crate) const TYPE_ID: u64 = 0xaffa_789a_dd87_47b8;
+    }
+
+    pub mod save_params { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <AppObjectId> Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 0 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 17] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(60, 157, 1, 216, 20, 110, 19, 240),
+                ::capnp::word(26, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 50, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 65, 112, 112, 80),
+                ::capnp::word(101, 114, 115, 105, 115, 116, 101, 110),
+                ::capnp::word(116, 46, 115, 97, 118, 101, 36, 80),
+                ::capnp::word(97, 114, 97, 109, 115, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_field_index(index)
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[];
+            pub(crate) const TYPE_ID: u64 = 0xf013_6e14_d801_9d3c;
+        }
+    }
+
+    pub mod save_results { /* AppObjectId */
+        #[derive(Copy, Clone)]
+        pub struct Owned<AppObjectId> {
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::introspect::Introspect for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { fn introspect() -> ::capnp::introspect::Type { ::capnp::introspect::TypeVariant::Struct(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>() }).into() } }
+        impl <AppObjectId> ::capnp::traits::Owned for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::OwnedStruct for Owned <AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Reader<'a> = Reader<'a, AppObjectId>; type Builder<'a> = Builder<'a, AppObjectId>; }
+        impl <AppObjectId> ::capnp::traits::Pipelined for Owned<AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  { type Pipeline = Pipeline<AppObjectId>; }
+
+        pub struct Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            reader: ::capnp::private::layout::StructReader<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::core::marker::Copy for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {}
+        impl <AppObjectId> ::core::clone::Clone for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn clone(&self) -> Self { *self }
+        }
+
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructReader<'a>> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: ::capnp::private::layout::StructReader<'a>) -> Self {
+                Self { reader, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Reader<'a,AppObjectId>> for ::capnp::dynamic_value::Reader<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(reader: Reader<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Reader::new(reader.reader, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <AppObjectId> ::core::fmt::Debug for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::result::Result<(), ::core::fmt::Error> {
+                core::fmt::Debug::fmt(&::core::convert::Into::<::capnp::dynamic_value::Reader<'_>>::into(*self), f)
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn get_from_pointer(reader: &::capnp::private::layout::PointerReader<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(reader.get_struct(default)?.into())
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::IntoInternalStructReader<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn into_internal_struct_reader(self) -> ::capnp::private::layout::StructReader<'a> {
+                self.reader
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::Imbue<'a> for Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue(&mut self, cap_table: &'a ::capnp::private::layout::CapTable) {
+                self.reader.imbue(::capnp::private::layout::CapTableReader::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> Reader<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn reborrow(&self) -> Reader<'_,AppObjectId> {
+                Self { .. *self }
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.reader.total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Reader<'a>> {
+                ::capnp::traits::FromPointerReader::get_from_pointer(&self.reader.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.reader.get_pointer_field(0).is_null()
+            }
+            #[inline]
+            pub fn get_label(self) -> ::capnp::Result<crate::generated::util_capnp::localized_text::Reader<'a>> {
+                ::capnp::traits::FromPointerReader::get_from_pointer(&self.reader.get_pointer_field(1), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn has_label(&self) -> bool {
+                !self.reader.get_pointer_field(1).is_null()
+            }
+        }
+
+        pub struct Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            builder: ::capnp::private::layout::StructBuilder<'a>,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl <AppObjectId> ::capnp::traits::HasStructSize for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const STRUCT_SIZE: ::capnp::private::layout::StructSize = ::capnp::private::layout::StructSize { data: 0, pointers: 2 };
+        }
+        impl <AppObjectId> ::capnp::traits::HasTypeId for Builder<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            const TYPE_ID: u64 = _private::TYPE_ID;
+        }
+        impl <'a,AppObjectId> ::core::convert::From<::capnp::private::layout::StructBuilder<'a>> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: ::capnp::private::layout::StructBuilder<'a>) -> Self {
+                Self { builder, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+
+        impl <'a,AppObjectId> ::core::convert::From<Builder<'a,AppObjectId>> for ::capnp::dynamic_value::Builder<'a> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn from(builder: Builder<'a,AppObjectId>) -> Self {
+                Self::Struct(::capnp::dynamic_struct::Builder::new(builder.builder, ::capnp::schema::StructSchema::new(::capnp::introspect::RawBrandedStructSchema { generic: &_private::RAW_SCHEMA, field_types: _private::get_field_types::<AppObjectId>, annotation_types: _private::get_annotation_types::<AppObjectId>, type_id: ::core::any::TypeId::of::<Owned<AppObjectId>>()})))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::ImbueMut<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn imbue_mut(&mut self, cap_table: &'a mut ::capnp::private::layout::CapTable) {
+                self.builder.imbue(::capnp::private::layout::CapTableBuilder::from_ref(cap_table))
+            }
+        }
+
+        impl <'a,AppObjectId> ::capnp::traits::FromPointerBuilder<'a> for Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn init_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, _size: u32) -> Self {
+                builder.init_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE).into()
+            }
+            fn get_from_pointer(builder: ::capnp::private::layout::PointerBuilder<'a>, default: ::core::option::Option<&'a [::capnp::Word]>) -> ::capnp::Result<Self> {
+                ::core::result::Result::Ok(builder.get_struct(<Self as ::capnp::traits::HasStructSize>::STRUCT_SIZE, default)?.into())
+            }
+        }
+
+        impl <AppObjectId> ::capnp::traits::SetterInput<Owned<AppObjectId>> for Reader<'_,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            fn set_pointer_builder(mut pointer: ::capnp::private::layout::PointerBuilder<'_>, value: Self, canonicalize: bool) -> ::capnp::Result<()> { pointer.set_struct(&value.reader, canonicalize) }
+        }
+
+        impl <'a,AppObjectId> Builder<'a,AppObjectId> where AppObjectId: ::capnp::traits::Owned + 'static  {
+            pub fn into_reader(self) -> Reader<'a,AppObjectId> {
+                self.builder.into_reader().into()
+            }
+            pub fn reborrow(&mut self) -> Builder<'_,AppObjectId> {
+                Builder { builder: self.builder.reborrow(), ..*self }
+            }
+            pub fn reborrow_as_reader(&self) -> Reader<'_,AppObjectId> {
+                self.builder.as_reader().into()
+            }
+
+            pub fn total_size(&self) -> ::capnp::Result<::capnp::MessageSize> {
+                self.builder.as_reader().total_size()
+            }
+            #[inline]
+            pub fn get_object_id(self) -> ::capnp::Result<<AppObjectId as ::capnp::traits::Owned>::Builder<'a>> {
+                ::capnp::traits::FromPointerBuilder::get_from_pointer(self.builder.get_pointer_field(0), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn initn_object_id(self, length: u32) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).initn_as(length)
+            }
+            #[inline]
+            pub fn set_object_id(&mut self, value: impl ::capnp::traits::SetterInput<AppObjectId>) -> ::capnp::Result<()> {
+                ::capnp::traits::SetterInput::set_pointer_builder(self.builder.reborrow().get_pointer_field(0), value, false)
+            }
+            #[inline]
+            pub fn init_object_id(self, ) -> <AppObjectId as ::capnp::traits::Owned>::Builder<'a> {
+                ::capnp::any_pointer::Builder::new(self.builder.get_pointer_field(0)).init_as()
+            }
+            #[inline]
+            pub fn has_object_id(&self) -> bool {
+                !self.builder.is_pointer_field_null(0)
+            }
+            #[inline]
+            pub fn get_label(self) -> ::capnp::Result<crate::generated::util_capnp::localized_text::Builder<'a>> {
+                ::capnp::traits::FromPointerBuilder::get_from_pointer(self.builder.get_pointer_field(1), ::core::option::Option::None)
+            }
+            #[inline]
+            pub fn set_label(&mut self, value: crate::generated::util_capnp::localized_text::Reader<'_>) -> ::capnp::Result<()> {
+                ::capnp::traits::SetterInput::set_pointer_builder(self.builder.reborrow().get_pointer_field(1), value, false)
+            }
+            #[inline]
+            pub fn init_label(self, ) -> crate::generated::util_capnp::localized_text::Builder<'a> {
+                ::capnp::traits::FromPointerBuilder::init_pointer(self.builder.get_pointer_field(1), 0)
+            }
+            #[inline]
+            pub fn has_label(&self) -> bool {
+                !self.builder.is_pointer_field_null(1)
+            }
+        }
+
+        pub struct Pipeline<AppObjectId> {
+            _typeless: ::capnp::any_pointer::Pipeline,
+            _phantom: ::core::marker::PhantomData<AppObjectId>
+        }
+        impl<AppObjectId> ::capnp::capability::FromTypelessPipeline for Pipeline<AppObjectId> {
+            fn new(typeless: ::capnp::any_pointer::Pipeline) -> Self {
+                Self { _typeless: typeless, _phantom: ::core::marker::PhantomData, }
+            }
+        }
+        impl<AppObjectId> Pipeline<AppObjectId> where AppObjectId: ::capnp::traits::Pipelined, <AppObjectId as ::capnp::traits::Pipelined>::Pipeline: ::capnp::capability::FromTypelessPipeline  {
+            pub fn get_object_id(&self) -> <AppObjectId as ::capnp::traits::Pipelined>::Pipeline {
+                ::capnp::capability::FromTypelessPipeline::new(self._typeless.get_pointer_field(0))
+            }
+            pub fn get_label(&self) -> crate::generated::util_capnp::localized_text::Pipeline {
+                ::capnp::capability::FromTypelessPipeline::new(self._typeless.get_pointer_field(1))
+            }
+        }
+        mod _private {
+            pub(crate) static ENCODED_NODE: [::capnp::Word; 49] = [
+                ::capnp::word(0, 0, 0, 0, 5, 0, 6, 0),
+                ::capnp::word(63, 72, 235, 78, 75, 163, 54, 186),
+                ::capnp::word(26, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(2, 0, 7, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(21, 0, 0, 0, 58, 1, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(29, 0, 0, 0, 119, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(103, 114, 97, 105, 110, 46, 99, 97),
+                ::capnp::word(112, 110, 112, 58, 65, 112, 112, 80),
+                ::capnp::word(101, 114, 115, 105, 115, 116, 101, 110),
+                ::capnp::word(116, 46, 115, 97, 118, 101, 36, 82),
+                ::capnp::word(101, 115, 117, 108, 116, 115, 0, 0),
+                ::capnp::word(8, 0, 0, 0, 3, 0, 4, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 1, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(41, 0, 0, 0, 74, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(40, 0, 0, 0, 3, 0, 1, 0),
+                ::capnp::word(52, 0, 0, 0, 2, 0, 1, 0),
+                ::capnp::word(1, 0, 0, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 1, 0, 1, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(49, 0, 0, 0, 50, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(44, 0, 0, 0, 3, 0, 1, 0),
+                ::capnp::word(56, 0, 0, 0, 2, 0, 1, 0),
+                ::capnp::word(111, 98, 106, 101, 99, 116, 73, 100),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(1, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(184, 71, 135, 221, 154, 120, 250, 175),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(18, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(108, 97, 98, 101, 108, 0, 0, 0),
+                ::capnp::word(16, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(73, 226, 123, 55, 114, 183, 93, 139),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(16, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+                ::capnp::word(0, 0, 0, 0, 0, 0, 0, 0),
+            ];
+            pub(crate) fn get_field_types<AppObjectId>(index: u16) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                match index {
+                    0 => <AppObjectId as ::capnp::introspect::Introspect>::introspect(),
+                    1 => <crate::generated::util_capnp::localized_text::Owned as ::capnp::introspect::Introspect>::introspect(),
+                    _ => ::capnp::introspect::panic_invalid_field_index(index),
+                }
+            }
+            pub(crate) fn get_annotation_types<AppObjectId>(child_index: Option<u16>, index: u32) -> ::capnp::introspect::Type where AppObjectId: ::capnp::traits::Owned + 'static  {
+                ::capnp::introspect::panic_invalid_annotation_indices(child_index, index)
+            }
+            pub(crate) static ARENA: ::capnp::private::arena::GeneratedCodeArena = ::capnp::private::arena::GeneratedCodeArena::new(&ENCODED_NODE);
+            pub(crate) static RAW_SCHEMA: ::capnp::introspect::RawStructSchema = ::capnp::introspect::RawStructSchema::new(
+                &ARENA,
+                NONUNION_MEMBERS,
+                MEMBERS_BY_DISCRIMINANT,
+                MEMBERS_BY_NAME
+            );
+            pub(crate) static NONUNION_MEMBERS : &[u16] = &[0,1];
+            pub(crate) static MEMBERS_BY_DISCRIMINANT : &[u16] = &[];
+            pub(crate) static MEMBERS_BY_NAME : &[u16] = &[1,0];
+            pub(crate) const TYPE_ID: u64 = 0xba36_a34b_4eeb_483f;
+        }
+    }
+}
+
+
 pub mod ui_session {
     #![allow(unused_variables)]
 

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod echo_app;
+pub mod echo_package;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -159,6 +162,7 @@ pub fn stage(work: &Path, bridge: &Path, app: &Path, argv: &[&str], env: &[(&str
 pub struct Up {
     pub addr: SocketAddr,
     pub urls: Vec<soiree_up::GrainUrls>,
+    pub links: Vec<soiree_up::Linked>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -198,7 +202,8 @@ pub fn up(opts: soiree_up::Options) -> Result<Up, String> {
         local.block_on(&rt, async move {
             match soiree_up::Party::start(&opts).await {
                 Ok(party) => {
-                    tx.send(Ok((party.addr(), party.urls().to_vec()))).unwrap();
+                    tx.send(Ok((party.addr(), party.urls().to_vec(), party.links().to_vec())))
+                        .unwrap();
                     let _ = stop_rx.await;
                     party.stop();
                 }
@@ -207,9 +212,10 @@ pub fn up(opts: soiree_up::Options) -> Result<Up, String> {
         });
     });
     match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(Ok((addr, urls))) => Ok(Up {
+        Ok(Ok((addr, urls, links))) => Ok(Up {
             addr,
             urls,
+            links,
             stop: Some(stop_tx),
             thread: Some(thread),
         }),
@@ -219,6 +225,23 @@ pub fn up(opts: soiree_up::Options) -> Result<Up, String> {
         }
         Err(e) => Err(format!("the party did not come up: {e}")),
     }
+}
+
+/// The command lines of this machine's processes that mention `path` (a grain's sandbox names
+/// its `/var` and package): what a test checks is gone once a party stopped.
+pub fn processes_naming(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(&needle) {
+            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
 }
 
 /// An HTTP answer.

@@ -1,0 +1,537 @@
+//! The demo party comes up linked: `up --profile demo` with Sandstorm's real HTTP bridge, the
+//! Server and Client grains' requests for Uro granted as a browser does it (the shell's picker,
+//! then the grain's own claim endpoint, `/.soiree/links/NAME/claim`), the game server
+//! registering its shard through its forwarder and the Client's page reading the list through
+//! its own link. After a restart of `up` the links and Uro's data are still there. And the same
+//! link made in headless Chromium: the Server's link page in the shell, its button, the
+//! shell's picker.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bundle() -> Option<PathBuf> {
+    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
+    if dir.join("bin/sandstorm-http-bridge").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+struct Up {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    port: u16,
+}
+
+impl Up {
+    /// `soiree-pack up --profile demo` in `cwd`, waited for until every grain is up.
+    fn start(cwd: &Path, bundle: &Path) -> Up {
+        let party = repo().join("party.toml");
+        let mut child = common::soiree(cwd, cwd)
+            .args(["up", "--profile", "demo", "--port", "0", "--idle", "0", "--party"])
+            .arg(&party)
+            .arg("--source")
+            .arg(format!("sandstorm-bundle={}", bundle.display()))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut up = Up { child, log, port: 0 };
+        up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
+        // The first gateway URL whole in the log: grains write to the same stderr, and a line
+        // of up's may be cut by theirs.
+        let text = up.log();
+        up.port = text
+            .match_indices("http://127.0.0.1:")
+            .find_map(|(at, m)| {
+                let rest = &text[at + m.len()..];
+                let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+                if rest[digits..].starts_with('/') {
+                    rest[..digits].parse().ok()
+                } else {
+                    None
+                }
+            })
+            .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
+        up
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_log(&mut self, want: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.log().contains(want) {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                panic!("up ended ({st}) before `{want}`:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn http(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        let host = format!("{host}:{}", self.port);
+        http(self.port, &host, method, path, headers, body)
+    }
+
+    /// Ctrl-C, and up's exit 0.
+    fn stop(mut self) -> String {
+        // SAFETY: kill(2) on our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                assert_eq!(st.code(), Some(0), "{}", self.log());
+                return self.log();
+            }
+            assert!(Instant::now() < deadline, "up did not stop:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request with `Connection: close`: status and body (chunked bodies joined).
+fn http(
+    port: u16,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if method != "GET" {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].trim_start_matches("\r\n");
+        }
+        out
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+/// What a browser does when the grain's link button is clicked and the owner picks Uro in the
+/// shell's picker: the shell's grant, then the grain page's POST of the token to its claim
+/// endpoint (through the gateway and the grain's bridge, as the owner's session).
+fn link(up: &Up, grain: &str, request: &str, descriptor: &str) {
+    let query = serde_json::json!([descriptor]);
+    let (status, options) = up.http(
+        "localhost",
+        "POST",
+        "/_soiree/powerbox/options",
+        &[],
+        &serde_json::json!({ "query": query }).to_string(),
+    );
+    assert_eq!(status, 200, "{options}");
+    let options: serde_json::Value = serde_json::from_str(&options).unwrap();
+    assert_eq!(
+        options["options"],
+        serde_json::json!([{"grain": "uro", "api": "uro-api", "title": "V-Sekai Uro API"}])
+    );
+    let (status, granted) = up.http(
+        "localhost",
+        "POST",
+        "/_soiree/powerbox/grant",
+        &[],
+        &serde_json::json!({"grain": grain, "as": "owner", "query": query, "provider": "uro", "api": "uro-api"})
+            .to_string(),
+    );
+    assert_eq!(status, 200, "{granted}\n{}", up.log());
+    let granted: serde_json::Value = serde_json::from_str(&granted).unwrap();
+    let token = granted["token"].as_str().unwrap();
+    let (status, linked) = up.http(
+        &format!("ui-{grain}.localhost"),
+        "POST",
+        &format!("/.soiree/links/{request}/claim"),
+        &[("Content-Type", "application/json")],
+        &serde_json::json!({ "requestToken": token }).to_string(),
+    );
+    assert_eq!(
+        (status, linked.as_str()),
+        (200, r#"{"linked":true}"#),
+        "{}",
+        up.log()
+    );
+}
+
+/// The descriptor a grain's link page passes to `powerboxRequest` for `request`.
+fn descriptor(up: &Up, grain: &str, request: &str) -> String {
+    let (status, page) = up.http(
+        &format!("ui-{grain}.localhost"),
+        "GET",
+        "/.soiree/links/",
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{page}");
+    let row = page
+        .split(&format!("data-request=\"{request}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row for {request}:\n{page}"));
+    row.split("data-descriptor=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+fn wait_until(what: &str, up: &Up, within: Duration, mut check: impl FnMut() -> Option<String>) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {within:?}\n{}",
+            up.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
+    let Some(bundle) = bundle() else { return };
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut up = Up::start(cwd.path(), &bundle);
+    for grain in ["uro", "server", "client"] {
+        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
+    }
+
+    // Before any link: the pages say so, the client's list says which request to grant (the
+    // forwarder's 503, which Sandstorm's gateway turns into a 500 with the text kept).
+    let (status, links) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&links).unwrap(),
+        serde_json::json!({"uro": {"linked": false}, "players-udp": {"linked": false}})
+    );
+    let (status, js) = up.http("ui-server.localhost", "GET", "/.soiree/links/links.js", &[], "");
+    assert_eq!(status, 200);
+    assert!(js.contains("powerboxRequest"), "{js}");
+    let (status, unlinked) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
+    assert_eq!(status, 500, "{unlinked}");
+    assert!(unlinked.contains("grant its request `uro`"), "{unlinked}");
+
+    // The Uro grain is opened once (its bridge then knows its owner), then both links made.
+    assert_eq!(
+        up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
+        200
+    );
+    let server_query = descriptor(&up, "server", "uro");
+    link(&up, "server", "uro", &server_query);
+    let client_query = descriptor(&up, "client", "uro");
+    assert_eq!(client_query, server_query, "both ask for the same API");
+    link(&up, "client", "uro", &client_query);
+
+    // The game server, retrying while it got 503, registers through its forwarder; the
+    // client's page reads the list through its own link.
+    let shards = wait_until(
+        "the server's shard in the client's list",
+        &up,
+        Duration::from_secs(60),
+        || {
+            let (status, body) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
+            (status == 200 && body.contains("soiree demo")).then_some(body)
+        },
+    );
+    let list: serde_json::Value = serde_json::from_str(&shards).unwrap();
+    let shard = &list["data"]["shards"][0];
+    assert_eq!(shard["port"], 7777, "{shards}");
+    assert_eq!(shard["name"], "soiree demo", "{shards}");
+    let id = shard["id"].as_i64().unwrap();
+    assert!(
+        up.log()
+            .contains(&format!("server: registered with Uro as shard {id}")),
+        "{}",
+        up.log()
+    );
+    // The client page fetches that list; a visitor cannot register through the client's link.
+    let (_, page) = up.http("ui-client.localhost", "GET", "/", &[], "");
+    assert!(
+        page.contains("shards.js") && page.contains(".soiree/links/"),
+        "{page}"
+    );
+    let (status, _) = up.http("ui-client.localhost", "POST", "/api/v1/shards", &[], "{}");
+    assert_ne!(status, 200);
+
+    // The capability is kept under the grain's /var, for the grain's user only.
+    let cap = cwd.path().join(".soiree/up/server/var/.soiree/links/uro.cap");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&cap).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let kept = std::fs::read_to_string(&cap).unwrap();
+    let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
+    assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
+    let log = up.stop();
+    assert!(log.contains("request `uro` linked"), "{log}");
+
+    // Restarted: the links and Uro's data are still there.
+    let mut up = Up::start(cwd.path(), &bundle);
+    for grain in ["uro", "server", "client"] {
+        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
+    }
+    assert_eq!(std::fs::read_to_string(&cap).unwrap(), kept);
+    let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
+    assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
+    // The owner, who holds Uro's `host` permission, heartbeats the shard in Uro's own grain.
+    let (status, beat) = up.http(
+        "ui-uro.localhost",
+        "PUT",
+        &format!("/api/v1/shards/{id}"),
+        &[],
+        r#"{"shard": {"current_users": 1}}"#,
+    );
+    assert_eq!(
+        status,
+        200,
+        "shard {id} survived in Uro's Redis: {beat}\n{}",
+        up.log()
+    );
+
+    // An anonymous visitor of the Client grain (shared with players) cannot unlink it.
+    let (status, _) = up.http(
+        "ui-client.localhost",
+        "POST",
+        "/.soiree/links/uro/unlink",
+        &[("Cookie", "soiree-as=anonymous")],
+        "",
+    );
+    assert_eq!(status, 403);
+    // Unlinked by its owner, the forwarder answers 503 again.
+    let (status, _) = up.http(
+        "ui-client.localhost",
+        "POST",
+        "/.soiree/links/uro/unlink",
+        &[],
+        "",
+    );
+    assert_eq!(status, 200);
+    let (status, unlinked) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
+    assert_eq!(status, 500, "{unlinked}");
+    assert!(unlinked.contains("grant its request `uro`"), "{unlinked}");
+    up.stop();
+}
+
+/// Chromium as a person would use it: the shell frames the Server grain's link page, its
+/// "link" button sends the real `powerboxRequest`, the shell's picker offers the Uro grain, and
+/// after the click the page reports the link, which the grain keeps.
+#[test]
+fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
+    let chromium = Path::new("/usr/bin/chromium");
+    let driver = Path::new("/usr/bin/chromedriver");
+    assert!(
+        chromium.exists() && driver.exists(),
+        "apt-get install chromium chromium-driver (.ci/run installs them)"
+    );
+    let Some(bundle) = bundle() else { return };
+    let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut up = Up::start(cwd.path(), &bundle);
+    for grain in ["uro", "server"] {
+        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
+    }
+    // The Uro grain is opened once, so that its bridge knows its owner.
+    assert_eq!(
+        up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
+        200
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut chromedriver = std::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = cwd.path().join("chromium-profile");
+    // The server's own page links to its link page; the shell opens it at that path.
+    let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
+    assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
+    let shell_url = format!("http://127.0.0.1:{}/grain/server/?path=/.soiree/links/", up.port);
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use fantoccini::Locator;
+            let mut caps = fantoccini::wd::Capabilities::new();
+            caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": chromium,
+                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync",
+                             format!("--user-data-dir={}", profile.display())],
+                }),
+            );
+            let mut client = None;
+            // chromedriver takes a moment to listen.
+            for _ in 0..50 {
+                match fantoccini::ClientBuilder::new(
+                        hyper_util::client::legacy::connect::HttpConnector::new(),
+                    )
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                    {
+                        Ok(c) => {
+                            client = Some(c);
+                            break;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    }
+            }
+            let c = client.expect("chromedriver did not start");
+            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
+            let run = async {
+                c.goto(&shell_url).await.map_err(step("open the shell"))?;
+                c.wait()
+                    .for_element(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("link-uro"))
+                    .await
+                    .map_err(step("the page's link button"))?
+                    .click()
+                    .await
+                    .map_err(step("click link"))?;
+                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
+                c.wait()
+                    .for_element(Locator::Id("powerbox-option-uro-uro-api"))
+                    .await
+                    .map_err(step("the picker's option"))?
+                    .click()
+                    .await
+                    .map_err(step("click the option"))?;
+                c.find(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame again"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame again"))?;
+                let status = c
+                    .find(Locator::Id("status-uro"))
+                    .await
+                    .map_err(step("the status"))?;
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    let text = status.text().await.map_err(step("the status text"))?;
+                    if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
+                        return Ok::<String, String>(text);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            let out = match run.await {
+                Ok(t) => Ok(t),
+                Err(e) => {
+                    let here = c.source().await.unwrap_or_default();
+                    let _ = c.enter_parent_frame().await;
+                    Err(format!(
+                        "{e}\nframe:\n{here}\npage:\n{}",
+                        c.source().await.unwrap_or_default()
+                    ))
+                }
+            };
+            let _ = c.close().await;
+            out
+        });
+    let _ = chromedriver.kill();
+    let _ = chromedriver.wait();
+    let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
+    assert_eq!(text, "linked", "{}", up.log());
+    let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
+    assert!(status.contains(r#""uro":{"linked":true}"#), "{status}");
+    // And the game server gets through: Uro logs its shard.
+    up.wait_log("uro: shard 1 registered: soiree demo", Duration::from_secs(60));
+    up.stop();
+}
