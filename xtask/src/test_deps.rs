@@ -36,21 +36,29 @@ pub const PACKAGES: &[(&str, Option<&str>, &str)] = &[
         None,
         "the WebDriver that test drives Chromium through",
     ),
-    (
-        "podman",
-        Some("podman"),
-        "the containers of build --target compose",
-    ),
+    ("podman", None, "the OCI images run as containers"),
+    ("runc", None, "the runtime podman runs the images with"),
     (
         "podman-compose",
-        Some("podman-compose"),
+        None,
         "reading the compose file build --target compose writes",
     ),
+    ("uidmap", None, "podman's user namespaces (newuidmap)"),
+    ("slirp4netns", None, "podman's loopback-only port publishing"),
     (
-        "runc",
-        Some("runc"),
-        "the runtime podman is run with on these machines",
+        "fuse-overlayfs",
+        None,
+        "podman's storage where the kernel's overlay is not allowed",
     ),
+    ("passt", None, "podman's user-mode networking (pasta)"),
+    (
+        "skopeo",
+        None,
+        "the OCI images inspected, copied and pulled back from a registry",
+    ),
+    ("umoci", None, "the OCI images unpacked by another implementation"),
+    ("docker-registry", None, "push to a real registry on loopback"),
+    ("apache2-utils", None, "htpasswd: the registry's password file"),
 ];
 
 /// The PyPI packages the tests run (with the module that shows each is there): real Helm code

@@ -121,7 +121,7 @@ const LAYERS: &[&[&str]] = &[
         "soiree-test-support",
         "soiree-types",
     ],
-    &["soiree-spk"],
+    &["soiree-spk", "soiree-oci"],
     &["soiree-deps", "soiree-source"],
     &["soiree-party"],
     &["soiree-plan", "soiree-run"],

@@ -68,6 +68,15 @@ pub enum BuildError {
     )]
     NotOurs(String),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Oci(soiree_oci::OciError),
+
+    /// Something built broke a limit `party.toml` sets: the diagnostic points at the setting.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    OverLimit(Box<OverLimit>),
+
     #[error("{}: {source}", path.display())]
     #[diagnostic(code(soiree::build::io))]
     Io { path: PathBuf, source: std::io::Error },
@@ -85,11 +94,14 @@ impl BuildError {
             BuildError::Sysroot(_)
             | BuildError::Plan(_)
             | BuildError::Key { .. }
-            | BuildError::NotOurs(_) => Class::Rejected,
+            | BuildError::NotOurs(_)
+            | BuildError::OverLimit(_) => Class::Rejected,
             BuildError::Spk(e) if e.is_io() => Class::Machine,
             BuildError::Spk(_) => Class::Rejected,
             BuildError::Source(e) if e.is_io() => Class::Machine,
             BuildError::Source(_) => Class::Rejected,
+            BuildError::Oci(e) if e.is_io() => Class::Machine,
+            BuildError::Oci(_) => Class::Rejected,
             BuildError::Io { .. } | BuildError::Machine(_) => Class::Machine,
         }
     }
@@ -103,5 +115,26 @@ impl BuildError {
 impl From<soiree_plan::PlanError> for BuildError {
     fn from(e: soiree_plan::PlanError) -> BuildError {
         BuildError::Plan(e)
+    }
+}
+
+/// A diagnostic into `party.toml` about a limit it sets (its methods forwarded by hand: the
+/// party error's own builder methods share the names miette's derive would call).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OverLimit(pub soiree_party::PartyError);
+
+impl miette::Diagnostic for OverLimit {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        miette::Diagnostic::code(&self.0)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        miette::Diagnostic::help(&self.0)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        miette::Diagnostic::source_code(&self.0)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        miette::Diagnostic::labels(&self.0)
     }
 }

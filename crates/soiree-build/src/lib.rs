@@ -6,6 +6,7 @@
 //! `up` and the benchmarks drive builds through this crate; every error says its class.
 
 pub mod error;
+pub mod image;
 pub mod keys;
 pub mod lock;
 pub mod outputs;
@@ -14,6 +15,7 @@ pub mod packer;
 pub mod sources;
 
 pub use error::{BuildError, Class};
+pub use image::{build_image, image_reference};
 pub use keys::{KeyPolicy, SigningKey};
 pub use package::{build_package, build_package_observed, find_package, Built};
 pub use packer::Packer;

@@ -30,17 +30,6 @@ pub struct KeyringArg {
     pub keyring: Option<PathBuf>,
 }
 
-/// What `build` makes of the party.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Target {
-    /// Signed Sandstorm packages.
-    Spk,
-    /// A compose file for one host, a service per package.
-    Compose,
-    /// A Helm chart, a Pod per package.
-    Helm,
-}
-
 /// How the archive is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Level {
@@ -103,12 +92,15 @@ pub enum Command {
         sysroot: SysrootArg,
         #[command(flatten)]
         rebuild: RebuildArg,
-        /// What to build: `spk` (Sandstorm packages), `compose` (dist/compose/compose.yaml) or
-        /// `helm` (a chart in dist/helm/<party>/); see docs/beyond-sandstorm.md.
+        /// What to build: `spk` (default: Sandstorm packages), `oci` (an OCI image layout per
+        /// package in OUT/oci/<package>/, run by its supervisor without Sandstorm's bridge),
+        /// `compose` (OUT/compose/compose.yaml) or `helm` (a chart in OUT/helm/<party>/); see
+        /// docs/beyond-sandstorm.md.
         #[arg(long, value_name = "TARGET", default_value = "spk")]
-        target: Target,
-        /// Registry and prefix the images are pulled from (`HOST/PREFIX`) in the compose file
-        /// and chart; default `localhost/soiree`.
+        target: BuildTarget,
+        /// The HOST/PREFIX images are named under (HOST/PREFIX/<party>-<package>:<app-version>;
+        /// default localhost/soiree): the images `oci` writes, and those the compose file and
+        /// chart pull.
         #[arg(long, value_name = "HOST/PREFIX")]
         registry: Option<String>,
     },
@@ -215,6 +207,29 @@ pub enum Command {
         all: bool,
         #[command(flatten)]
         plan: PlanArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Push the party's OCI images (built by `build --target oci`) to a registry
+    ///
+    /// Sends dist/oci/<package>/ to HOST/PREFIX/<party>-<package>:<app-version> and prints
+    /// each image's digest. Credentials: SOIREE_REGISTRY_USER and SOIREE_REGISTRY_PASSWORD, or
+    /// the `auths` of REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    Push {
+        #[command(flatten)]
+        party: PartyFileArg,
+        /// Push only these packages (default: all).
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// The registry and prefix to push to, e.g. ghcr.io/v-sekai or 127.0.0.1:5000/soiree.
+        #[arg(long, value_name = "HOST/PREFIX")]
+        registry: String,
+        /// Plain HTTP instead of HTTPS (loopback registries always get plain HTTP).
+        #[arg(long)]
+        insecure: bool,
+        /// Where the images were built (default: `dist` beside the party file).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         output: OutputArg,
     },
@@ -392,6 +407,19 @@ pub struct RebuildArg {
     /// Run the command of this source again even when its output is cached (repeatable).
     #[arg(long, value_name = "SOURCE")]
     pub rebuild: Vec<String>,
+}
+
+/// What `build` makes of each package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuildTarget {
+    /// Signed Sandstorm packages: OUT/<package>.spk and OUT/<package>/.
+    Spk,
+    /// OCI image layouts: OUT/oci/<package>/.
+    Oci,
+    /// A compose file for one host, a service per package: OUT/compose/compose.yaml.
+    Compose,
+    /// A Helm chart, a Pod per package: OUT/helm/<party>/.
+    Helm,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::{PartyArg, Target};
+use crate::cli::{BuildTarget as Target, PartyArg};
 use crate::failure::Failure;
 
 pub fn deploy(
@@ -39,7 +39,9 @@ pub fn deploy(
             out.join("helm").join(&d.party),
             soiree_deploy::helm::render(&d, &party).map_err(Failure::rejected)?,
         ),
-        Target::Spk => return Err(Failure::usage("`--target spk` is `build` itself")),
+        Target::Spk | Target::Oci => {
+            return Err(Failure::usage("`--target spk|oci` is not a deployment file"))
+        }
     };
     soiree_deploy::output::write_dir(&dir, &files).map_err(Failure::machine)?;
     let images: Vec<String> = d.packages.iter().map(|p| p.image(&d)).collect();

@@ -100,6 +100,10 @@ impl From<soiree_build::BuildError> for Failure {
     fn from(e: soiree_build::BuildError) -> Failure {
         let e = match e {
             soiree_build::BuildError::Plan(p) => soiree_build::BuildError::Plan(escaped(p)),
+            // Shown with the party file's text, as `check` shows its problems.
+            soiree_build::BuildError::OverLimit(limit) => {
+                return Failure::one(Class::Rejected, limit.0.into_report())
+            }
             other => other,
         };
         Failure::one(e.class(), Report::new(e))
@@ -172,5 +176,19 @@ impl From<soiree_party::Problems> for Failure {
                 if count == 1 { "" } else { "s" }
             )),
         }
+    }
+}
+
+impl From<soiree_oci::PushError> for Failure {
+    fn from(e: soiree_oci::PushError) -> Failure {
+        use soiree_oci::PushError;
+        let class = match &e {
+            PushError::Registry { .. } => Class::Usage,
+            PushError::Io { .. } => Class::Machine,
+            PushError::Layout { .. } | PushError::Credentials { .. } | PushError::Refused { .. } => {
+                Class::Rejected
+            }
+        };
+        Failure::one(class, Report::new(e))
     }
 }

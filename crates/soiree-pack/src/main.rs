@@ -4,6 +4,7 @@ mod cli;
 mod cmd_build;
 mod cmd_deploy;
 mod cmd_enter;
+mod cmd_image;
 mod cmd_inspect;
 mod cmd_keys;
 mod cmd_new;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
 fn wants_json(command: &Command) -> bool {
     match command {
         Command::Build { output, .. }
+        | Command::Push { output, .. }
         | Command::Check { output, .. }
         | Command::Ls { output, .. }
         | Command::Why { output, .. }
@@ -81,6 +83,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Pack { .. } | Command::Build { .. } | Command::Sign { .. }
     ) {
         fixed_mmap_threshold();
+    }
+    if let Command::Build {
+        target: cli::BuildTarget::Spk,
+        registry: Some(_),
+        ..
+    } = &cli.command
+    {
+        return Err(Failure::usage(
+            "--registry names OCI images: it goes with --target oci",
+        ));
     }
     match &cli.command {
         Command::Keygen { keyring } => Ok(cmd_keys::keygen(keyring)?),
@@ -120,10 +132,46 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             party,
             packages,
             out,
-            target: target @ (cli::Target::Compose | cli::Target::Helm),
+            target: target @ (cli::BuildTarget::Compose | cli::BuildTarget::Helm),
             registry,
             ..
         } => cmd_deploy::deploy(party, *target, out.as_deref(), registry.as_deref(), packages),
+        Command::Build {
+            party,
+            packages,
+            out,
+            offline,
+            output,
+            sysroot,
+            rebuild,
+            target: cli::BuildTarget::Oci,
+            registry,
+            ..
+        } => cmd_image::build(
+            party,
+            packages,
+            out.as_deref(),
+            *offline,
+            output.format(),
+            sysroot,
+            rebuild,
+            registry.as_deref(),
+        ),
+        Command::Push {
+            party,
+            packages,
+            registry,
+            insecure,
+            out,
+            output,
+        } => cmd_image::push(
+            party,
+            packages,
+            registry,
+            *insecure,
+            out.as_deref(),
+            output.format(),
+        ),
         Command::Build {
             party,
             packages,

@@ -198,6 +198,9 @@ impl<'a> Composer<'a> {
         if let Some(c) = &pkg.categories {
             meta.categories = categories(c, file, problems);
         }
+        if let Some(v) = &pkg.image_size_limit {
+            meta.image_size_limit = crate::load::size_limit(v, file, problems);
+        }
         if problems.len() > before {
             return None;
         }

@@ -255,6 +255,55 @@ fn meta(m: &PartyMeta, file: &SourceFile, root: &Path, problems: &mut Problems) 
         icon,
         short_description: m.short_description.as_ref().map(|e| e.get_ref().clone()),
         description: m.description.as_ref().map(|e| e.get_ref().clone()),
+        image_size_limit: m
+            .image_size_limit
+            .as_ref()
+            .and_then(|v| size_limit(v, file, problems)),
+    }
+}
+
+/// `image-size-limit = "512 MiB"`: bytes, or a number with B, KiB, MiB, GiB (or kB, MB, GB).
+pub(crate) fn size_limit(
+    v: &crate::schema::S<String>,
+    file: &SourceFile,
+    problems: &mut Problems,
+) -> Option<crate::model::SizeLimit> {
+    let text = v.get_ref().trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: Option<u64> = match unit.trim() {
+        "" | "B" => Some(1),
+        "kB" | "KB" => Some(1000),
+        "KiB" => Some(1 << 10),
+        "MB" => Some(1_000_000),
+        "MiB" => Some(1 << 20),
+        "GB" => Some(1_000_000_000),
+        "GiB" => Some(1 << 30),
+        _ => None,
+    };
+    let bytes = match (number.parse::<f64>(), scale) {
+        (Ok(n), Some(scale)) if n.is_finite() && n > 0.0 => Some((n * scale as f64) as u64),
+        _ => None,
+    };
+    match bytes {
+        Some(bytes) => Some(crate::model::SizeLimit {
+            bytes,
+            place: crate::diagnostic::Place::new(file, v.span()),
+        }),
+        None => {
+            problems.push(
+                PartyError::new("soiree::party::size", format!("`{text}` is not a size"))
+                    .at_span(
+                        file,
+                        v.span(),
+                        "a size such as \"512 MiB\", \"2 GiB\" or \"300000000\"",
+                    )
+                    .help("units: B, kB, MB, GB, KiB, MiB, GiB"),
+            );
+            None
+        }
     }
 }
 

@@ -34,6 +34,15 @@ pub struct Meta {
     pub icon: Option<PathBuf>,
     pub short_description: Option<String>,
     pub description: Option<String>,
+    /// `image-size-limit`: the most a package's OCI image may weigh, and where it is set.
+    pub image_size_limit: Option<SizeLimit>,
+}
+
+/// A size in bytes, with the place in `party.toml` that sets it (an error about it points there).
+#[derive(Debug, Clone)]
+pub struct SizeLimit {
+    pub bytes: u64,
+    pub place: Place,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

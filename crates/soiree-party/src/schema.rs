@@ -36,6 +36,8 @@ pub struct PartyMeta {
     pub icon: Option<S<String>>,
     pub short_description: Option<S<String>>,
     pub description: Option<S<String>>,
+    /// The most an OCI image of a package may weigh (`build --target oci`), e.g. "512 MiB".
+    pub image_size_limit: Option<S<String>>,
 }
 
 /// Where a recipe's files come from.
@@ -97,6 +99,7 @@ pub struct PackageSpec {
     #[serde(default)]
     pub requests: Vec<S<RequestSpec>>,
     pub deps: Option<DepsSpec>,
+    pub image_size_limit: Option<S<String>>,
 }
 
 /// `{ use = "nginx", with = { port = 8000 } }`

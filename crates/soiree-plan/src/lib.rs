@@ -1,8 +1,10 @@
 //! Turn a composed party package into its `.spk` contents: file tree, manifest, bridge config, powerbox descriptors, pkgdef.
 
 pub mod closure;
+pub mod container;
 pub mod error;
 pub mod explain;
+pub mod layers;
 pub mod links;
 pub mod listing;
 pub mod listing_page;

@@ -58,6 +58,9 @@ _soiree__pack() {
             soiree__pack,pack)
                 cmd="soiree__pack__subcmd__pack"
                 ;;
+            soiree__pack,push)
+                cmd="soiree__pack__subcmd__push"
+                ;;
             soiree__pack,recipes)
                 cmd="soiree__pack__subcmd__recipes"
                 ;;
@@ -154,6 +157,9 @@ _soiree__pack() {
             soiree__pack__subcmd__help,pack)
                 cmd="soiree__pack__subcmd__help__subcmd__pack"
                 ;;
+            soiree__pack__subcmd__help,push)
+                cmd="soiree__pack__subcmd__help__subcmd__push"
+                ;;
             soiree__pack__subcmd__help,recipes)
                 cmd="soiree__pack__subcmd__help__subcmd__recipes"
                 ;;
@@ -233,7 +239,7 @@ _soiree__pack() {
 
     case "${cmd}" in
         soiree__pack)
-            opts="-q -v -h -V --quiet --verbose --color --help --version build check run up enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version build check run up enter ls why push init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,7 +334,7 @@ _soiree__pack() {
                     return 0
                     ;;
                 --target)
-                    COMPREPLY=($(compgen -W "spk compose helm" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "spk oci compose helm" -- "${cur}"))
                     return 0
                     ;;
                 --registry)
@@ -595,7 +601,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help)
-            opts="build check run up enter ls why init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
+            opts="build check run up enter ls why push init new recipes add set lock descriptor pack verify unpack sign cache keygen keys help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -875,6 +881,20 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help__subcmd__pack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1357,6 +1377,40 @@ _soiree__pack() {
                     ;;
                 --compression)
                     COMPREPLY=($(compgen -W "fast default best" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__push)
+            opts="-q -v -h --party --registry --insecure --out --message-format --json --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --party)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --color)
