@@ -1,8 +1,7 @@
 //! The chart's default rendering run by `podman kube play` with the demo party's images from
 //! `build --target oci`: Uro's Pod (a container per service, `soiree-grain --only`, sharing
 //! loopback and `/var`) answers HTTP through nginx, every container's probe passes, and the
-//! game server's container reports its ENet server ready. Needs the images of issue 17's first
-//! half (`build --target oci`, branch issue-17a): ignored until that is merged.
+//! game server's container reports its ENet server ready.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -57,19 +56,22 @@ impl Podman {
         c
     }
 
-    /// Loads the layout `build --target oci` wrote and names it as the chart does.
+    /// Copies the layout `build --target oci` wrote into this podman's storage, named as the
+    /// chart names it (skopeo: `podman pull oci:` names an image after its folder's path).
     fn load(&self, layout: &Path, name: &str) {
-        let id = ok(
-            self.cmd()
-                .args(["pull", "-q"])
-                .arg(format!("oci:{}", layout.display()))
-                .output()
-                .unwrap(),
-            "podman pull oci:",
+        let storage = format!(
+            "containers-storage:[vfs@{}+{}]{name}",
+            self.dir.path().join("root").display(),
+            self.dir.path().join("run").display()
         );
         ok(
-            self.cmd().args(["tag", id.trim(), name]).output().unwrap(),
-            "podman tag",
+            Command::new("skopeo")
+                .args(["copy", "-q"])
+                .arg(format!("oci:{}", layout.display()))
+                .arg(storage)
+                .output()
+                .unwrap(),
+            "skopeo copy oci: containers-storage:",
         );
     }
 
@@ -112,7 +114,6 @@ fn until(secs: u64, what: &str, mut ok: impl FnMut() -> bool, log: impl Fn() -> 
 }
 
 #[test]
-#[ignore = "needs `build --target oci` (branch issue-17a): run with --ignored once it is merged"]
 fn the_default_rendering_runs_under_podman_kube_play() {
     let t = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let dir = t.path();
