@@ -46,8 +46,10 @@ pub fn direct_from_env(
         let var = env_name(&r.name);
         match std::env::var(&var) {
             Ok(v) if !v.is_empty() => {
-                let url =
-                    crate::ready::HttpUrl::parse(&v).map_err(|e| Error::Config(format!("{var}: {e}")))?;
+                // HttpUrl's own errors speak of readiness URLs, where it is used first.
+                let url = crate::ready::HttpUrl::parse(&v).map_err(|_| {
+                    Error::Config(format!("{var}=`{v}` is not an http://HOST:PORT/PATH/ address"))
+                })?;
                 log::say(&format!("link `{}` goes to {v}", r.name));
                 direct.insert(r.name.clone(), url);
             }

@@ -164,6 +164,35 @@ fn a_link_forwards_requests_under_the_targets_path() {
 }
 
 #[test]
+fn a_link_address_that_is_not_http_stops_the_grain_before_anything_starts() {
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("services.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({ "package": "server", "services": [],
+            "links": { "port": free_port(), "requests": [{ "name": "uro", "label": "Uro",
+                "interface": "api-session", "descriptor": "AA",
+                "forward": { "port": free_port(), "path": "/" } }] } }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
+        .arg("--var")
+        .arg(t.path().join("var"))
+        .arg(&file)
+        .env("SOIREE_LINK_URO", "ftp://uro/")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("SOIREE_LINK_URO") && said.contains("http://"),
+        "{said}"
+    );
+}
+
+#[test]
 fn forward_copies_plain_tcp_to_a_service_run_elsewhere() {
     let t = tempfile::tempdir().unwrap();
     let (port, target_port) = (free_port(), free_port());
