@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the Debian packages the test suite runs (the one list of them), installed
-//! when missing and this is root, or named in the exact `apt-get install` line to run; then
-//! `cargo test --workspace`. `.ci/run` and the README call exactly this.
+//! when missing and this is root, or named in the exact `apt-get install` line to run; the same
+//! for the PyPI packages (pip); then `cargo test --workspace`. `.ci/run` and the README call exactly this.
 
 use std::process::Command;
 
@@ -38,6 +38,11 @@ pub const PACKAGES: &[(&str, Option<&str>, &str)] = &[
     ),
     ("podman", None, "the OCI images run as containers"),
     ("runc", None, "the runtime podman runs the images with"),
+    (
+        "podman-compose",
+        None,
+        "reading the compose file build --target compose writes",
+    ),
     ("uidmap", None, "podman's user namespaces (newuidmap)"),
     ("slirp4netns", None, "podman's loopback-only port publishing"),
     (
@@ -55,6 +60,73 @@ pub const PACKAGES: &[(&str, Option<&str>, &str)] = &[
     ("docker-registry", None, "push to a real registry on loopback"),
     ("apache2-utils", None, "htpasswd: the registry's password file"),
 ];
+
+/// The PyPI packages the tests run (with the module that shows each is there): real Helm code
+/// and Kubernetes' schemas for the chart of `build --target helm` (fixtures/deploy/check_chart.py).
+pub const PIP_PACKAGES: &[(&str, &str, &str)] = &[
+    (
+        "helm-python-sdk",
+        "helm_python",
+        "Helm v4 as a library: the chart linted and rendered",
+    ),
+    (
+        "kubernetes-validate",
+        "kubernetes_validate",
+        "every rendered manifest checked against Kubernetes' schemas",
+    ),
+    ("pyyaml", "yaml", "the rendered manifests read"),
+];
+
+/// The packages of [`PIP_PACKAGES`] the `python3` on PATH cannot import.
+pub fn pip_missing() -> Vec<&'static str> {
+    PIP_PACKAGES
+        .iter()
+        .filter(|(_, module, _)| {
+            !Command::new("python3")
+                .args(["-c", &format!("import {module}")])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(|(pkg, _, _)| *pkg)
+        .collect()
+}
+
+/// Installs the missing PyPI packages with pip (as root: `--break-system-packages`, as CI
+/// runs it), or says what to run and fails.
+pub fn ensure_pip_installed() -> Result<(), String> {
+    let need = pip_missing();
+    if need.is_empty() {
+        return Ok(());
+    }
+    let line = format!(
+        "python3 -m pip install --break-system-packages {}",
+        need.join(" ")
+    );
+    if !is_root() {
+        return Err(format!(
+            "the tests need PyPI packages this machine lacks: {}
+install them:
+  {line}",
+            need.join(", ")
+        ));
+    }
+    eprintln!("installing from PyPI: {}", need.join(" "));
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--break-system-packages"])
+        .args(&need)
+        .status()
+        .map_err(|e| format!("{line}: {e}"))?;
+    let still = pip_missing();
+    if status.success() && still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{line} failed ({status}); still missing: {}",
+            still.join(" ")
+        ))
+    }
+}
 
 /// The packages of [`PACKAGES`] this machine lacks.
 pub fn missing() -> Vec<&'static str> {
@@ -150,6 +222,7 @@ pub fn ensure_installed() -> Result<(), String> {
 /// `cargo xtask test [ARGS…]`: the packages, then `cargo test --workspace ARGS…`.
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure_installed()?;
+    ensure_pip_installed()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["test", "--workspace"])

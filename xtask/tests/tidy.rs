@@ -126,7 +126,7 @@ const LAYERS: &[&[&str]] = &[
     &["soiree-deps", "soiree-source"],
     &["soiree-party"],
     &["soiree-plan", "soiree-run"],
-    &["soiree-build", "soiree-up"],
+    &["soiree-build", "soiree-deploy", "soiree-up"],
     &["soiree-pack", "xtask"],
 ];
 

@@ -219,6 +219,39 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The same package with only the services named in `names` (each one's `after` reduced to
+    /// those kept: the others run elsewhere, in their own containers, ordered by their probes)
+    /// and the links only if `links`. An unknown name is an error.
+    pub fn only(&self, names: &[String], links: bool) -> Result<Config, Error> {
+        if let Some(n) = names
+            .iter()
+            .find(|n| !self.services.iter().any(|s| &s.name == *n))
+        {
+            let known: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::Config(format!(
+                "no service `{n}` (the package has: {})",
+                known.join(", ")
+            )));
+        }
+        let mut services: Vec<Service> = self
+            .services
+            .iter()
+            .filter(|s| names.contains(&s.name))
+            .cloned()
+            .collect();
+        for s in &mut services {
+            s.after.retain(|a| names.contains(a));
+        }
+        Ok(Config {
+            package: self.package.clone(),
+            env: self.env.clone(),
+            services,
+            links: if links { self.links.clone() } else { None },
+        })
+    }
+}
+
 impl Links {
     fn check(&self) -> Result<(), Error> {
         let mut names = std::collections::BTreeSet::new();
@@ -295,6 +328,26 @@ mod tests {
 
     fn one(service: &str) -> Result<Config, Error> {
         Config::parse(format!(r#"{{"package": "p", "services": [{service}]}}"#).as_bytes())
+    }
+
+    #[test]
+    fn only_keeps_the_named_services_and_drops_waits_on_the_others() {
+        let c = Config::parse(
+            br#"{"package": "p", "links": {"port": 15240, "requests": [{"name": "uro",
+                "label": "Uro", "interface": "api-session", "descriptor": "AA",
+                "forward": {"port": 4000, "path": "/api/"}}]}, "services": [
+                {"name": "db", "command": ["db"]},
+                {"name": "web", "command": ["web"], "after": ["db"]}]}"#,
+        )
+        .unwrap();
+        let web = c.only(&["web".into()], false).unwrap();
+        assert_eq!(web.services.len(), 1);
+        assert!(web.services[0].after.is_empty() && web.links.is_none());
+        let both = c.only(&["db".into(), "web".into()], true).unwrap();
+        assert_eq!(both.services[1].after, ["db"]);
+        assert_eq!(both.links.unwrap().requests[0].name, "uro");
+        let e = c.only(&["cache".into()], false).unwrap_err().to_string();
+        assert!(e.contains("no service `cache`") && e.contains("db, web"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Each request goes through the bridge's proxy with `Authorization: Bearer <cap>`; the path
 //! under the forwarded prefix becomes the path under the capability. Bodies in both directions
 //! are copied as they come. Until the link exists it answers 503 saying what to grant.
+//! Outside Sandstorm (a container of `build --target compose|helm`) the deployment names the
+//! offering package's address in `SOIREE_LINK_<REQUEST>` instead, and requests go straight there.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -31,26 +33,6 @@ pub fn serve(shared: &Shared, request: &LinkRequest, conn: TcpStream) {
         Ok(h) => h,
         Err(e) => return http1::text(&mut w, 400, &format!("{e}\n")),
     };
-    let Some(cap) = shared.store.get(&request.name) else {
-        return http1::text(
-            &mut w,
-            503,
-            &format!(
-                "`{}` is not linked yet: grant its request `{}` ({}) on the grain's page, {}\n",
-                shared.package,
-                request.name,
-                request.label,
-                crate::links::PREFIX
-            ),
-        );
-    };
-    let Some(proxy) = &shared.proxy else {
-        return http1::text(
-            &mut w,
-            503,
-            "this grain runs without Sandstorm's HTTP bridge (no http_proxy): a link cannot be used here\n",
-        );
-    };
     let Some(rest) = head.target.strip_prefix(&forward.path) else {
         return http1::text(
             &mut w,
@@ -61,21 +43,65 @@ pub fn serve(shared: &Shared, request: &LinkRequest, conn: TcpStream) {
             ),
         );
     };
-    let mut up = match TcpStream::connect(proxy) {
-        Ok(s) => s,
-        Err(e) => {
+    let (mut up, mut out) = if let Some(target) = shared.direct.get(&request.name) {
+        // No bridge and no cap: the deployment's network already limits who reaches whom.
+        let up = match target.addr().and_then(TcpStream::connect) {
+            Ok(s) => s,
+            Err(e) => {
+                return http1::text(
+                    &mut w,
+                    502,
+                    &format!(
+                        "cannot reach `{}` at {}:{}: {e}\n",
+                        request.name, target.host, target.port
+                    ),
+                )
+            }
+        };
+        let base = target.path.trim_end_matches('/');
+        let out = format!(
+            "{} {base}/{rest} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n",
+            head.method, target.host, target.port
+        );
+        (up, out)
+    } else {
+        let Some(cap) = shared.store.get(&request.name) else {
             return http1::text(
                 &mut w,
-                502,
-                &format!("cannot reach the bridge's proxy at {proxy}: {e}\n"),
-            )
-        }
+                503,
+                &format!(
+                    "`{}` is not linked yet: grant its request `{}` ({}) on the grain's page, {}\n",
+                    shared.package,
+                    request.name,
+                    request.label,
+                    crate::links::PREFIX
+                ),
+            );
+        };
+        let Some(proxy) = &shared.proxy else {
+            return http1::text(
+                &mut w,
+                503,
+                "this grain runs without Sandstorm's HTTP bridge (no http_proxy): a link cannot be used here\n",
+            );
+        };
+        let up = match TcpStream::connect(proxy) {
+            Ok(s) => s,
+            Err(e) => {
+                return http1::text(
+                    &mut w,
+                    502,
+                    &format!("cannot reach the bridge's proxy at {proxy}: {e}\n"),
+                )
+            }
+        };
+        // The proxy ignores the host; the name only makes logs readable.
+        let out = format!(
+            "{} http://{}/{rest} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n",
+            head.method, request.name, request.name
+        );
+        (up, out)
     };
-    // The proxy ignores the host; the name only makes logs readable.
-    let mut out = format!(
-        "{} http://{}/{rest} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n",
-        head.method, request.name, request.name
-    );
     for (n, v) in &head.headers {
         if !HOP.iter().any(|h| n.eq_ignore_ascii_case(h)) {
             out.push_str(&format!("{n}: {v}\r\n"));
@@ -89,7 +115,7 @@ pub fn serve(shared: &Shared, request: &LinkRequest, conn: TcpStream) {
         .and_then(|()| up.write_all(&early))
         .is_err()
     {
-        return http1::text(&mut w, 502, "the bridge's proxy closed the connection\n");
+        return http1::text(&mut w, 502, "the upstream closed the connection\n");
     }
     let client = r.into_inner();
     if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), up.try_clone()) {

@@ -7,6 +7,7 @@
 //! a local forwarder per granted API. It needs
 //! no `/proc`, no privileges and no writable path but `/var` (and `/tmp`).
 
+pub mod agones;
 pub mod config;
 pub mod first_run;
 pub mod forward;
@@ -17,10 +18,12 @@ pub mod links;
 pub mod log;
 pub mod order;
 pub mod ready;
+pub mod ready_mark;
 pub mod relay;
 pub mod secrets;
 mod store;
 pub mod supervise;
+pub mod tcp_forward;
 
 pub use config::{Config, Forward, LinkRequest, Links, Ready, Restart, Service};
 pub use supervise::{run, Options};

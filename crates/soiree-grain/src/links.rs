@@ -23,6 +23,40 @@ pub struct Shared {
     pub store: LinkStore,
     /// The bridge's proxy (`host:port`), or `None` outside a grain.
     pub proxy: Option<String>,
+    /// Requests whose forwarder sends straight to an address (`SOIREE_LINK_<REQUEST>`, outside
+    /// Sandstorm) rather than through the proxy with a capability.
+    pub direct: std::collections::BTreeMap<String, crate::ready::HttpUrl>,
+}
+
+/// Where a deployment without Sandstorm names what a request is linked to.
+pub const ENV_PREFIX: &str = "SOIREE_LINK_";
+
+/// `SOIREE_LINK_URO_API` for request `uro-api` (`-` becomes `_`).
+pub fn env_name(request: &str) -> String {
+    format!("{ENV_PREFIX}{}", request.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The forwarded requests whose `SOIREE_LINK_<REQUEST>` is set, with the `http://` base each
+/// one's requests go under; a value that is not such a URL is an error.
+pub fn direct_from_env(
+    links: &Links,
+) -> Result<std::collections::BTreeMap<String, crate::ready::HttpUrl>, Error> {
+    let mut direct = std::collections::BTreeMap::new();
+    for r in links.requests.iter().filter(|r| r.forward.is_some()) {
+        let var = env_name(&r.name);
+        match std::env::var(&var) {
+            Ok(v) if !v.is_empty() => {
+                // HttpUrl's own errors speak of readiness URLs, where it is used first.
+                let url = crate::ready::HttpUrl::parse(&v).map_err(|_| {
+                    Error::Config(format!("{var}=`{v}` is not an http://HOST:PORT/PATH/ address"))
+                })?;
+                log::say(&format!("link `{}` goes to {v}", r.name));
+                direct.insert(r.name.clone(), url);
+            }
+            _ => {}
+        }
+    }
+    Ok(direct)
 }
 
 /// The ports actually listened on (the link service first), for tests that ask for port 0.
@@ -324,6 +358,7 @@ mod tests {
             },
             store: LinkStore::new(var),
             proxy: None,
+            direct: Default::default(),
         }
     }
 

@@ -52,7 +52,7 @@ impl HttpUrl {
 
     /// The address to connect to. `localhost` is loopback without asking the resolver: a grain
     /// has no /etc/hosts unless the package ships one.
-    fn addr(&self) -> std::io::Result<SocketAddr> {
+    pub(crate) fn addr(&self) -> std::io::Result<SocketAddr> {
         if self.host == "localhost" {
             return Ok(SocketAddr::from(([127, 0, 0, 1], self.port)));
         }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::{Config, Ready, Restart, Service};
-use crate::{first_run, log, ready, relay, Error};
+use crate::{first_run, log, ready, ready_mark, relay, Error};
 
 /// The first restart waits this long; each further crash in a row doubles it, up to the cap.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -41,6 +41,9 @@ pub struct Options {
     pub var_dir: PathBuf,
     /// Set by `soiree-pack run` (`SOIREE_RUN_RELAY`): hand out sockets and report readiness.
     pub relay_dir: Option<PathBuf>,
+    /// `--forward PORT=tcp://HOST:PORT`: loopback ports to forward besides the package's links (a service
+    /// its deployment runs elsewhere, reached at the address its recipe gave it).
+    pub forwards: Vec<(u16, String)>,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             relay_dir: std::env::var_os(relay::RELAY_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            forwards: Vec::new(),
         }
     }
 }
@@ -112,6 +116,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
             links: links.clone(),
             store: crate::link_store::LinkStore::new(&opts.var_dir),
             proxy: crate::http1::proxy_from_env(),
+            direct: crate::links::direct_from_env(links).inspect_err(|e| log::say(&format!("error: {e}")))?,
         })
         .inspect_err(|e| log::say(&format!("error: {e}")))?;
     }
@@ -137,7 +142,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         tails: (0..config.services.len()).map(|_| Default::default()).collect(),
         log_threads: (0..config.services.len()).map(|_| None).collect(),
     };
-    let result = s.start_all(&order);
+    let result = serve_forwards(&opts.forwards).and_then(|()| s.start_all(&order));
     if let Err(e) = &result {
         log::say(&format!("error: {e}"));
     } else if s.stop_signals == 0 {
@@ -157,6 +162,15 @@ pub fn run(config: &Config, opts: &Options) -> Result<(), Error> {
         log::say("every service is stopped");
     }
     result
+}
+
+/// `--forward`: loopback ports joined to services run elsewhere.
+fn serve_forwards(forwards: &[(u16, String)]) -> Result<(), Error> {
+    for (port, upstream) in forwards {
+        crate::tcp_forward::serve(*port, upstream).map_err(Error::Start)?;
+        log::say(&format!("127.0.0.1:{port} forwards to {upstream}"));
+    }
+    Ok(())
 }
 
 fn listen_for_signals() -> Result<Receiver<i32>, Error> {
@@ -182,6 +196,14 @@ impl Supervisor<'_> {
     }
 
     fn start_all(&mut self, order: &[usize]) -> Result<(), Error> {
+        for &i in order {
+            ready_mark::clear(&self.opts.var_dir, &self.svc(i).name).map_err(|e| {
+                Error::Io(format!(
+                    "service `{}`: cannot clear its ready marker: {e}",
+                    self.svc(i).name
+                ))
+            })?;
+        }
         for &i in order {
             for d in &self.svc(i).var_dirs {
                 let dir = self.opts.var_dir.join(d);
@@ -222,6 +244,9 @@ impl Supervisor<'_> {
                 return Ok(());
             }
             self.first_run(i)?;
+            if let Err(e) = ready_mark::mark(&self.opts.var_dir, &name) {
+                log::say(&format!("{name}: cannot record that it is ready: {e}"));
+            }
         }
         Ok(())
     }
@@ -576,6 +601,8 @@ impl Supervisor<'_> {
     fn stop_all(&mut self) {
         self.stopping = true;
         for &i in self.started.clone().iter().rev() {
+            // Not ready once stopping: a probe must not pass on a service on its way out.
+            let _ = ready_mark::clear(&self.opts.var_dir, &self.svc(i).name);
             match self.states[i] {
                 State::Running { pid, .. } => self.stop_one(i, pid),
                 _ => self.states[i] = State::Done,

@@ -92,12 +92,15 @@ pub enum Command {
         sysroot: SysrootArg,
         #[command(flatten)]
         rebuild: RebuildArg,
-        /// What to build: `spk` (default: Sandstorm packages), or `oci` (an OCI image layout
-        /// per package in OUT/oci/<package>/, run by its supervisor without Sandstorm's bridge).
+        /// What to build: `spk` (default: Sandstorm packages), `oci` (an OCI image layout per
+        /// package in OUT/oci/<package>/, run by its supervisor without Sandstorm's bridge),
+        /// `compose` (OUT/compose/compose.yaml) or `helm` (a chart in OUT/helm/<party>/); see
+        /// docs/beyond-sandstorm.md.
         #[arg(long, value_name = "TARGET", default_value = "spk")]
         target: BuildTarget,
-        /// With `--target oci`: the HOST/PREFIX images are named under
-        /// (HOST/PREFIX/<party>-<package>:<app-version>; default localhost/soiree).
+        /// The HOST/PREFIX images are named under (HOST/PREFIX/<party>-<package>:<app-version>;
+        /// default localhost/soiree): the images `oci` writes, and those the compose file and
+        /// chart pull.
         #[arg(long, value_name = "HOST/PREFIX")]
         registry: Option<String>,
     },
@@ -413,6 +416,10 @@ pub enum BuildTarget {
     Spk,
     /// OCI image layouts: OUT/oci/<package>/.
     Oci,
+    /// A compose file for one host, a service per package: OUT/compose/compose.yaml.
+    Compose,
+    /// A Helm chart, a Pod per package: OUT/helm/<party>/.
+    Helm,
 }
 
 #[derive(Debug, clap::Args)]

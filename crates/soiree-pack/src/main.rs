@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_deploy;
 mod cmd_enter;
 mod cmd_image;
 mod cmd_inspect;
@@ -127,6 +128,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Unpack { file, dir } => Ok(cmd_package::unpack(file, dir)?),
         Command::Check { party, output } => cmd_party::check(party, output.is_json()),
         Command::Lock { party, offline } => cmd_party::lock(party, *offline),
+        Command::Build {
+            party,
+            packages,
+            out,
+            target: target @ (cli::BuildTarget::Compose | cli::BuildTarget::Helm),
+            registry,
+            ..
+        } => cmd_deploy::deploy(party, *target, out.as_deref(), registry.as_deref(), packages),
         Command::Build {
             party,
             packages,

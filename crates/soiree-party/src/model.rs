@@ -186,6 +186,8 @@ pub struct Service {
     pub ready: Option<Ready>,
     pub after: Vec<String>,
     pub ports: Vec<u16>,
+    /// UDP ports it listens on (not in services.json: the supervisor has nothing to do with them).
+    pub udp_ports: Vec<u16>,
     pub first_run: Vec<Vec<String>>,
     pub pre_start: Vec<Vec<String>>,
     /// Generated once per grain: variable name → bytes of randomness.
@@ -259,7 +261,7 @@ impl Interface {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub name: String,
     pub interface: Interface,
@@ -269,6 +271,8 @@ pub struct Request {
     pub label: Option<String>,
     /// For `api-session`: where the grain's programs reach the granted API.
     pub local: Option<LocalApi>,
+    /// Its `local-port` line (else its `name` line), for errors about where it leads.
+    pub origin: Origin,
 }
 
 /// `127.0.0.1:port` inside the grain, with requests under `path` going to the granted API's root.

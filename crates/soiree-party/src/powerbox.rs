@@ -1,7 +1,7 @@
 //! The package's Powerbox declarations: offers (its API, for other grains to request) and
 //! requests (what it asks other grains for), checked and made ready for the plan.
 
-use crate::diagnostic::{closest, unknown_param, PartyError, Problems, SourceFile};
+use crate::diagnostic::{closest, unknown_param, PartyError, Place, Problems, SourceFile};
 use crate::model::*;
 use crate::params::{self, Params};
 use crate::schema::{OfferSpec, PackageSpec, RequestSpec, S};
@@ -98,7 +98,7 @@ pub(crate) fn requests(
     problems: &mut Problems,
 ) -> Vec<Request> {
     let mut out: Vec<Request> = Vec::new();
-    for (r, file, p, _) in specs {
+    for (r, file, p, via) in specs {
         let spec = r.get_ref();
         let Some(interface) = Interface::parse(spec.interface.get_ref()) else {
             let mut e = PartyError::new(
@@ -238,6 +238,15 @@ pub(crate) fn requests(
             tls,
             label: spec.label.clone(),
             local,
+            origin: Origin {
+                via: via.clone(),
+                place: Place::new(
+                    file,
+                    spec.local_port
+                        .as_ref()
+                        .map_or_else(|| spec.name.span(), |p| p.span()),
+                ),
+            },
         });
     }
     out

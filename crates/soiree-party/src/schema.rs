@@ -270,6 +270,10 @@ pub struct ServiceSpec {
     pub after: Vec<S<String>>,
     #[serde(default)]
     pub ports: Vec<S<toml::Value>>,
+    /// UDP ports the service listens on (a game server's): published by `run --udp` by hand,
+    /// by `build --target compose|helm` from here.
+    #[serde(default)]
+    pub udp_ports: Vec<S<toml::Value>>,
     #[serde(default)]
     pub first_run: Vec<S<Vec<String>>>,
     /// Commands run before every start of the service by the grain (migrations).

@@ -87,6 +87,13 @@ pub(crate) fn service(
             Err(u) => problems.push(unknown_param(file, v.span(), &u)),
         }
     }
+    let mut udp_ports = Vec::new();
+    for v in &spec.udp_ports {
+        match params::substitute_value(v.get_ref(), p) {
+            Ok(val) => udp_ports.extend(port(&val, file, v.span(), problems)),
+            Err(u) => problems.push(unknown_param(file, v.span(), &u)),
+        }
+    }
     let ready = spec.ready.as_ref().and_then(|r| {
         let rs = r.get_ref();
         let mut kinds = Vec::new();
@@ -150,6 +157,7 @@ pub(crate) fn service(
         ready,
         after,
         ports,
+        udp_ports,
         first_run: steps(&spec.first_run, problems),
         pre_start: steps(&spec.pre_start, problems),
         secrets: secrets(spec, file, problems),

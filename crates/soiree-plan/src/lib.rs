@@ -5,6 +5,7 @@ pub mod container;
 pub mod error;
 pub mod explain;
 pub mod layers;
+pub mod links;
 pub mod listing;
 pub mod listing_page;
 pub mod manifest;
@@ -16,5 +17,5 @@ pub mod sources;
 pub mod tree;
 
 pub use error::PlanError;
-pub use plan::{plan, Plan};
+pub use plan::{plan, services_config, Plan};
 pub use sources::Sources;

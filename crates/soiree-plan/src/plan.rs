@@ -56,8 +56,20 @@ fn links(requests: &[EncodedRequest], pkg: &Package) -> Option<soiree_grain::Lin
 
 /// `/opt/soiree/services.json`, as the supervisor's own `Config` type serializes it.
 fn services_json(pkg: &Package, requests: &[EncodedRequest]) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&config(pkg, requests)).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// What the package's supervisor runs: the contents of `/opt/soiree/services.json`.
+pub fn services_config(pkg: &Package) -> soiree_grain::Config {
+    let requests: Vec<EncodedRequest> = pkg.requests.iter().map(powerbox::encode_request).collect();
+    config(pkg, &requests)
+}
+
+fn config(pkg: &Package, requests: &[EncodedRequest]) -> soiree_grain::Config {
     use soiree_grain::config::{Config, Restart, Service, DEFAULT_READY_TIMEOUT, DEFAULT_STOP_TIMEOUT};
-    let config = Config {
+    Config {
         links: links(requests, pkg),
         package: pkg.name.clone(),
         env: pkg.env.clone(),
@@ -81,10 +93,7 @@ fn services_json(pkg: &Package, requests: &[EncodedRequest]) -> Vec<u8> {
                 secrets: s.secrets.clone(),
             })
             .collect(),
-    };
-    let mut out = serde_json::to_vec_pretty(&config).unwrap_or_default();
-    out.push(b'\n');
-    out
+    }
 }
 
 /// Where the grain user's account is written unless a recipe provides the file.

@@ -334,7 +334,7 @@ _soiree__pack() {
                     return 0
                     ;;
                 --target)
-                    COMPREPLY=($(compgen -W "spk oci" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "spk oci compose helm" -- "${cur}"))
                     return 0
                     ;;
                 --registry)

@@ -65,9 +65,11 @@ default\t'xz -6, as `spk pack`'
 best\t'xz -9e: slowest, smallest'"
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l sysroot -d 'Take the system from DIR instead of this machine (a debootstrap tree, an exported container filesystem): the libraries and interpreters the programs need, and every source whose path is `/`' -r -F
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l rebuild -d 'Run the command of this source again even when its output is cached (repeatable)' -r
-complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l target -d 'What to build: `spk` (default: Sandstorm packages), or `oci` (an OCI image layout per package in OUT/oci/<package>/, run by its supervisor without Sandstorm\'s bridge)' -r -f -a "spk\t'Signed Sandstorm packages: OUT/<package>.spk and OUT/<package>/'
-oci\t'OCI image layouts: OUT/oci/<package>/'"
-complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l registry -d 'With `--target oci`: the HOST/PREFIX images are named under (HOST/PREFIX/<party>-<package>:<app-version>; default localhost/soiree)' -r
+complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l target -d 'What to build: `spk` (default: Sandstorm packages), `oci` (an OCI image layout per package in OUT/oci/<package>/, run by its supervisor without Sandstorm\'s bridge), `compose` (OUT/compose/compose.yaml) or `helm` (a chart in OUT/helm/<party>/); see docs/beyond-sandstorm.md' -r -f -a "spk\t'Signed Sandstorm packages: OUT/<package>.spk and OUT/<package>/'
+oci\t'OCI image layouts: OUT/oci/<package>/'
+compose\t'A compose file for one host, a service per package: OUT/compose/compose.yaml'
+helm\t'A Helm chart, a Pod per package: OUT/helm/<party>/'"
+complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l registry -d 'The HOST/PREFIX images are named under (HOST/PREFIX/<party>-<package>:<app-version>; default localhost/soiree): the images `oci` writes, and those the compose file and chart pull' -r
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand build" -l color -d 'When to use colours and progress bars: `auto` (on a terminal), `always` or `never`' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -1,0 +1,216 @@
+//! The repository's party as a Helm chart, linted and rendered by real Helm code (PyPI
+//! `helm-python-sdk`, Helm v4 as a library) with the default values and with scaled ones, every
+//! rendered manifest validated against Kubernetes' schemas (PyPI `kubernetes-validate`) by
+//! `fixtures/deploy/check_chart.py`; then what the scaled values must have changed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chart(dir: &Path) -> PathBuf {
+    let party = soiree_party::load(&repo().join("party.toml"), None).unwrap();
+    let d = soiree_deploy::Deployment::new(&party, &Default::default()).unwrap();
+    let files = soiree_deploy::helm::render(&d, &party).unwrap();
+    let out = dir.join("soiree");
+    soiree_deploy::output::write_dir(&out, &files).unwrap();
+    out
+}
+
+/// Lints, renders and validates with `values`; the rendered manifests.
+fn check(chart: &Path, values: Value) -> Vec<Value> {
+    let out = tempfile::tempdir().unwrap();
+    let values_file = out.path().join("values.json");
+    std::fs::write(&values_file, values.to_string()).unwrap();
+    let run = Command::new("python3")
+        .arg(repo().join("fixtures/deploy/check_chart.py"))
+        .arg(chart)
+        .arg(&values_file)
+        .arg(out.path())
+        .output()
+        .expect("python3");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "check_chart.py failed:\n{said}");
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("manifests.json")).unwrap()).unwrap();
+    m["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["doc"].clone())
+        .collect()
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+}
+
+fn containers(pod: &Value) -> Vec<&Value> {
+    pod["spec"]["containers"].as_array().unwrap().iter().collect()
+}
+
+fn names(list: &[&Value]) -> Vec<String> {
+    list.iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn default_values_give_a_pod_per_package_with_a_container_per_service() {
+    let t = tempfile::tempdir().unwrap();
+    let docs = check(&chart(t.path()), json!({}));
+    let uro = find(&docs, "Deployment", "party-uro").expect("uro's Deployment");
+    let pod = &uro["spec"]["template"];
+    let c = containers(pod);
+    assert_eq!(names(&c), ["cockroachdb", "nginx", "redis", "uro"]);
+    // `after` across containers: Uro waits for CockroachDB and Redis (cmd[3..]).
+    assert_eq!(
+        c[3]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "--after",
+            "cockroachdb",
+            "--after",
+            "redis",
+            "/opt/soiree/services.json"
+        ])
+    );
+    for c in &c {
+        let cmd = c["command"].as_array().unwrap();
+        assert_eq!(cmd[1], "--only");
+        assert_eq!(cmd[2], c["name"]);
+        assert_eq!(c["image"], "localhost/soiree/soiree-uro:1");
+        let probe = &c["readinessProbe"]["exec"]["command"];
+        assert_eq!(
+            probe,
+            &json!(["/opt/soiree/bin/soiree-grain", "--ready", c["name"]])
+        );
+        assert_eq!(c["volumeMounts"][0]["mountPath"], "/var");
+    }
+    // Only the HTTP port leaves the Pod; Redis and CockroachDB stay on its loopback.
+    assert_eq!(
+        c[1]["ports"],
+        json!([{ "containerPort": 8000, "protocol": "TCP" }])
+    );
+    assert!(c[0]["ports"].is_null() && c[2]["ports"].is_null() && c[3]["ports"].is_null());
+    assert_eq!(pod["spec"]["securityContext"]["runAsUser"], 1000);
+    assert_eq!(
+        pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "party-uro-var"
+    );
+    // The Server's Uro shim: its links container forwards 127.0.0.1:4000 to Uro's Service.
+    let server = find(&docs, "Deployment", "party-server").expect("server's Deployment");
+    let c = containers(&server["spec"]["template"]);
+    assert_eq!(names(&c), ["godot", "nginx", "links"]);
+    assert_eq!(
+        c[2]["env"],
+        json!([{ "name": "SOIREE_LINK_URO", "value": "http://party-uro:8000/api/v1/" }])
+    );
+    assert!(find(&docs, "Service", "party-uro").is_some());
+    let udp = find(&docs, "Service", "party-server-udp").expect("the game's UDP Service");
+    assert_eq!(
+        udp["spec"]["ports"],
+        json!([{ "name": "udp-7777", "port": 7777, "targetPort": 7777, "protocol": "UDP" }])
+    );
+    assert!(find(&docs, "StatefulSet", "party-cockroachdb").is_none());
+}
+
+#[test]
+fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
+    let t = tempfile::tempdir().unwrap();
+    let chart = chart(t.path());
+    let docs = check(
+        &chart,
+        json!({
+            "packages": {
+                "uro": { "replicas": 3, "storage": { "accessMode": "ReadWriteMany" } },
+                "server": { "replicas": 2 },
+            },
+            "cockroachdb": { "enabled": true, "replicas": 3 },
+            "ingress": { "enabled": true, "host": "party.example.org" },
+        }),
+    );
+    let uro = find(&docs, "Deployment", "party-uro").unwrap();
+    assert_eq!(uro["spec"]["replicas"], 3);
+    let c = containers(&uro["spec"]["template"]);
+    assert_eq!(
+        names(&c),
+        ["nginx", "redis", "uro", "links"],
+        "cockroachdb runs apart"
+    );
+    assert_eq!(
+        c[2]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "--after",
+            "redis",
+            "/opt/soiree/services.json"
+        ]),
+        "Uro reaches the split CockroachDB through the links container, and does not wait for it"
+    );
+    assert!(c[3]["command"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("26257=tcp://party-cockroachdb-public:26257")));
+    let db = find(&docs, "StatefulSet", "party-cockroachdb").expect("CockroachDB's StatefulSet");
+    assert_eq!(db["spec"]["replicas"], 3);
+    let cmd: Vec<&str> = db["spec"]["template"]["spec"]["containers"][0]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(cmd[..2], ["/opt/cockroach/cockroach", "start"]);
+    assert!(cmd.contains(&"--join=party-cockroachdb-0.party-cockroachdb:26257,party-cockroachdb-1.party-cockroachdb:26257,party-cockroachdb-2.party-cockroachdb:26257"), "{cmd:?}");
+    assert!(cmd.contains(&"--store=path=/var/cockroach,ballast-size=0"));
+    let job = find(&docs, "Job", "party-cockroachdb-init").expect("the init Job");
+    let spec = &job["spec"]["template"]["spec"];
+    assert_eq!(spec["initContainers"][0]["command"][1], "init");
+    assert!(spec["containers"][0]["command"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("--host=party-cockroachdb-public:26257")));
+    assert_eq!(
+        find(&docs, "Deployment", "party-server").unwrap()["spec"]["replicas"],
+        2
+    );
+    let ingress = find(&docs, "Ingress", "party").expect("the Ingress");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "client.party.example.org");
+}
+
+#[test]
+fn agones_turns_the_game_server_into_a_fleet() {
+    let t = tempfile::tempdir().unwrap();
+    let docs = check(
+        &chart(t.path()),
+        json!({ "gameServer": { "agones": { "enabled": true } }, "packages": { "server": { "replicas": 4 } } }),
+    );
+    assert!(find(&docs, "Deployment", "party-server").is_none());
+    assert!(find(&docs, "Service", "party-server-udp").is_none());
+    let fleet = find(&docs, "Fleet", "party-server").expect("the Fleet");
+    assert_eq!(fleet["spec"]["replicas"], 4);
+    let gs = &fleet["spec"]["template"]["spec"];
+    assert_eq!(
+        gs["ports"],
+        json!([{ "name": "udp-7777", "portPolicy": "Dynamic", "containerPort": 7777, "protocol": "UDP", "container": "godot" }])
+    );
+    let c = containers(&gs["template"]);
+    assert_eq!(names(&c), ["godot", "nginx", "links", "agones-health"]);
+    assert_eq!(
+        c[3]["command"],
+        json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx"])
+    );
+}
