@@ -1,8 +1,9 @@
 //! Players reach the game in a Server grain through its API endpoint: `soiree-pack up --profile
 //! demo` runs the repository's Server package (Godot 3's ENet server, nginx, soiree-relay) behind
-//! Sandstorm's real bridge; `soiree-tunnel` carries two real Godot ENet clients' UDP over
-//! WebSocket through the emulated API host, kept apart; the relay's wake lock is reported by
-//! the emulator while they play and dropped after; a bad token is refused with a clear line.
+//! Sandstorm's real bridge; `soiree-tunnel` carries real Godot ENet clients' UDP over WebSocket
+//! through the emulated API host, kept apart; the relay's wake lock is held while they play; a
+//! bad token is refused with a clear line; the Server page's player link (in headless Chromium)
+//! lets a player in, and the shard stays in Uro's list with its player while they play.
 
 mod common;
 
@@ -149,9 +150,9 @@ fn party_with_short_grace(dir: &Path) -> PathBuf {
     party.join("party.toml")
 }
 
-/// `soiree-pack up PACKAGES --profile demo` of `party` with Sandstorm's real bridge, never
-/// stopping idle grains.
-fn start_up(work: &Path, party: &Path, packages: &[&str], bundle: &Path) -> Logged {
+/// `soiree-pack up PACKAGES --profile demo EXTRA…` of `party` with Sandstorm's real bridge,
+/// never stopping idle grains.
+fn start_up(work: &Path, party: &Path, packages: &[&str], extra: &[&str], bundle: &Path) -> Logged {
     let source = format!("sandstorm-bundle={}", bundle.display());
     let mut cmd = common::soiree(work, work);
     cmd.arg("up")
@@ -168,8 +169,28 @@ fn start_up(work: &Path, party: &Path, packages: &[&str], bundle: &Path) -> Logg
             "--source",
             &source,
         ])
+        .args(extra)
         .env("NO_COLOR", "1");
     Logged::spawn(cmd, "soiree-pack up")
+}
+
+/// The port of `up`'s gateway (the shell's address) in its log.
+fn gateway_of(text: &str) -> u16 {
+    text.split("the party is up: http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no gateway in:\n{text}"))
+}
+
+/// The fixture project, copied into `work`: Godot may write into a project it runs.
+fn game_project(work: &Path) -> PathBuf {
+    let project = work.join("game");
+    std::fs::create_dir_all(&project).unwrap();
+    for f in ["project.godot", "main.gd", "main.tscn"] {
+        std::fs::copy(repo().join("fixtures/godot-enet").join(f), project.join(f)).unwrap();
+    }
+    project
 }
 
 fn start_tunnel(url: &str) -> (Logged, u16) {
@@ -219,15 +240,10 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     let Some(bundle) = bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = party_with_short_grace(work.path());
-    let mut up = start_up(work.path(), &party, &["server"], &bundle);
+    let mut up = start_up(work.path(), &party, &["server"], &[], &bundle);
     up.wait_log("3 services of `server` are up", Duration::from_secs(300));
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(60));
-    let gateway: u16 = text
-        .split("the party is up: http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no gateway in:\n{text}"));
+    let gateway = gateway_of(&text);
     let url = text
         .lines()
         .find_map(|l| l.strip_prefix("server: API "))
@@ -236,12 +252,7 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
         .to_string();
 
     let (mut tunnel, port) = start_tunnel(&url);
-    // The fixture project, copied: Godot may write into a project it runs.
-    let project = work.path().join("game");
-    std::fs::create_dir_all(&project).unwrap();
-    for f in ["project.godot", "main.gd", "main.tscn"] {
-        std::fs::copy(repo().join("fixtures/godot-enet").join(f), project.join(f)).unwrap();
-    }
+    let project = game_project(work.path());
     // Two clients at once, each staying a few seconds after its answer.
     let mut a = godot_client(&project, port, "alpha", "4");
     let mut b = godot_client(&project, port, "bravo", "4");
@@ -335,6 +346,7 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
         work.path(),
         &repo().join("party.toml"),
         &["server", "uro"],
+        &[],
         &bundle,
     );
     up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
@@ -404,6 +416,233 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     let (status, body) = request(gateway, host, "GET", &format!("/{path}api/v1/profile"), None);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("log in first"), "{body}");
+
+    let (code, said) = tunnel.interrupt();
+    assert_eq!(code, 0, "{said}");
+    let (code, said) = up.interrupt();
+    assert_eq!(code, 0, "{said}");
+}
+
+/// What the Server grain's page shows in Chromium: the rendered `soiree-tunnel` command, what its
+/// copy button selected, and the WebSocket URL.
+struct PlayerLink {
+    command: String,
+    copied: String,
+    websocket: String,
+}
+
+/// Opens the Server grain in the shell as its owner would and reads its two offer templates.
+fn player_link_in_chromium(work: &Path, gateway: u16) -> Result<PlayerLink, String> {
+    let chromium = soiree_test_support::Chromium::start(&work.join("chromium-profile"));
+    let shell_url = format!("http://127.0.0.1:{gateway}/grain/server/");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use fantoccini::Locator;
+            let c = chromium.client().await;
+            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
+            // One offer frame of the grain's page: waits for the shell's answer, enters it, reads
+            // the text (and clicks copy when asked), and comes back to the grain's page.
+            let offer = |id: &'static str, copy: bool| {
+                let c = c.clone();
+                async move {
+                    let frame = c
+                        .wait()
+                        .for_element(Locator::Id(id))
+                        .await
+                        .map_err(step("an offer frame"))?;
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while frame
+                        .attr("src")
+                        .await
+                        .map_err(step("its src"))?
+                        .unwrap_or_default()
+                        .is_empty()
+                    {
+                        if Instant::now() > deadline {
+                            return Err(format!("{id}: the shell never answered renderTemplate"));
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    frame.enter_frame().await.map_err(step("enter the offer"))?;
+                    let text = c
+                        .wait()
+                        .for_element(Locator::Id("offer-text"))
+                        .await
+                        .map_err(step("the offer's text"))?
+                        .text()
+                        .await
+                        .map_err(step("the text"))?;
+                    let mut copied = String::new();
+                    if copy {
+                        c.find(Locator::Id("offer-copy"))
+                            .await
+                            .map_err(step("the copy button"))?
+                            .click()
+                            .await
+                            .map_err(step("click copy"))?;
+                        let sel = c
+                            .execute("return window.getSelection().toString()", vec![])
+                            .await
+                            .map_err(step("the selection"))?;
+                        copied = sel.as_str().unwrap_or_default().to_string();
+                    }
+                    c.enter_parent_frame().await.map_err(step("leave the offer"))?;
+                    Ok::<(String, String), String>((text, copied))
+                }
+            };
+            let run = async {
+                c.goto(&shell_url).await.map_err(step("open the shell"))?;
+                c.wait()
+                    .for_element(Locator::Id("grain-frame"))
+                    .await
+                    .map_err(step("the frame"))?
+                    .enter_frame()
+                    .await
+                    .map_err(step("enter the frame"))?;
+                let (command, copied) = offer("player-command", true).await?;
+                let (websocket, _) = offer("player-websocket", false).await?;
+                Ok::<PlayerLink, String>(PlayerLink {
+                    command,
+                    copied,
+                    websocket,
+                })
+            };
+            let out = match run.await {
+                Ok(l) => Ok(l),
+                Err(e) => Err(format!("{e}\npage:\n{}", c.source().await.unwrap_or_default())),
+            };
+            let _ = c.close().await;
+            out
+        })
+}
+
+/// Uro's list of fresh shards, asked of the Uro grain's UI.
+fn shards(gateway: u16) -> serde_json::Value {
+    let host = format!("ui-uro.localhost:{gateway}");
+    let (status, body) = request(gateway, &host, "GET", "/api/v1/shards", None);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// The demo shard's `current_users`, if it is in the list.
+fn demo_shard_users(gateway: u16) -> Option<(String, i64)> {
+    let list = shards(gateway);
+    list["data"]["shards"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == "soiree demo")
+        .map(|s| (s["id"].to_string(), s["current_users"].as_i64().unwrap_or(-1)))
+}
+
+/// Waits until the demo shard is listed with `users` players.
+fn wait_users(gateway: u16, users: i64, up: &Logged) -> String {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some((id, n)) = demo_shard_users(gateway) {
+            if n == users {
+                return id;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no shard with {users} players: {}\n{}",
+            shards(gateway),
+            up.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The player link and the shard while players play. Under `up server uro --link server.uro=uro`
+/// the Server grain's page, in headless Chromium, shows the `soiree-tunnel` command the shell
+/// rendered with a new API token (the copy button selects exactly it) and the WebSocket URL; the
+/// command's token takes a Godot ENet client through soiree-tunnel to its pong; while it stays,
+/// the shard the Server registered through its Uro link stays in Uro's list of fresh shards
+/// (kept 30 s after the last heartbeat) for longer than 30 s, its `current_users` says 1, and the
+/// relay's wake lock is held; after the player leaves, the heartbeats say 0.
+#[test]
+fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_while_they_play() {
+    let Some(bundle) = bundle() else { return };
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut up = start_up(
+        work.path(),
+        &repo().join("party.toml"),
+        &["server", "uro"],
+        &["--link", "server.uro=uro"],
+        &bundle,
+    );
+    let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
+    let gateway = gateway_of(&text);
+    let printed = text
+        .lines()
+        .find_map(|l| l.strip_prefix("server: API "))
+        .unwrap_or_else(|| panic!("no API URL in:\n{text}"))
+        .trim()
+        .to_string();
+    up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
+    up.wait_log("3 services of `server` are up", Duration::from_secs(120));
+
+    let link = player_link_in_chromium(work.path(), gateway).unwrap_or_else(|e| panic!("{e}\n{}", up.log()));
+    // The command as the template says, with up's API host and scheme and a token of its own.
+    let url = link
+        .command
+        .strip_prefix("soiree-tunnel '")
+        .and_then(|r| r.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("not a soiree-tunnel command: {:?}", link.command))
+        .to_string();
+    assert!(
+        url.starts_with("http://api-") && url.contains(".localhost:") && url.ends_with('/'),
+        "{url}"
+    );
+    assert!(
+        url.contains("/.sandstorm-token/") && !url.contains("$API"),
+        "{url}"
+    );
+    assert_ne!(url, printed, "the page's link is a new token");
+    assert_eq!(link.copied, link.command, "the copy button takes the command");
+    let ws_base = link
+        .websocket
+        .strip_suffix(".soiree/game")
+        .unwrap_or_else(|| panic!("{}", link.websocket));
+    assert!(
+        ws_base.starts_with("ws://api-") && ws_base.contains("/.sandstorm-token/"),
+        "{ws_base}"
+    );
+
+    // A player uses the command's token.
+    let (mut tunnel, port) = start_tunnel(&url);
+    let project = game_project(work.path());
+    let mut player = godot_client(&project, port, "charlie", "40");
+    let said = player.wait_log("client: pong", Duration::from_secs(60));
+    assert!(said.contains("client: pong soiree charlie"), "{said}");
+
+    // The heartbeats carry the player; the shard stays listed beyond Uro's 30 s, one shard
+    // throughout, and the grain stays awake for the player.
+    let id = wait_users(gateway, 1, &up);
+    let since = Instant::now();
+    while since.elapsed() < Duration::from_secs(33) {
+        let now = demo_shard_users(gateway);
+        assert_eq!(
+            now,
+            Some((id.clone(), 1)),
+            "after {:?}: {}\n{}",
+            since.elapsed(),
+            shards(gateway),
+            up.log()
+        );
+        let line = grain_line(gateway);
+        assert!(
+            line.contains("awake: players are connected to the party `soiree`"),
+            "{line}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    // The player leaves; the next heartbeat says so.
+    assert_eq!(player.finish(Duration::from_secs(30)).0, 0, "{}", player.log());
+    assert_eq!(wait_users(gateway, 0, &up), id);
 
     let (code, said) = tunnel.interrupt();
     assert_eq!(code, 0, "{said}");

@@ -98,7 +98,8 @@ window.addEventListener('message', async (e) => {
     reply({rpcId: r.rpcId, token: g.token, descriptor: g.descriptor});
   } else if (m.renderTemplate) {
     const r = m.renderTemplate;
-    const t = await call('/_soiree/template', {grain: me.grain, template: r.template});
+    const t = await call('/_soiree/template',
+      {grain: me.grain, template: r.template, clipboardButton: r.clipboardButton || ''});
     reply(t.error ? {rpcId: r.rpcId, error: t.error} : {rpcId: r.rpcId, uri: t.uri});
   }
 });
@@ -138,3 +139,43 @@ pub fn grain_page(name: &str, ui_origin: &str, path: &str, view: &ViewInfo, curr
             .replace('<', "\\u003c"),
     )
 }
+
+/// Where an offer template's copy button goes (`renderTemplate`'s `clipboardButton`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+}
+
+/// The page a rendered offer template is shown in (the grain frames it): the text, and a copy
+/// button when asked for, which selects the text and copies it as Sandstorm's offer page does.
+pub fn offer_page(text: &str, button: Option<Side>) -> String {
+    let copy = "<button id=\"offer-copy\" type=\"button\">copy</button>";
+    let (left, right) = match button {
+        Some(Side::Left) => (copy, ""),
+        Some(Side::Right) => ("", copy),
+        None => ("", ""),
+    };
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>offer</title>\
+         <style>body{{margin:0;font-family:monospace;display:flex;gap:4px;align-items:center}}\
+         #offer-text{{margin:0;white-space:pre-wrap;word-break:break-all;flex:1}}</style></head>\
+         <body>{left}<pre id=\"offer-text\">{t}</pre>{right}<script>{OFFER_SCRIPT}</script></body></html>\n",
+        t = esc(text),
+    )
+}
+
+/// The copy button's work: select the text (so that a refused clipboard still leaves it ready
+/// for Ctrl-C), then copy it.
+const OFFER_SCRIPT: &str = r#"
+const button = document.getElementById('offer-copy');
+if (button) button.onclick = () => {
+  const range = document.createRange();
+  range.selectNodeContents(document.getElementById('offer-text'));
+  const sel = window.getSelection();
+  sel.removeAllRanges();
+  sel.addRange(range);
+  document.execCommand('copy');
+  button.textContent = 'copied';
+};
+"#;

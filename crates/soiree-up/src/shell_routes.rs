@@ -35,7 +35,7 @@ impl Gateway {
         }
         if let Some(key) = path.strip_prefix("/_soiree/offer/") {
             return match self.templates.borrow().get(key) {
-                Some(t) => response::text(StatusCode::OK, t.clone()),
+                Some(page) => html(page.clone()),
                 None => response::text(StatusCode::NOT_FOUND, "no such offer template\n"),
             };
         }
@@ -146,7 +146,20 @@ impl Gateway {
                     .replace("$API_TOKEN", &token)
                     .replace("$API_HOST", &host)
                     .replace("$GRAIN_TITLE_SLUG", &grain);
-                self.templates.borrow_mut().insert(key.clone(), text);
+                // Sandstorm's own offer page draws the copy button only where the app asks.
+                let button = match s("clipboardButton").as_str() {
+                    "" => None,
+                    "left" => Some(shell::Side::Left),
+                    "right" => Some(shell::Side::Right),
+                    other => {
+                        return json_error(
+                            StatusCode::BAD_REQUEST,
+                            &format!("clipboardButton {other:?}: use \"left\" or \"right\""),
+                        )
+                    }
+                };
+                let page = shell::offer_page(&text, button);
+                self.templates.borrow_mut().insert(key.clone(), page);
                 let uri = format!("http://127.0.0.1:{}/_soiree/offer/{key}", self.port);
                 json(StatusCode::OK, serde_json::json!({ "uri": uri }))
             }
