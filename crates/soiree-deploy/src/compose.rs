@@ -1,6 +1,7 @@
 //! `compose.yaml` for one host: a service per package running its grain supervisor (all its
 //! services, in order, as in a grain), `/var` a named volume (secrets are generated there once,
-//! as in a grain), HTTP ports published from the first one up, UDP ports as they are, links as
+//! as in a grain), HTTP ports published on loopback from the first one up, UDP ports as they are
+//! (on loopback too: an operator opens them up by editing the address), links as
 //! `SOIREE_LINK_<REQUEST>` addresses of the offering package's service, and a healthcheck that
 //! asks the supervisor whether every service is ready.
 
@@ -9,6 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::deployment::{Deployment, SERVICES_JSON, SUPERVISOR};
+
+/// The host address ports are published on: loopback, so that nothing is open to the network
+/// until the operator says so (a reverse proxy in front, or the address edited).
+const PUBLISH_ON: &str = "127.0.0.1";
 
 #[derive(Serialize)]
 struct File {
@@ -59,10 +64,10 @@ pub fn render(d: &Deployment) -> Result<String, String> {
             while !published.insert(host) {
                 host = host.checked_add(1).ok_or("no host port left to publish on")?;
             }
-            ports.push(format!("{host}:{port}"));
+            ports.push(format!("{PUBLISH_ON}:{host}:{port}"));
         }
         for udp in p.udp_ports() {
-            ports.push(format!("{udp}:{udp}/udp"));
+            ports.push(format!("{PUBLISH_ON}:{udp}:{udp}/udp"));
         }
         let environment = p
             .links

@@ -115,7 +115,7 @@ fn compose_file_is_read_by_podman_compose() {
     for part in [
         "-e SOIREE_LINK_URO=http://uro:8000/api/v1/",
         "-v party_server-var:/var",
-        "-p 7777:7777/udp",
+        "-p 127.0.0.1:7777:7777/udp",
         "--network-alias server",
         "registry.example:5000/v-sekai/soiree-server:1",
         "--entrypoint [\"/opt/soiree/bin/soiree-grain\", \"/opt/soiree/services.json\"]",
@@ -124,7 +124,9 @@ fn compose_file_is_read_by_podman_compose() {
     }
     let uro = line("uro");
     assert!(
-        uro.contains("-v party_uro-var:/var") && uro.contains("soiree-uro:1"),
+        uro.contains("-v party_uro-var:/var")
+            && uro.contains("-p 127.0.0.1:8002:8000")
+            && uro.contains("soiree-uro:1"),
         "{uro}"
     );
     assert!(line("client").contains("soiree-client:1"));
