@@ -112,7 +112,8 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
     // The Server's Uro shim: its links container forwards 127.0.0.1:4000 to Uro's Service.
     let server = find(&docs, "Deployment", "party-server").expect("server's Deployment");
     let c = containers(&server["spec"]["template"]);
-    assert_eq!(names(&c), ["godot", "nginx", "links"]);
+    // The players' relay (game-relay) shares the Pod's loopback with the game, as in a grain.
+    assert_eq!(names(&c), ["godot", "nginx", "relay", "links"]);
     assert_eq!(
         c[2]["env"],
         json!([{ "name": "SOIREE_LINK_URO", "value": "http://party-uro:8000/api/v1/" }])
@@ -208,7 +209,7 @@ fn agones_turns_the_game_server_into_a_fleet() {
         json!([{ "name": "udp-7777", "portPolicy": "Dynamic", "containerPort": 7777, "protocol": "UDP", "container": "godot" }])
     );
     let c = containers(&gs["template"]);
-    assert_eq!(names(&c), ["godot", "nginx", "links", "agones-health"]);
+    assert_eq!(names(&c), ["godot", "nginx", "relay", "links", "agones-health"]);
     assert_eq!(
         c[3]["command"],
         json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx"])
