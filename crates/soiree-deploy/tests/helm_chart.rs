@@ -115,7 +115,7 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
     // The players' relay (game-relay) shares the Pod's loopback with the game, as in a grain.
     assert_eq!(names(&c), ["godot", "nginx", "relay", "links"]);
     assert_eq!(
-        c[2]["env"],
+        c[3]["env"],
         json!([{ "name": "SOIREE_LINK_URO", "value": "http://party-uro:8000/api/v1/" }])
     );
     assert!(find(&docs, "Service", "party-uro").is_some());
@@ -211,7 +211,7 @@ fn agones_turns_the_game_server_into_a_fleet() {
     let c = containers(&gs["template"]);
     assert_eq!(names(&c), ["godot", "nginx", "relay", "links", "agones-health"]);
     assert_eq!(
-        c[3]["command"],
-        json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx"])
+        c[4]["command"],
+        json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx", "relay"])
     );
 }
