@@ -230,7 +230,7 @@ pub fn section(
          the pipeline xz's. A full pack starts with an empty block cache (and fills it). xz uses \
          liblzma's multithreaded encoder (preset 6: 24 MiB blocks); soiree-pack compresses its own \
          blocks cut at file boundaries (the tree's metadata alone, files under 1 MB in groups of \
-         3–5 MiB, a file of 1 MB–2 MiB ending its block after at most 1 MiB of others, bigger \
+         3–5 MiB, a file of 1 MB–2 MiB ending its block after at most 2 MiB of others, bigger \
          files whole up to 8 MiB), a worker per core, plain LZMA2 like xz; `--x86-filter` packs (xz's \
          x86 filter in front of LZMA2 for blocks of machine code; Sandstorm only) are measured \
          for size once per tree (see ARCHITECTURE.md).\n\n\

@@ -9,8 +9,9 @@
 //!   after its content; inside, a new block starts every [`BIG_CHUNK`] bytes counted from there;
 //! - a file of at least [`CLOSING_MIN`] ends the block it joins, which starts it unless less than
 //!   [`CLOSING_PREFIX_MAX`] is waiting: changing a library of a megabyte or two then recompresses
-//!   at most a megabyte besides its own bytes, while it still sees some neighbours' bytes (alone,
-//!   such files cost 0.4% of size on shared libraries; after up to 1 MiB of neighbours, 0.3%);
+//!   at most 2 MiB besides its own bytes, while it still sees some neighbours' bytes (alone,
+//!   such files cost 0.42% of size on shared libraries; after up to 1 MiB of neighbours 0.32%, after
+//!   up to 2 MiB 0.24%);
 //! - smaller files are grouped. A group ends before the file, among those starting between
 //!   [`GROUP_MIN`] and [`GROUP_MAX`] bytes into it, whose name has the smallest hash. The choice
 //!   is made once the group reaches [`GROUP_MAX`]; the bytes after the chosen file start the next
@@ -40,7 +41,7 @@ use crate::error::Error;
 
 pub const OWN_BLOCK_MIN: u64 = 2 << 20;
 pub const CLOSING_MIN: u64 = 1_000_000;
-pub const CLOSING_PREFIX_MAX: usize = 1 << 20;
+pub const CLOSING_PREFIX_MAX: usize = 2 << 20;
 pub const BIG_CHUNK: usize = 8 << 20;
 pub const GROUP_MIN: usize = 3 << 20;
 pub const GROUP_MAX: usize = 5 << 20;
@@ -200,7 +201,7 @@ impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
             if self.buf.len() > CLOSING_PREFIX_MAX {
                 self.cut()?;
             }
-            // Below GROUP_MIN with the file in it, so the group's own rule never cuts it.
+            // Under HARD_MAX with the file in it, and ended after it: no other rule cuts it.
             self.closing = true;
             return Ok(());
         }
