@@ -212,6 +212,12 @@ fn agones_turns_the_game_server_into_a_fleet() {
     assert_eq!(names(&c), ["godot", "nginx", "relay", "links", "agones-health"]);
     assert_eq!(
         c[4]["command"],
-        json!(["/opt/soiree/bin/soiree-grain", "--agones", "godot", "nginx", "relay"])
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--agones",
+            "godot",
+            "nginx",
+            "relay"
+        ])
     );
 }
