@@ -7,8 +7,8 @@
 //!   table pointers, then recompresses only that small block;
 //! - a regular file of at least [`OWN_BLOCK_MIN`] starts a block at its first byte and ends one
 //!   after its content; inside, a new block starts every [`BIG_CHUNK`] bytes counted from there;
-//! - a file of at least [`CLOSING_MIN`] ends the block it joins, which starts it unless less than
-//!   [`CLOSING_PREFIX_MAX`] is waiting: changing a library of a megabyte or two then recompresses
+//! - a file of at least [`CLOSING_MIN`] ends the block it joins; more than
+//!   [`CLOSING_PREFIX_MAX`] bytes waiting before it are first a block of their own: changing a library of a megabyte or two then recompresses
 //!   at most 2 MiB besides its own bytes, while it still sees some neighbours' bytes (alone,
 //!   such files cost 0.42% of size on shared libraries; after up to 1 MiB of neighbours 0.32%, after
 //!   up to 2 MiB 0.24%);
@@ -27,8 +27,8 @@
 //!
 //! Sizes were chosen on trees of shared libraries against `xz -6 -T2` (24 MiB blocks), plain
 //! LZMA2 on both sides: an independent block loses the matches its neighbours would have offered,
-//! so files under 2 MiB (most libraries) share groups of 3–5 MiB rather than sit alone, and big
-//! files are whole up to 8 MiB. That matches xz's size while a one-file change still recompresses
+//! so files under 1 MB share groups of 3–5 MiB, files of 1 MB–2 MiB end a block after some of
+//! their neighbours rather than sit alone, and big files are whole up to 8 MiB. That matches xz's size while a one-file change still recompresses
 //! only a group of a few MiB; see docs/ARCHITECTURE.md.
 
 use std::io::{self, Write};
@@ -54,8 +54,6 @@ pub struct Splitter<'s, 'a, W: Write> {
     in_big_file: bool,
     /// The file being written ends its block.
     closing: bool,
-    /// Bytes in `buf` before the big file's first byte: its chunks count from there.
-    prefix: usize,
     /// The next write starts a regular file's content.
     sniff: bool,
     /// Whether machine code may get the x86 filter at all.
@@ -81,7 +79,6 @@ impl<'s, 'a, W: Write> Splitter<'s, 'a, W> {
             buf: Vec::new(),
             in_big_file: false,
             closing: false,
-            prefix: 0,
             sniff: false,
             x86_filter,
             in_code: false,
@@ -98,7 +95,6 @@ impl<'s, 'a, W: Write> Splitter<'s, 'a, W> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        self.prefix = 0;
         let x86 = self.code_bytes * 2 > self.buf.len();
         self.code_bytes = 0;
         let block = std::mem::take(&mut self.buf);
@@ -148,11 +144,7 @@ impl<W: Write> Write for Splitter<'_, '_, W> {
             self.in_code = self.x86_filter && is_x86_elf(data);
         }
         while !data.is_empty() {
-            let cap = if self.in_big_file {
-                self.prefix + BIG_CHUNK
-            } else {
-                HARD_MAX
-            };
+            let cap = if self.in_big_file { BIG_CHUNK } else { HARD_MAX };
             if self.buf.is_empty() {
                 // Reserved, not touched: pages are only used as bytes arrive.
                 self.buf.reserve(cap);
@@ -221,8 +213,7 @@ impl<W: Write> ArchiveSink for Splitter<'_, '_, W> {
     fn file_content(&mut self, size: u64) -> io::Result<()> {
         self.sniff = size > 0;
         if size >= OWN_BLOCK_MIN {
-            // The file's chunks count from its own first byte.
-            self.prefix = self.buf.len();
+            // entry() cut before it, so its chunks count from its own first byte.
             self.in_big_file = true;
         }
         Ok(())
