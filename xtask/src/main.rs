@@ -92,6 +92,9 @@ enum Bench {
         /// Seconds of the 32-player run.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Whole measurements, each with a fresh relay and tunnel; every target must hold in each.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Print the section without writing docs/benchmarks.md.
         #[arg(long = "no-docs")]
         no_docs: bool,
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
             samples,
             datagrams,
             seconds,
+            runs,
             no_docs,
         }) => bench_relay::run(
             &root,
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
                 samples,
                 datagrams,
                 seconds,
+                runs,
                 no_docs,
             },
             &args,
