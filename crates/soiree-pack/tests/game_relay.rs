@@ -7,6 +7,9 @@
 
 mod common;
 
+use fantoccini::Locator;
+use soiree_test_support::{enter_grain_frame, step};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -435,88 +438,66 @@ struct PlayerLink {
 fn player_link_in_chromium(work: &Path, gateway: u16) -> Result<PlayerLink, String> {
     let chromium = soiree_test_support::Chromium::start(&work.join("chromium-profile"));
     let shell_url = format!("http://127.0.0.1:{gateway}/grain/server/");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use fantoccini::Locator;
-            let c = chromium.client().await;
-            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-            // One offer frame of the grain's page: waits for the shell's answer, enters it, reads
-            // the text (and clicks copy when asked), and comes back to the grain's page.
-            let offer = |id: &'static str, copy: bool| {
-                let c = c.clone();
-                async move {
-                    let frame = c
-                        .wait()
-                        .for_element(Locator::Id(id))
-                        .await
-                        .map_err(step("an offer frame"))?;
-                    let deadline = Instant::now() + Duration::from_secs(30);
-                    while frame
-                        .attr("src")
-                        .await
-                        .map_err(step("its src"))?
-                        .unwrap_or_default()
-                        .is_empty()
-                    {
-                        if Instant::now() > deadline {
-                            return Err(format!("{id}: the shell never answered renderTemplate"));
-                        }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+    chromium.run(|c| async move {
+        // One offer frame of the grain's page: waits for the shell's answer, enters it, reads
+        // the text (and clicks copy when asked), and comes back to the grain's page.
+        let offer = |id: &'static str, copy: bool| {
+            let c = c.clone();
+            async move {
+                let frame = c
+                    .wait()
+                    .for_element(Locator::Id(id))
+                    .await
+                    .map_err(step("an offer frame"))?;
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while frame
+                    .attr("src")
+                    .await
+                    .map_err(step("its src"))?
+                    .unwrap_or_default()
+                    .is_empty()
+                {
+                    if Instant::now() > deadline {
+                        return Err(format!("{id}: the shell never answered renderTemplate"));
                     }
-                    frame.enter_frame().await.map_err(step("enter the offer"))?;
-                    let text = c
-                        .wait()
-                        .for_element(Locator::Id("offer-text"))
-                        .await
-                        .map_err(step("the offer's text"))?
-                        .text()
-                        .await
-                        .map_err(step("the text"))?;
-                    let mut copied = String::new();
-                    if copy {
-                        c.find(Locator::Id("offer-copy"))
-                            .await
-                            .map_err(step("the copy button"))?
-                            .click()
-                            .await
-                            .map_err(step("click copy"))?;
-                        let sel = c
-                            .execute("return window.getSelection().toString()", vec![])
-                            .await
-                            .map_err(step("the selection"))?;
-                        copied = sel.as_str().unwrap_or_default().to_string();
-                    }
-                    c.enter_parent_frame().await.map_err(step("leave the offer"))?;
-                    Ok::<(String, String), String>((text, copied))
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-            };
-            let run = async {
-                c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                c.wait()
-                    .for_element(Locator::Id("grain-frame"))
+                frame.enter_frame().await.map_err(step("enter the offer"))?;
+                let text = c
+                    .wait()
+                    .for_element(Locator::Id("offer-text"))
                     .await
-                    .map_err(step("the frame"))?
-                    .enter_frame()
+                    .map_err(step("the offer's text"))?
+                    .text()
                     .await
-                    .map_err(step("enter the frame"))?;
-                let (command, copied) = offer("player-command", true).await?;
-                let (websocket, _) = offer("player-websocket", false).await?;
-                Ok::<PlayerLink, String>(PlayerLink {
-                    command,
-                    copied,
-                    websocket,
-                })
-            };
-            let out = match run.await {
-                Ok(l) => Ok(l),
-                Err(e) => Err(format!("{e}\npage:\n{}", c.source().await.unwrap_or_default())),
-            };
-            let _ = c.close().await;
-            out
+                    .map_err(step("the text"))?;
+                let mut copied = String::new();
+                if copy {
+                    c.find(Locator::Id("offer-copy"))
+                        .await
+                        .map_err(step("the copy button"))?
+                        .click()
+                        .await
+                        .map_err(step("click copy"))?;
+                    let sel = c
+                        .execute("return window.getSelection().toString()", vec![])
+                        .await
+                        .map_err(step("the selection"))?;
+                    copied = sel.as_str().unwrap_or_default().to_string();
+                }
+                c.enter_parent_frame().await.map_err(step("leave the offer"))?;
+                Ok::<(String, String), String>((text, copied))
+            }
+        };
+        enter_grain_frame(&c, &shell_url).await?;
+        let (command, copied) = offer("player-command", true).await?;
+        let (websocket, _) = offer("player-websocket", false).await?;
+        Ok(PlayerLink {
+            command,
+            copied,
+            websocket,
         })
+    })
 }
 
 /// Uro's list of fresh shards, asked of the Uro grain's UI.

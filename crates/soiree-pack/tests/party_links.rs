@@ -8,6 +8,8 @@
 
 mod common;
 
+use soiree_test_support::{enter_grain_frame, link_through_picker};
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -428,71 +430,13 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
     let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
     assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
     let shell_url = format!("http://127.0.0.1:{}/grain/server/?path=/.soiree/links/", up.port);
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use fantoccini::Locator;
-            let c = chromium.client().await;
-            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-            let run = async {
-                c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                c.wait()
-                    .for_element(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("link-uro"))
-                    .await
-                    .map_err(step("the page's link button"))?
-                    .click()
-                    .await
-                    .map_err(step("click link"))?;
-                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("powerbox-option-uro-uro-api"))
-                    .await
-                    .map_err(step("the picker's option"))?
-                    .click()
-                    .await
-                    .map_err(step("click the option"))?;
-                c.find(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame again"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame again"))?;
-                let status = c
-                    .find(Locator::Id("status-uro"))
-                    .await
-                    .map_err(step("the status"))?;
-                let deadline = Instant::now() + Duration::from_secs(30);
-                loop {
-                    let text = status.text().await.map_err(step("the status text"))?;
-                    if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
-                        return Ok::<String, String>(text);
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
-            let out = match run.await {
-                Ok(t) => Ok(t),
-                Err(e) => {
-                    let here = c.source().await.unwrap_or_default();
-                    let _ = c.enter_parent_frame().await;
-                    Err(format!(
-                        "{e}\nframe:\n{here}\npage:\n{}",
-                        c.source().await.unwrap_or_default()
-                    ))
-                }
-            };
-            let _ = c.close().await;
-            out
-        });
+    let result = chromium.run(|c| async move {
+        enter_grain_frame(&c, &shell_url).await?;
+        link_through_picker(&c, "link-uro", "powerbox-option-uro-uro-api", "status-uro", |t| {
+            t == "linked" || t.starts_with("not linked:")
+        })
+        .await
+    });
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
     assert_eq!(text, "linked", "{}", up.log());
     let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
