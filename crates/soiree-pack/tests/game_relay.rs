@@ -8,131 +8,22 @@
 mod common;
 
 use fantoccini::Locator;
-use soiree_test_support::{enter_grain_frame, step};
+use soiree_test_support::{enter_grain_frame, sandstorm_bundle, step, Logged};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn bundle() -> Option<PathBuf> {
-    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
-    if dir.join("bin/sandstorm-http-bridge").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// A program whose stderr (and stdout) is collected as it runs; killed when dropped.
-struct Logged {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    what: String,
-}
-
-impl Logged {
-    fn spawn(mut cmd: Command, what: &str) -> Logged {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
-        let log = Arc::new(Mutex::new(String::new()));
-        for r in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let sink = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(r).lines().map_while(Result::ok) {
-                    let mut l = sink.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            });
-        }
-        Logged {
-            child,
-            log,
-            what: what.to_string(),
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_log(&mut self, want: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let l = self.log();
-            if l.contains(want) {
-                return l;
-            }
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("{} ended ({st}) before `{want}`:\n{l}", self.what);
-            }
-            assert!(Instant::now() < deadline, "{}: no `{want}` in:\n{l}", self.what);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits for the program's own end.
-    fn finish(&mut self, within: Duration) -> (i32, String) {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return (st.code().unwrap_or(-1), self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not end:\n{}",
-                self.what,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn interrupt(&mut self) -> (i32, String) {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        self.finish(Duration::from_secs(60))
-    }
-}
-
-impl Drop for Logged {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            // SAFETY: kill(2) on our own child; SIGINT lets `up` stop its grains.
-            unsafe {
-                libc::kill(self.child.id() as i32, libc::SIGINT);
-            }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// A program of these tests: its output collected line by line, and stopped by Ctrl-C (then
+/// killed) when dropped, so that `up` stops its grains.
+fn spawn(cmd: Command, what: &str) -> Logged {
+    Logged::lines(cmd, what).interrupt_on_drop()
 }
 
 /// The repository's party with the relay's grace period shortened: its party.toml edited into
@@ -174,7 +65,7 @@ fn start_up(work: &Path, party: &Path, packages: &[&str], extra: &[&str], bundle
         ])
         .args(extra)
         .env("NO_COLOR", "1");
-    Logged::spawn(cmd, "soiree-pack up")
+    spawn(cmd, "soiree-pack up")
 }
 
 /// The port of `up`'s gateway (the shell's address) in its log.
@@ -200,7 +91,7 @@ fn start_tunnel(url: &str) -> (Logged, u16) {
     let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
     let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
     cmd.args([url, "--listen", "127.0.0.1:0", "--idle", "2"]);
-    let mut t = Logged::spawn(cmd, "soiree-tunnel");
+    let mut t = spawn(cmd, "soiree-tunnel");
     let log = t.wait_log("(UDP)", Duration::from_secs(20));
     let port = log
         .split("point the game at 127.0.0.1:")
@@ -218,7 +109,7 @@ fn godot_client(project: &Path, port: u16, say: &str, stay: &str) -> Logged {
         .arg(project)
         .args(["--client", "--host", "127.0.0.1", "--port", &port.to_string()])
         .args(["--say", say, "--stay", stay]);
-    Logged::spawn(cmd, &format!("godot client {say}"))
+    spawn(cmd, &format!("godot client {say}"))
 }
 
 /// The shell index's line for the Server grain (its state and wake locks).
@@ -240,7 +131,7 @@ fn grain_line(port: u16) -> String {
 
 #[test]
 fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = party_with_short_grace(work.path());
     let mut up = start_up(work.path(), &party, &["server"], &[], &bundle);
@@ -291,8 +182,8 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     );
     // They leave; the tunnel closes their WebSockets after 2 s of silence and the lock goes
     // 2 s (the grace) after the last.
-    assert_eq!(a.finish(Duration::from_secs(30)).0, 0, "{}", a.log());
-    assert_eq!(b.finish(Duration::from_secs(30)).0, 0, "{}", b.log());
+    assert_eq!(a.finish(Duration::from_secs(30)).0, Some(0), "{}", a.log());
+    assert_eq!(b.finish(Duration::from_secs(30)).0, Some(0), "{}", b.log());
     up.wait_log("relay: wake lock released", Duration::from_secs(30));
     let deadline = Instant::now() + Duration::from_secs(10);
     while grain_line(gateway).contains("awake") && Instant::now() < deadline {
@@ -308,13 +199,13 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     probe.send_to(b"hello?", ("127.0.0.1", wrong_port)).unwrap();
     let said = wrong.wait_log("cannot reach the relay", Duration::from_secs(20));
     assert!(said.contains("403"), "{said}");
-    let (code, said) = wrong.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "Ctrl-C ends the tunnel cleanly:\n{said}");
+    let (code, said) = wrong.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "Ctrl-C ends the tunnel cleanly:\n{said}");
     assert!(said.ends_with("soiree-tunnel: stopped\n"), "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }
 
 /// One HTTP/1.1 request with `Connection: close`: the status and the body.
@@ -343,7 +234,7 @@ fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) 
 /// the API endpoint, the same request is refused.
 #[test]
 fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = start_up(
         work.path(),
@@ -374,7 +265,7 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
         "--uro-listen",
         "127.0.0.1:0",
     ]);
-    let mut tunnel = Logged::spawn(cmd, "soiree-tunnel");
+    let mut tunnel = spawn(cmd, "soiree-tunnel");
     let said = tunnel.wait_log("Uro API on http://127.0.0.1:", Duration::from_secs(20));
     let uro_port: u16 = said
         .split("Uro API on http://127.0.0.1:")
@@ -420,10 +311,10 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("log in first"), "{body}");
 
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }
 
 /// What the Server grain's page shows in Chromium: the rendered `soiree-tunnel` command, what its
@@ -546,7 +437,7 @@ fn wait_users(gateway: u16, users: i64, up: &Logged) -> String {
 /// relay's wake lock is held; after the player leaves, the heartbeats say 0.
 #[test]
 fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_while_they_play() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = start_up(
         work.path(),
@@ -622,11 +513,16 @@ fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_whil
         std::thread::sleep(Duration::from_secs(1));
     }
     // The player leaves; the next heartbeat says so.
-    assert_eq!(player.finish(Duration::from_secs(30)).0, 0, "{}", player.log());
+    assert_eq!(
+        player.finish(Duration::from_secs(30)).0,
+        Some(0),
+        "{}",
+        player.log()
+    );
     assert_eq!(wait_users(gateway, 0, &up), id);
 
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }

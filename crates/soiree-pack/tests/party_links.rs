@@ -8,13 +8,11 @@
 
 mod common;
 
-use soiree_test_support::{enter_grain_frame, link_through_picker};
+use soiree_test_support::{enter_grain_frame, link_through_picker, Logged};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
@@ -22,8 +20,7 @@ fn repo() -> PathBuf {
 }
 
 struct Up {
-    child: Child,
-    log: Arc<Mutex<String>>,
+    up: Logged,
     port: u16,
 }
 
@@ -31,52 +28,27 @@ impl Up {
     /// `soiree-pack up --profile demo EXTRA…` in `cwd`, waited for until every grain is up.
     fn start(cwd: &Path, bundle: &Path, extra: &[&str]) -> Up {
         let party = repo().join("party.toml");
-        let mut child = common::soiree(cwd, cwd)
-            .args(["up", "--profile", "demo"])
+        let mut cmd = common::soiree(cwd, cwd);
+        cmd.args(["up", "--profile", "demo"])
             .args(extra)
             .args(["--port", "0", "--idle", "0", "--party"])
             .arg(&party)
             .arg("--source")
             .arg(format!("sandstorm-bundle={}", bundle.display()))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut up = Up { child, log, port: 0 };
-        up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
-        let text = up.log();
-        up.port = soiree_test_support::gateway_port(&text)
+            .env("NO_COLOR", "1");
+        let mut up = Logged::stderr(cmd, "up");
+        let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
+        let port = soiree_test_support::gateway_port(&text)
             .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
-        up
+        Up { up, port }
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.up.log()
     }
 
     fn wait_log(&mut self, want: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        while !self.log().contains(want) {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("up ended ({st}) before `{want}`:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.up.wait_log(want, within);
     }
 
     fn http(
@@ -93,26 +65,9 @@ impl Up {
 
     /// Ctrl-C, and up's exit 0.
     fn stop(mut self) -> String {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                assert_eq!(st.code(), Some(0), "{}", self.log());
-                return self.log();
-            }
-            assert!(Instant::now() < deadline, "up did not stop:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let (code, log) = self.up.interrupt(Duration::from_secs(60));
+        assert_eq!(code, Some(0), "{log}");
+        log
     }
 }
 

@@ -4,6 +4,7 @@
 //! panics with what to install: a test that cannot run must fail, never pass unchecked.
 
 mod chromium;
+mod logged;
 mod net;
 mod podman;
 mod programs;
@@ -11,6 +12,7 @@ mod sandbox;
 mod up_party;
 
 pub use chromium::{enter_grain_frame, link_through_picker, step, Chromium};
+pub use logged::Logged;
 pub use net::{free_tcp_port, free_udp_port, http_get, wait_until};
 pub use podman::Podman;
 pub use programs::{gcc, ldd, ldd_real, program, succeeded, text, tool};
