@@ -8,7 +8,7 @@
 mod common;
 
 use fantoccini::Locator;
-use soiree_test_support::{enter_grain_frame, sandstorm_bundle, step, Logged};
+use soiree_test_support::{enter_grain_frame, gateway_port, sandstorm_bundle, step, Logged};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -70,11 +70,16 @@ fn start_up(work: &Path, party: &Path, packages: &[&str], extra: &[&str], bundle
 
 /// The port of `up`'s gateway (the shell's address) in its log.
 fn gateway_of(text: &str) -> u16 {
-    text.split("the party is up: http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no gateway in:\n{text}"))
+    gateway_port(text).unwrap_or_else(|| panic!("no gateway in:\n{text}"))
+}
+
+/// The API endpoint's URL `up` printed for `grain`.
+fn api_url(text: &str, grain: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{grain}: API ")))
+        .unwrap_or_else(|| panic!("no API URL of {grain} in:\n{text}"))
+        .trim()
+        .to_string()
 }
 
 /// The fixture project, copied into `work`: Godot may write into a project it runs.
@@ -138,12 +143,7 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     up.wait_log("3 services of `server` are up", Duration::from_secs(300));
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(60));
     let gateway = gateway_of(&text);
-    let url = text
-        .lines()
-        .find_map(|l| l.strip_prefix("server: API "))
-        .unwrap_or_else(|| panic!("no API URL in:\n{text}"))
-        .trim()
-        .to_string();
+    let url = api_url(&text, "server");
 
     let (mut tunnel, port) = start_tunnel(&url);
     let project = game_project(work.path());
@@ -245,14 +245,7 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     );
     up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
     let text = up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
-    let url_of = |grain: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{grain}: API ")))
-            .unwrap_or_else(|| panic!("no API URL of {grain} in:\n{text}"))
-            .trim()
-            .to_string()
-    };
-    let (server_url, uro_url) = (url_of("server"), url_of("uro"));
+    let (server_url, uro_url) = (api_url(&text, "server"), api_url(&text, "uro"));
     // The one command players are given: the game relay and the Uro API.
     let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
     let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
@@ -448,12 +441,7 @@ fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_whil
     );
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
     let gateway = gateway_of(&text);
-    let printed = text
-        .lines()
-        .find_map(|l| l.strip_prefix("server: API "))
-        .unwrap_or_else(|| panic!("no API URL in:\n{text}"))
-        .trim()
-        .to_string();
+    let printed = api_url(&text, "server");
     up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
     up.wait_log("3 services of `server` are up", Duration::from_secs(120));
 

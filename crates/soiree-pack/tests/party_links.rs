@@ -51,6 +51,13 @@ impl Up {
         self.up.wait_log(want, within);
     }
 
+    /// Waits until the services of every one of `grains` are up.
+    fn wait_grains(&mut self, grains: &[&str]) {
+        for grain in grains {
+            self.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
+        }
+    }
+
     fn http(
         &self,
         host: &str,
@@ -204,9 +211,7 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
 
     // First the pages before any link, in a party started without `--link`.
     let mut up = Up::start(cwd.path(), &bundle, &[]);
-    for grain in ["uro", "server", "client"] {
-        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
-    }
+    up.wait_grains(&["uro", "server", "client"]);
     // The pages say so, the client's list says which request to grant (the forwarder's 503,
     // which Sandstorm's gateway turns into a 500 with the text kept).
     let (status, links) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
@@ -371,9 +376,7 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
     };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = Up::start(cwd.path(), &bundle, &[]);
-    for grain in ["uro", "server"] {
-        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
-    }
+    up.wait_grains(&["uro", "server"]);
     // The Uro grain is opened once, so that its bridge knows its owner.
     assert_eq!(
         up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
