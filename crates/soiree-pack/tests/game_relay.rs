@@ -8,10 +8,8 @@
 mod common;
 
 use fantoccini::Locator;
-use soiree_test_support::{enter_grain_frame, gateway_port, sandstorm_bundle, step, Logged};
+use soiree_test_support::{enter_grain_frame, gateway_port, http_request, sandstorm_bundle, step, Logged};
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -119,16 +117,9 @@ fn godot_client(project: &Path, port: u16, say: &str, stay: &str) -> Logged {
 
 /// The shell index's line for the Server grain (its state and wake locks).
 fn grain_line(port: u16) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.lines()
+    let (_, index) = http_request(port, "localhost", "GET", "/", &[], "");
+    index
+        .lines()
         .find(|l| l.contains("/grain/server/"))
         .unwrap_or_default()
         .to_string()
@@ -208,25 +199,11 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     assert_eq!(code, Some(0), "{said}");
 }
 
-/// One HTTP/1.1 request with `Connection: close`: the status and the body.
+/// One HTTP/1.1 request with `Connection: close`, with `auth` as its `Authorization`: the
+/// status and the body.
 fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n");
-    if let Some(a) = auth {
-        head.push_str(&format!("Authorization: {a}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+    http_request(port, host, method, path, &headers, "")
 }
 
 /// The game client's own `Authorization` reaches Uro through `soiree-tunnel --uro` (carried as

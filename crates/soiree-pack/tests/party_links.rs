@@ -8,10 +8,8 @@
 
 mod common;
 
-use soiree_test_support::{enter_grain_frame, link_through_picker, Logged};
+use soiree_test_support::{enter_grain_frame, http_request, link_through_picker, Logged};
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -67,7 +65,7 @@ impl Up {
         body: &str,
     ) -> (u16, String) {
         let host = format!("{host}:{}", self.port);
-        http(self.port, &host, method, path, headers, body)
+        http_request(self.port, &host, method, path, headers, body)
     }
 
     /// Ctrl-C, and up's exit 0.
@@ -76,58 +74,6 @@ impl Up {
         assert_eq!(code, Some(0), "{log}");
         log
     }
-}
-
-/// One request with `Connection: close`: status and body (chunked bodies joined).
-fn http(
-    port: u16,
-    host: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut s = match TcpStream::connect(("127.0.0.1", port)) {
-        Ok(s) => s,
-        // Said as a status 0, so that a caller waiting for an answer prints up's log.
-        Err(e) => return (0, format!("cannot connect to 127.0.0.1:{port}: {e}")),
-    };
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if method != "GET" {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, after)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || after.len() < n {
-                break;
-            }
-            out.push_str(&after[..n]);
-            rest = after[n..].trim_start_matches("\r\n");
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    (status, body)
 }
 
 /// What a browser does when the grain's link button is clicked and the owner picks Uro in the

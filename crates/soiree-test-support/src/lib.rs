@@ -13,7 +13,7 @@ mod up_party;
 
 pub use chromium::{enter_grain_frame, link_through_picker, step, Chromium};
 pub use logged::Logged;
-pub use net::{free_tcp_port, free_udp_port, http_get, wait_until};
+pub use net::{free_tcp_port, free_udp_port, http_get, http_request, wait_until};
 pub use podman::Podman;
 pub use programs::{gcc, ldd, ldd_real, program, succeeded, text, tool};
 pub use sandbox::{bwrap_flags, run_isolated};
