@@ -10,14 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use soiree_test_support::free_tcp_port;
 
 fn grain(var: &Path, file: &Path, args: &[&str], env: &[(&str, String)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
@@ -64,7 +57,7 @@ fn stop(mut child: Child) {
 fn only_runs_the_named_service_and_ready_probes_its_marker() {
     let t = tempfile::tempdir().unwrap();
     let var = t.path().join("var");
-    let port = free_port();
+    let port = free_tcp_port();
     let file = t.path().join("services.json");
     // `db` writes a file when it starts; `web` waits for `db` in a grain but not with --only.
     let db = t.path().join("db-started");
@@ -105,7 +98,7 @@ fn only_runs_the_named_service_and_ready_probes_its_marker() {
 fn a_link_forwards_requests_under_the_targets_path() {
     let t = tempfile::tempdir().unwrap();
     let var = t.path().join("var");
-    let (link_port, target_port, service_port) = (free_port(), free_port(), free_port());
+    let (link_port, target_port, service_port) = (free_tcp_port(), free_tcp_port(), free_tcp_port());
     // The "other package": answers with the path and Host it was asked for.
     let echo = format!(
         "import http.server\n\
@@ -170,9 +163,9 @@ fn a_link_address_that_is_not_http_stops_the_grain_before_anything_starts() {
     std::fs::write(
         &file,
         serde_json::to_vec(&json!({ "package": "server", "services": [],
-            "links": { "port": free_port(), "requests": [{ "name": "uro", "label": "Uro",
+            "links": { "port": free_tcp_port(), "requests": [{ "name": "uro", "label": "Uro",
                 "interface": "api-session", "descriptor": "AA",
-                "forward": { "port": free_port(), "path": "/" } }] } }))
+                "forward": { "port": free_tcp_port(), "path": "/" } }] } }))
         .unwrap(),
     )
     .unwrap();
@@ -195,7 +188,7 @@ fn a_link_address_that_is_not_http_stops_the_grain_before_anything_starts() {
 #[test]
 fn forward_copies_plain_tcp_to_a_service_run_elsewhere() {
     let t = tempfile::tempdir().unwrap();
-    let (port, target_port) = (free_port(), free_port());
+    let (port, target_port) = (free_tcp_port(), free_tcp_port());
     // A line protocol, not HTTP: what a database split out of the Pod speaks.
     let echo = format!(
         "import socket\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
@@ -232,7 +225,7 @@ fn forward_copies_plain_tcp_to_a_service_run_elsewhere() {
 fn agones_posts_ready_then_health_once_the_services_are_ready() {
     let t = tempfile::tempdir().unwrap();
     let var = t.path().join("var");
-    let sdk_port = free_port();
+    let sdk_port = free_tcp_port();
     let seen = t.path().join("sdk.log");
     // Agones' SDK sidecar as its REST API behaves: POST /ready and /health answer 200 `{}`.
     let sdk = format!(

@@ -2,19 +2,15 @@
 //! readiness checks, first-run markers, restarts with backoff, stop order, log prefixes,
 //! environment, /var directories and the relay for `soiree-pack run`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use soiree_test_support::{free_tcp_port, Logged};
 
 /// A supervisor process with its stderr collected.
-struct Grain {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
+struct Grain(Logged);
 
 struct Dirs {
     _tmp: tempfile::TempDir,
@@ -42,15 +38,6 @@ fn with(mut service: Value, extra: Value) -> Value {
     service
 }
 
-/// A port nobody listens on (now).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Grain {
     fn start(d: &Dirs, services: Vec<Value>) -> Grain {
         Grain::start_with(
@@ -63,76 +50,36 @@ impl Grain {
     fn start_with(d: &Dirs, config: Value, env: &[(&str, &Path)]) -> Grain {
         let file = d.root.join("services.json");
         std::fs::write(&file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_soiree-grain"))
-            .arg("--var")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-grain"));
+        cmd.arg("--var")
             .arg(&d.var)
             .arg(&file)
             .current_dir(&d.root)
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("T", &d.root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Grain { child, log }
+            .env("T", &d.root);
+        Grain(Logged::stderr(cmd, "the supervisor"))
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.0.log()
     }
 
     /// Waits until the log holds `text`.
-    fn wait_log(&self, text: &str, secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while !self.log().contains(text) {
-            assert!(
-                Instant::now() < deadline,
-                "no `{text}` after {secs} s; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    fn wait_log(&mut self, text: &str, secs: u64) {
+        self.0.wait_log(text, Duration::from_secs(secs));
     }
 
-    fn up(&self) {
+    fn up(&mut self) {
         self.wait_log("services of `test` are up", 30);
     }
 
     fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, sig);
-        }
+        self.0.signal(sig);
     }
 
     /// Waits for the supervisor to exit (at most `secs`) and returns its exit code.
     fn wait(mut self, secs: u64) -> (Option<i32>, String) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                // Let the reader thread take the last lines.
-                std::thread::sleep(Duration::from_millis(100));
-                return (st.code(), self.log());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the supervisor did not exit in {secs} s; log:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.0.finish(Duration::from_secs(secs))
     }
 
     fn stop(self) -> String {
@@ -174,7 +121,7 @@ fn recorder(name: &str) -> Value {
 fn starts_in_dependency_order_and_stops_in_reverse() {
     let d = dirs();
     let file = |n: &str| json!({ "file": d.root.join(format!("{n}.up")) });
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![
             with(
@@ -251,10 +198,10 @@ fn python_server(name: &str, kind: &str, port: u16, path: &Path) -> Value {
 #[test]
 fn waits_for_tcp_http_unix_and_file_readiness() {
     let d = dirs();
-    let (tcp, http) = (free_port(), free_port());
+    let (tcp, http) = (free_tcp_port(), free_tcp_port());
     let sock = d.root.join("s.sock");
     let file = d.root.join("ready.flag");
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![
             with(
@@ -295,7 +242,7 @@ fn waits_for_tcp_http_unix_and_file_readiness() {
 #[test]
 fn log_readiness_waits_for_a_line_of_the_services_output() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![
             with(
@@ -342,7 +289,7 @@ fn log_readiness_waits_for_a_line_of_the_services_output() {
 #[test]
 fn a_readiness_timeout_stops_the_grain_with_an_error() {
     let d = dirs();
-    let port = free_port();
+    let port = free_tcp_port();
     let url = format!("http://127.0.0.1:{port}/missing");
     let g = Grain::start(
         &d,
@@ -383,7 +330,7 @@ fn first_run_commands_run_once_per_grain() {
         ] }),
     );
     for _ in 0..2 {
-        let g = Grain::start(&d, vec![service.clone()]);
+        let mut g = Grain::start(&d, vec![service.clone()]);
         g.up();
         g.stop();
     }
@@ -407,7 +354,7 @@ fn a_failed_first_run_fails_the_start_and_runs_again_next_time() {
     assert!(log.contains("failed (status 1)"), "{log}");
     assert!(!d.var.join(".soiree/first-run/db.done").exists());
     std::fs::write(d.root.join("fixed"), "").unwrap();
-    let g = Grain::start(&d, vec![service]);
+    let mut g = Grain::start(&d, vec![service]);
     g.up();
     g.stop();
     assert_eq!(
@@ -420,7 +367,7 @@ fn a_failed_first_run_fails_the_start_and_runs_again_next_time() {
 #[test]
 fn a_crashing_service_restarts_with_growing_delays() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![sh(
             "flaky",
@@ -461,7 +408,7 @@ fn a_crashing_service_restarts_with_growing_delays() {
 #[test]
 fn restart_policies_on_failure_and_never() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![
             with(
@@ -486,7 +433,7 @@ fn restart_policies_on_failure_and_never() {
 #[test]
 fn output_lines_are_prefixed_with_the_service_name() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![
             with(
@@ -524,7 +471,7 @@ fn services_get_the_package_env_their_own_env_and_workdir() {
             json!({ "env": { "B": "service" }, "workdir": wd, "ready": { "file": d.root.join("pwd") } }),
         )],
     });
-    let g = Grain::start_with(&d, config, &[("SOIREE_RUN_RELAY", relay.path())]);
+    let mut g = Grain::start_with(&d, config, &[("SOIREE_RUN_RELAY", relay.path())]);
     g.up();
     // The relay is served and the grain says when it is up.
     assert!(relay.path().join("sockets").exists());
@@ -543,7 +490,7 @@ fn services_get_the_package_env_their_own_env_and_workdir() {
 #[test]
 fn var_dirs_are_created_before_the_service_starts() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![with(
             sh(
@@ -560,7 +507,7 @@ fn var_dirs_are_created_before_the_service_starts() {
 #[test]
 fn a_service_that_ignores_sigterm_is_killed_after_its_stop_timeout() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![with(
             sh(
@@ -584,7 +531,7 @@ fn a_service_that_ignores_sigterm_is_killed_after_its_stop_timeout() {
 #[test]
 fn sigint_stops_the_grain_too() {
     let d = dirs();
-    let g = Grain::start(&d, vec![recorder("a")]);
+    let mut g = Grain::start(&d, vec![recorder("a")]);
     g.up();
     g.signal(libc::SIGINT);
     let (code, log) = g.wait(30);
@@ -599,7 +546,7 @@ fn sigint_stops_the_grain_too() {
 #[test]
 fn a_service_that_keeps_failing_is_reported_with_its_last_lines() {
     let d = dirs();
-    let g = Grain::start(
+    let mut g = Grain::start(
         &d,
         vec![sh(
             "godot",

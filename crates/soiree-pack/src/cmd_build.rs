@@ -28,9 +28,7 @@ pub fn build(
     // As cargo's target/: beside the party file, wherever the command is run from.
     let default_out = crate::party_file::folder(&file).join("dist");
     let out = out.unwrap_or(&default_out);
-    for name in only {
-        soiree_build::find_package(&party, name)?;
-    }
+    let packages = crate::selection::selected(&party, only)?;
     let keys = KeyPolicy {
         keyring: crate::cmd_keys::keyring(keyring_arg)?,
         release,
@@ -43,32 +41,16 @@ pub fn build(
         party.sources.len(),
         out.display()
     ));
-    let mut failure: Option<Failure> = None;
-    for pkg in party
-        .packages
-        .iter()
-        .filter(|p| only.is_empty() || only.contains(&p.name))
-    {
+    crate::selection::each_keep_going(packages, format, |pkg| {
         let working = crate::progress::Working::start(format!("building `{}`", pkg.name), None);
         let built =
             soiree_build::build_package_observed(&party, pkg, &sources, out, &keys, &packer, |plan| {
                 working.set_total(crate::progress::tree_bytes(&plan.tree))
             });
         working.finish();
-        match built {
-            Ok(b) => report(&b, format),
-            Err(e) => {
-                // The other packages are still built; the first failure sets the exit code.
-                let f = Failure::from(e);
-                f.print(format == MessageFormat::Json);
-                failure.get_or_insert(Failure {
-                    diagnostics: Vec::new(),
-                    ..f
-                });
-            }
-        }
-    }
-    failure.map_or(Ok(()), Err)
+        report(&built?, format);
+        Ok(())
+    })
 }
 
 fn report(b: &Built, format: MessageFormat) {

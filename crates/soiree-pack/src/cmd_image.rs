@@ -28,33 +28,15 @@ pub fn build(
     let file = arg.file.path();
     let party = soiree_party::load(&file, arg.profile.as_deref())?;
     let dir = images_dir(&file, out);
-    for name in only {
-        soiree_build::find_package(&party, name)?;
-    }
+    let packages = crate::selection::selected(&party, only)?;
     let sources = crate::cmd_inspect::sources(&party, offline, sysroot, rebuild)?;
-    let mut failure: Option<Failure> = None;
-    for pkg in party
-        .packages
-        .iter()
-        .filter(|p| only.is_empty() || only.contains(&p.name))
-    {
+    crate::selection::each_keep_going(packages, format, |pkg| {
         let working = crate::progress::Working::start(format!("building the image of `{}`", pkg.name), None);
         let built = soiree_build::build_image(&party, pkg, &sources, &dir, registry);
         working.finish();
-        match built {
-            Ok(image) => report(&pkg.name, &image, format),
-            Err(e) => {
-                // The other images are still built; the first failure sets the exit code.
-                let f = Failure::from(e);
-                f.print(format == MessageFormat::Json);
-                failure.get_or_insert(Failure {
-                    diagnostics: Vec::new(),
-                    ..f
-                });
-            }
-        }
-    }
-    failure.map_or(Ok(()), Err)
+        report(&pkg.name, &built?, format);
+        Ok(())
+    })
 }
 
 fn report(name: &str, image: &soiree_oci::WrittenImage, format: MessageFormat) {
@@ -101,19 +83,13 @@ pub fn push(
 ) -> Result<(), Failure> {
     let file = arg.path();
     let party = soiree_party::load(&file, None)?;
-    for name in only {
-        soiree_build::find_package(&party, name)?;
-    }
+    let packages = crate::selection::selected(&party, only)?;
     let dir = images_dir(&file, out);
     let options = soiree_oci::PushOptions {
         registry: registry.to_string(),
         insecure,
     };
-    for pkg in party
-        .packages
-        .iter()
-        .filter(|p| only.is_empty() || only.contains(&p.name))
-    {
+    for pkg in packages {
         let pushed = soiree_oci::push_layout(&dir.join(&pkg.name), &options)?;
         crate::ui::step(format_args!(
             "{}: {} blobs sent, {} already there",

@@ -17,6 +17,7 @@ mod json_line;
 mod packing;
 mod party_file;
 mod progress;
+mod selection;
 mod supervisor;
 mod ui;
 

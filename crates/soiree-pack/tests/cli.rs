@@ -32,9 +32,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "failed: {}\n{}", stdout(&o), stderr(&o));
-    stdout(&o)
+/// The stdout of a command that must have succeeded.
+fn ok(out: Output) -> String {
+    soiree_test_support::succeeded(out, "soiree-pack")
 }
 
 fn app_tree(root: &Path) {

@@ -3,131 +3,39 @@
 //! loopback and `/var`) answers HTTP through nginx, every container's probe passes, and the
 //! game server's container reports its ENet server ready.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
+use soiree_test_support::{succeeded as ok, wait_until, Podman};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn ok(out: Output, what: &str) -> String {
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{what} failed:\n{said}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// podman with its own configuration, storage, lock and network state under a temp folder.
-struct Podman {
-    dir: tempfile::TempDir,
-}
-
-impl Podman {
-    fn new() -> Podman {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        std::fs::write(
-            dir.path().join("containers.conf"),
-            "[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = \"cgroupfs\"\n\
-             runtime = \"runc\"\nevents_logger = \"file\"\n",
-        )
-        .unwrap();
-        Podman { dir }
-    }
-
-    fn cmd(&self) -> Command {
-        let d = self.dir.path();
-        let mut c = Command::new("podman");
-        c.env("CONTAINERS_CONF", d.join("containers.conf"))
-            .arg("--root")
-            .arg(d.join("root"))
-            .arg("--runroot")
-            .arg(d.join("run"))
-            .arg("--tmpdir")
-            .arg(d.join("tmp"))
-            .arg("--network-config-dir")
-            .arg(d.join("net"))
-            .args(["--storage-driver", "vfs"]);
-        c
-    }
-
-    /// Copies the layout `build --target oci` wrote into this podman's storage, named as the
-    /// chart names it (skopeo: `podman pull oci:` names an image after its folder's path).
-    fn load(&self, layout: &Path, name: &str) {
-        let storage = format!(
-            "containers-storage:[vfs@{}+{}]{name}",
-            self.dir.path().join("root").display(),
-            self.dir.path().join("run").display()
-        );
-        ok(
-            Command::new("skopeo")
-                .args(["copy", "-q"])
-                .arg(format!("oci:{}", layout.display()))
-                .arg(storage)
-                .output()
-                .unwrap(),
-            "skopeo copy oci: containers-storage:",
-        );
-    }
-
-    fn ready(&self, container: &str, service: &str) -> bool {
-        self.cmd()
-            .args([
-                "exec",
-                container,
-                "/opt/soiree/bin/soiree-grain",
-                "--ready",
-                service,
-            ])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    fn logs(&self, container: &str) -> String {
-        let o = self.cmd().args(["logs", container]).output().unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        let _ = self.cmd().args(["pod", "rm", "-af", "-t", "2"]).output();
-        let _ = self.cmd().args(["system", "reset", "-f"]).output();
-    }
-}
-
-fn until(secs: u64, what: &str, mut ok: impl FnMut() -> bool, log: impl Fn() -> String) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < deadline, "{what} after {secs} s:\n{}", log());
-        std::thread::sleep(Duration::from_millis(500));
-    }
+/// Whether `service` in `container` passes its probe, `soiree-grain --ready`.
+fn ready(podman: &Podman, container: &str, service: &str) -> bool {
+    podman
+        .cmd()
+        .args([
+            "exec",
+            container,
+            "/opt/soiree/bin/soiree-grain",
+            "--ready",
+            service,
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
 fn the_default_rendering_runs_under_podman_kube_play() {
     let t = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let dir = t.path();
-    std::fs::create_dir(dir.join("recipes")).unwrap();
-    for e in std::fs::read_dir(repo().join("recipes")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join("recipes").join(e.file_name())).unwrap();
-    }
-    let root = repo().display().to_string();
-    let toml = std::fs::read_to_string(repo().join("party.toml"))
-        .unwrap()
-        .replace("path = \"fixtures/", &format!("path = \"{root}/fixtures/"))
-        .replace("icon = \"fixtures/", &format!("icon = \"{root}/fixtures/"));
-    std::fs::write(dir.join("party.toml"), toml).unwrap();
+    common::repo_party_in(dir);
     let soiree = |args: &[&str]| {
         ok(
             Command::new(env!("CARGO_BIN_EXE_soiree-pack"))
@@ -141,7 +49,7 @@ fn the_default_rendering_runs_under_podman_kube_play() {
     };
     soiree(&["build", "--target", "oci", "uro", "server"]);
     soiree(&["build", "--target", "helm"]);
-    let podman = Podman::new();
+    let podman = Podman::new(Path::new(env!("CARGO_TARGET_TMPDIR")));
     for p in ["uro", "server"] {
         podman.load(
             &dir.join("dist/oci").join(p),
@@ -203,10 +111,10 @@ fn the_default_rendering_runs_under_podman_kube_play() {
     ] {
         for s in services {
             let c = format!("party-{pod}-pod-0-{s}");
-            until(
-                180,
-                &format!("{c} not ready"),
-                || podman.ready(&c, s),
+            wait_until(
+                &format!("{c} ready"),
+                Duration::from_secs(180),
+                || ready(&podman, &c, s).then_some(()),
                 || podman.logs(&c),
             );
         }

@@ -7,129 +7,21 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use fantoccini::Locator;
+use soiree_test_support::{enter_grain_frame, gateway_port, http_request, sandstorm_bundle, step, Logged};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn bundle() -> Option<PathBuf> {
-    let dir = std::env::var_os("SOIREE_SANDSTORM_BUNDLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/sandstorm-bundle"));
-    if dir.join("bin/sandstorm-http-bridge").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} has no bin/sandstorm-http-bridge (set SOIREE_SANDSTORM_BUNDLE)",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// A program whose stderr (and stdout) is collected as it runs; killed when dropped.
-struct Logged {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    what: String,
-}
-
-impl Logged {
-    fn spawn(mut cmd: Command, what: &str) -> Logged {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
-        let log = Arc::new(Mutex::new(String::new()));
-        for r in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let sink = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(r).lines().map_while(Result::ok) {
-                    let mut l = sink.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            });
-        }
-        Logged {
-            child,
-            log,
-            what: what.to_string(),
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_log(&mut self, want: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let l = self.log();
-            if l.contains(want) {
-                return l;
-            }
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("{} ended ({st}) before `{want}`:\n{l}", self.what);
-            }
-            assert!(Instant::now() < deadline, "{}: no `{want}` in:\n{l}", self.what);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits for the program's own end.
-    fn finish(&mut self, within: Duration) -> (i32, String) {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return (st.code().unwrap_or(-1), self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not end:\n{}",
-                self.what,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn interrupt(&mut self) -> (i32, String) {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        self.finish(Duration::from_secs(60))
-    }
-}
-
-impl Drop for Logged {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            // SAFETY: kill(2) on our own child; SIGINT lets `up` stop its grains.
-            unsafe {
-                libc::kill(self.child.id() as i32, libc::SIGINT);
-            }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// A program of these tests: its output collected line by line, and stopped by Ctrl-C (then
+/// killed) when dropped, so that `up` stops its grains.
+fn spawn(cmd: Command, what: &str) -> Logged {
+    Logged::lines(cmd, what).interrupt_on_drop()
 }
 
 /// The repository's party with the relay's grace period shortened: its party.toml edited into
@@ -171,16 +63,21 @@ fn start_up(work: &Path, party: &Path, packages: &[&str], extra: &[&str], bundle
         ])
         .args(extra)
         .env("NO_COLOR", "1");
-    Logged::spawn(cmd, "soiree-pack up")
+    spawn(cmd, "soiree-pack up")
 }
 
 /// The port of `up`'s gateway (the shell's address) in its log.
 fn gateway_of(text: &str) -> u16 {
-    text.split("the party is up: http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no gateway in:\n{text}"))
+    gateway_port(text).unwrap_or_else(|| panic!("no gateway in:\n{text}"))
+}
+
+/// The API endpoint's URL `up` printed for `grain`.
+fn api_url(text: &str, grain: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{grain}: API ")))
+        .unwrap_or_else(|| panic!("no API URL of {grain} in:\n{text}"))
+        .trim()
+        .to_string()
 }
 
 /// The fixture project, copied into `work`: Godot may write into a project it runs.
@@ -197,7 +94,7 @@ fn start_tunnel(url: &str) -> (Logged, u16) {
     let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
     let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
     cmd.args([url, "--listen", "127.0.0.1:0", "--idle", "2"]);
-    let mut t = Logged::spawn(cmd, "soiree-tunnel");
+    let mut t = spawn(cmd, "soiree-tunnel");
     let log = t.wait_log("(UDP)", Duration::from_secs(20));
     let port = log
         .split("point the game at 127.0.0.1:")
@@ -215,21 +112,14 @@ fn godot_client(project: &Path, port: u16, say: &str, stay: &str) -> Logged {
         .arg(project)
         .args(["--client", "--host", "127.0.0.1", "--port", &port.to_string()])
         .args(["--say", say, "--stay", stay]);
-    Logged::spawn(cmd, &format!("godot client {say}"))
+    spawn(cmd, &format!("godot client {say}"))
 }
 
 /// The shell index's line for the Server grain (its state and wake locks).
 fn grain_line(port: u16) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.lines()
+    let (_, index) = http_request(port, "localhost", "GET", "/", &[], "");
+    index
+        .lines()
         .find(|l| l.contains("/grain/server/"))
         .unwrap_or_default()
         .to_string()
@@ -237,19 +127,14 @@ fn grain_line(port: u16) -> String {
 
 #[test]
 fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let party = party_with_short_grace(work.path());
     let mut up = start_up(work.path(), &party, &["server"], &[], &bundle);
     up.wait_log("3 services of `server` are up", Duration::from_secs(300));
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(60));
     let gateway = gateway_of(&text);
-    let url = text
-        .lines()
-        .find_map(|l| l.strip_prefix("server: API "))
-        .unwrap_or_else(|| panic!("no API URL in:\n{text}"))
-        .trim()
-        .to_string();
+    let url = api_url(&text, "server");
 
     let (mut tunnel, port) = start_tunnel(&url);
     let project = game_project(work.path());
@@ -288,8 +173,8 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     );
     // They leave; the tunnel closes their WebSockets after 2 s of silence and the lock goes
     // 2 s (the grace) after the last.
-    assert_eq!(a.finish(Duration::from_secs(30)).0, 0, "{}", a.log());
-    assert_eq!(b.finish(Duration::from_secs(30)).0, 0, "{}", b.log());
+    assert_eq!(a.finish(Duration::from_secs(30)).0, Some(0), "{}", a.log());
+    assert_eq!(b.finish(Duration::from_secs(30)).0, Some(0), "{}", b.log());
     up.wait_log("relay: wake lock released", Duration::from_secs(30));
     let deadline = Instant::now() + Duration::from_secs(10);
     while grain_line(gateway).contains("awake") && Instant::now() < deadline {
@@ -305,34 +190,20 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     probe.send_to(b"hello?", ("127.0.0.1", wrong_port)).unwrap();
     let said = wrong.wait_log("cannot reach the relay", Duration::from_secs(20));
     assert!(said.contains("403"), "{said}");
-    let (code, said) = wrong.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "Ctrl-C ends the tunnel cleanly:\n{said}");
+    let (code, said) = wrong.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "Ctrl-C ends the tunnel cleanly:\n{said}");
     assert!(said.ends_with("soiree-tunnel: stopped\n"), "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }
 
-/// One HTTP/1.1 request with `Connection: close`: the status and the body.
+/// One HTTP/1.1 request with `Connection: close`, with `auth` as its `Authorization`: the
+/// status and the body.
 fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n");
-    if let Some(a) = auth {
-        head.push_str(&format!("Authorization: {a}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+    http_request(port, host, method, path, &headers, "")
 }
 
 /// The game client's own `Authorization` reaches Uro through `soiree-tunnel --uro` (carried as
@@ -340,7 +211,7 @@ fn request(port: u16, host: &str, method: &str, path: &str, auth: Option<&str>) 
 /// the API endpoint, the same request is refused.
 #[test]
 fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = start_up(
         work.path(),
@@ -351,14 +222,7 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     );
     up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
     let text = up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
-    let url_of = |grain: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{grain}: API ")))
-            .unwrap_or_else(|| panic!("no API URL of {grain} in:\n{text}"))
-            .trim()
-            .to_string()
-    };
-    let (server_url, uro_url) = (url_of("server"), url_of("uro"));
+    let (server_url, uro_url) = (api_url(&text, "server"), api_url(&text, "uro"));
     // The one command players are given: the game relay and the Uro API.
     let pack = Path::new(env!("CARGO_BIN_EXE_soiree-pack"));
     let mut cmd = Command::new(pack.with_file_name("soiree-tunnel"));
@@ -371,7 +235,7 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
         "--uro-listen",
         "127.0.0.1:0",
     ]);
-    let mut tunnel = Logged::spawn(cmd, "soiree-tunnel");
+    let mut tunnel = spawn(cmd, "soiree-tunnel");
     let said = tunnel.wait_log("Uro API on http://127.0.0.1:", Duration::from_secs(20));
     let uro_port: u16 = said
         .split("Uro API on http://127.0.0.1:")
@@ -417,10 +281,10 @@ fn the_game_client_logs_in_to_uro_through_soiree_tunnel() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("log in first"), "{body}");
 
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }
 
 /// What the Server grain's page shows in Chromium: the rendered `soiree-tunnel` command, what its
@@ -435,88 +299,66 @@ struct PlayerLink {
 fn player_link_in_chromium(work: &Path, gateway: u16) -> Result<PlayerLink, String> {
     let chromium = soiree_test_support::Chromium::start(&work.join("chromium-profile"));
     let shell_url = format!("http://127.0.0.1:{gateway}/grain/server/");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use fantoccini::Locator;
-            let c = chromium.client().await;
-            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-            // One offer frame of the grain's page: waits for the shell's answer, enters it, reads
-            // the text (and clicks copy when asked), and comes back to the grain's page.
-            let offer = |id: &'static str, copy: bool| {
-                let c = c.clone();
-                async move {
-                    let frame = c
-                        .wait()
-                        .for_element(Locator::Id(id))
-                        .await
-                        .map_err(step("an offer frame"))?;
-                    let deadline = Instant::now() + Duration::from_secs(30);
-                    while frame
-                        .attr("src")
-                        .await
-                        .map_err(step("its src"))?
-                        .unwrap_or_default()
-                        .is_empty()
-                    {
-                        if Instant::now() > deadline {
-                            return Err(format!("{id}: the shell never answered renderTemplate"));
-                        }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+    chromium.run(|c| async move {
+        // One offer frame of the grain's page: waits for the shell's answer, enters it, reads
+        // the text (and clicks copy when asked), and comes back to the grain's page.
+        let offer = |id: &'static str, copy: bool| {
+            let c = c.clone();
+            async move {
+                let frame = c
+                    .wait()
+                    .for_element(Locator::Id(id))
+                    .await
+                    .map_err(step("an offer frame"))?;
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while frame
+                    .attr("src")
+                    .await
+                    .map_err(step("its src"))?
+                    .unwrap_or_default()
+                    .is_empty()
+                {
+                    if Instant::now() > deadline {
+                        return Err(format!("{id}: the shell never answered renderTemplate"));
                     }
-                    frame.enter_frame().await.map_err(step("enter the offer"))?;
-                    let text = c
-                        .wait()
-                        .for_element(Locator::Id("offer-text"))
-                        .await
-                        .map_err(step("the offer's text"))?
-                        .text()
-                        .await
-                        .map_err(step("the text"))?;
-                    let mut copied = String::new();
-                    if copy {
-                        c.find(Locator::Id("offer-copy"))
-                            .await
-                            .map_err(step("the copy button"))?
-                            .click()
-                            .await
-                            .map_err(step("click copy"))?;
-                        let sel = c
-                            .execute("return window.getSelection().toString()", vec![])
-                            .await
-                            .map_err(step("the selection"))?;
-                        copied = sel.as_str().unwrap_or_default().to_string();
-                    }
-                    c.enter_parent_frame().await.map_err(step("leave the offer"))?;
-                    Ok::<(String, String), String>((text, copied))
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-            };
-            let run = async {
-                c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                c.wait()
-                    .for_element(Locator::Id("grain-frame"))
+                frame.enter_frame().await.map_err(step("enter the offer"))?;
+                let text = c
+                    .wait()
+                    .for_element(Locator::Id("offer-text"))
                     .await
-                    .map_err(step("the frame"))?
-                    .enter_frame()
+                    .map_err(step("the offer's text"))?
+                    .text()
                     .await
-                    .map_err(step("enter the frame"))?;
-                let (command, copied) = offer("player-command", true).await?;
-                let (websocket, _) = offer("player-websocket", false).await?;
-                Ok::<PlayerLink, String>(PlayerLink {
-                    command,
-                    copied,
-                    websocket,
-                })
-            };
-            let out = match run.await {
-                Ok(l) => Ok(l),
-                Err(e) => Err(format!("{e}\npage:\n{}", c.source().await.unwrap_or_default())),
-            };
-            let _ = c.close().await;
-            out
+                    .map_err(step("the text"))?;
+                let mut copied = String::new();
+                if copy {
+                    c.find(Locator::Id("offer-copy"))
+                        .await
+                        .map_err(step("the copy button"))?
+                        .click()
+                        .await
+                        .map_err(step("click copy"))?;
+                    let sel = c
+                        .execute("return window.getSelection().toString()", vec![])
+                        .await
+                        .map_err(step("the selection"))?;
+                    copied = sel.as_str().unwrap_or_default().to_string();
+                }
+                c.enter_parent_frame().await.map_err(step("leave the offer"))?;
+                Ok::<(String, String), String>((text, copied))
+            }
+        };
+        enter_grain_frame(&c, &shell_url).await?;
+        let (command, copied) = offer("player-command", true).await?;
+        let (websocket, _) = offer("player-websocket", false).await?;
+        Ok(PlayerLink {
+            command,
+            copied,
+            websocket,
         })
+    })
 }
 
 /// Uro's list of fresh shards, asked of the Uro grain's UI.
@@ -565,7 +407,7 @@ fn wait_users(gateway: u16, users: i64, up: &Logged) -> String {
 /// relay's wake lock is held; after the player leaves, the heartbeats say 0.
 #[test]
 fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_while_they_play() {
-    let Some(bundle) = bundle() else { return };
+    let Some(bundle) = sandstorm_bundle() else { return };
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = start_up(
         work.path(),
@@ -576,12 +418,7 @@ fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_whil
     );
     let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(300));
     let gateway = gateway_of(&text);
-    let printed = text
-        .lines()
-        .find_map(|l| l.strip_prefix("server: API "))
-        .unwrap_or_else(|| panic!("no API URL in:\n{text}"))
-        .trim()
-        .to_string();
+    let printed = api_url(&text, "server");
     up.wait_log("3 services of `uro` are up", Duration::from_secs(120));
     up.wait_log("3 services of `server` are up", Duration::from_secs(120));
 
@@ -641,11 +478,16 @@ fn the_server_pages_player_link_lets_a_player_in_and_the_shard_stays_listed_whil
         std::thread::sleep(Duration::from_secs(1));
     }
     // The player leaves; the next heartbeat says so.
-    assert_eq!(player.finish(Duration::from_secs(30)).0, 0, "{}", player.log());
+    assert_eq!(
+        player.finish(Duration::from_secs(30)).0,
+        Some(0),
+        "{}",
+        player.log()
+    );
     assert_eq!(wait_users(gateway, 0, &up), id);
 
-    let (code, said) = tunnel.interrupt();
-    assert_eq!(code, 0, "{said}");
-    let (code, said) = up.interrupt();
-    assert_eq!(code, 0, "{said}");
+    let (code, said) = tunnel.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{said}");
 }

@@ -3,13 +3,13 @@
 //! with `soiree-pack run` in a grain-like sandbox (read-only `/`, persistent `/var`, no `/proc`,
 //! loopback only) and spoken to from the host.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+
+use soiree_test_support::{free_tcp_port, free_udp_port, http_get};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -139,35 +139,6 @@ fn interrupt(child: &Child) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-/// One HTTP/1.0 GET: the status line's code and the body, or `None` if nothing answers yet.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let code = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((code, body))
-}
-
 #[test]
 fn server_package_answers_an_enet_client_over_loopback_udp() {
     let t = tempfile::tempdir().unwrap();
@@ -188,7 +159,7 @@ fn server_package_answers_an_enet_client_over_loopback_udp() {
     );
     build(dir, "server");
     let udp = free_udp_port();
-    let http = free_port();
+    let http = free_tcp_port();
     let mut grain = Grain::start(
         dir,
         "dist/server.spk",
@@ -199,7 +170,7 @@ fn server_package_answers_an_enet_client_over_loopback_udp() {
         log.contains("server: listening on UDP 7777").then_some(())
     });
     // The status page is served on the bridge's port.
-    let (code, page) = grain.wait_for(Duration::from_secs(30), |_| get(http, "/"));
+    let (code, page) = grain.wait_for(Duration::from_secs(30), |_| http_get(http, "/"));
     assert_eq!(code, 200);
     assert!(page.contains("V-Sekai game server"), "{page}");
 
@@ -264,19 +235,19 @@ fn uro_package_answers_through_nginx_and_keeps_its_state_across_restarts() {
     );
     build(dir, "uro");
     let var = dir.join("var");
-    let http = free_port();
+    let http = free_tcp_port();
     let visits = |grain: &mut Grain| {
         grain.wait_for(Duration::from_secs(90), |_| {
-            get(http, "/api/v1/visits").filter(|(code, _)| *code == 200)
+            http_get(http, "/api/v1/visits").filter(|(code, _)| *code == 200)
         })
     };
 
     let mut grain = Grain::start(dir, "uro", &var, &["--port", &http.to_string()]);
     assert_eq!(visits(&mut grain).1, "visits 1\n");
     assert_eq!(visits(&mut grain).1, "visits 2\n");
-    let (_, health) = get(http, "/api/v1/health").unwrap();
+    let (_, health) = http_get(http, "/api/v1/health").unwrap();
     assert_eq!(health, "schema 1 runs 1\n", "migrated before Uro started");
-    let (_, key) = get(http, "/api/v1/key").unwrap();
+    let (_, key) = http_get(http, "/api/v1/key").unwrap();
     assert!(
         key.starts_with("86 "),
         "a 64-byte PHOENIX_KEY_BASE, generated in the grain: {key}"
@@ -287,10 +258,10 @@ fn uro_package_answers_through_nginx_and_keeps_its_state_across_restarts() {
     // runs before each start.
     let mut grain = Grain::start(dir, "uro", &var, &["--port", &http.to_string()]);
     assert_eq!(visits(&mut grain).1, "visits 3\n");
-    let (_, health) = get(http, "/api/v1/health").unwrap();
+    let (_, health) = http_get(http, "/api/v1/health").unwrap();
     assert_eq!(health, "schema 1 runs 2\n");
     assert_eq!(
-        get(http, "/api/v1/key").unwrap().1,
+        http_get(http, "/api/v1/key").unwrap().1,
         key,
         "the grain keeps its secrets"
     );
@@ -328,23 +299,23 @@ fn client_package_serves_its_download_page_and_files() {
             && why.contains("a listing of the files under /opt/soiree/site/downloads"),
         "{why}"
     );
-    let http = free_port();
+    let http = free_tcp_port();
     let mut grain = Grain::start(
         dir,
         "dist/client.spk",
         &dir.join("var"),
         &["--port", &http.to_string()],
     );
-    let (code, page) = grain.wait_for(Duration::from_secs(30), |_| get(http, "/"));
+    let (code, page) = grain.wait_for(Duration::from_secs(30), |_| http_get(http, "/"));
     assert_eq!(code, 200);
     assert!(page.contains("Join this V-Sekai party"), "{page}");
     // The page's main link: the recipe's listing of the downloads, each with its size in bytes
     // and the digest `sha256sum` gives for it.
     assert!(page.contains("href=\"downloads/\""), "{page}");
-    let (code, listing) = get(http, "/downloads/").unwrap();
+    let (code, listing) = http_get(http, "/downloads/").unwrap();
     assert_eq!(code, 200, "{listing}");
     assert!(listing.contains("<h1>V-Sekai client downloads</h1>"), "{listing}");
-    let (_, cfg_bytes) = get(http, "/downloads/override.cfg").unwrap();
+    let (_, cfg_bytes) = http_get(http, "/downloads/override.cfg").unwrap();
     let served_cfg = dir.join("override.cfg");
     std::fs::write(&served_cfg, &cfg_bytes).unwrap();
     let exports = repo().join("fixtures/inputs/godot-client");
@@ -383,19 +354,19 @@ fn client_package_serves_its_download_page_and_files() {
     assert_eq!(order, sorted);
     assert_eq!(listing.matches("<tr><td>").count(), files.len(), "{listing}");
     assert!(!listing.contains("index.html"), "{listing}");
-    let (code, file) = get(http, "/downloads/v_sekai_linux.x86_64.txt").unwrap();
+    let (code, file) = http_get(http, "/downloads/v_sekai_linux.x86_64.txt").unwrap();
     assert_eq!(code, 200);
     assert_eq!(
         file,
         std::fs::read_to_string(repo().join("fixtures/inputs/godot-client/v_sekai_linux.x86_64.txt"))
             .unwrap()
     );
-    let (code, cfg) = get(http, "/downloads/override.cfg").unwrap();
+    let (code, cfg) = http_get(http, "/downloads/override.cfg").unwrap();
     assert_eq!(code, 200);
     assert!(
         cfg.contains("uro/host=\"https://api.sandstorm.example\""),
         "{cfg}"
     );
-    assert_eq!(get(http, "/nothing-here").map(|(c, _)| c), Some(404));
+    assert_eq!(http_get(http, "/nothing-here").map(|(c, _)| c), Some(404));
     grain.stop();
 }

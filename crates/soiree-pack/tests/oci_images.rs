@@ -6,11 +6,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use soiree_test_support::{free_tcp_port, free_udp_port, http_get, succeeded as ok, wait_until, Podman};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -46,16 +46,6 @@ fn checkout(to: &Path) {
     copy_dir(&repo().join("fixtures"), &to.join("fixtures"));
 }
 
-fn ok(out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The images `build --target oci --json` reports: name → its JSON object.
 fn build_images(home: &Path, party_dir: &Path, extra: &[&str]) -> BTreeMap<String, serde_json::Value> {
     let out = common::soiree(party_dir, home)
@@ -86,149 +76,24 @@ fn layer_digests(image: &serde_json::Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// podman with its own configuration and storage under a temp folder, as these machines need
-/// it (runc, cgroupfs, no default ulimits), publishing ports on loopback only.
-struct Podman {
-    dir: tempfile::TempDir,
-    containers: Vec<String>,
-}
-
-impl Podman {
-    fn new() -> Podman {
-        soiree_test_support::program("/usr/bin/podman", "podman");
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        std::fs::write(
-            dir.path().join("containers.conf"),
-            "[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = \"cgroupfs\"\n\
-             runtime = \"runc\"\nevents_logger = \"file\"\n",
-        )
-        .unwrap();
-        Podman {
-            dir,
-            containers: Vec::new(),
-        }
+/// Starts a container of `image` named `name`, publishing `publish` (`-p` values); its name.
+fn run(podman: &Podman, name: &str, image: &str, publish: &[String]) -> String {
+    let mut c = podman.cmd();
+    c.args([
+        "run",
+        "-d",
+        "--pull",
+        "never",
+        "--name",
+        name,
+        "--network",
+        "slirp4netns",
+    ]);
+    for p in publish {
+        c.args(["-p", p]);
     }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("podman");
-        c.env("CONTAINERS_CONF", self.dir.path().join("containers.conf"))
-            .arg("--root")
-            .arg(self.dir.path().join("root"))
-            .arg("--runroot")
-            .arg(self.dir.path().join("run"))
-            .args([
-                "--runtime",
-                "runc",
-                "--cgroup-manager",
-                "cgroupfs",
-                "--storage-driver",
-                "vfs",
-            ]);
-        c
-    }
-
-    /// Copies an image layout into this podman's storage under the name in its index; the name.
-    fn load(&self, layout: &Path, name: &str) -> String {
-        let storage = format!(
-            "containers-storage:[vfs@{}+{}]{name}",
-            self.dir.path().join("root").display(),
-            self.dir.path().join("run").display()
-        );
-        let out = Command::new("skopeo")
-            .args(["copy", "-q"])
-            .arg(format!("oci:{}", layout.display()))
-            .arg(storage)
-            .output()
-            .unwrap();
-        ok(out, "skopeo copy oci: containers-storage:");
-        name.to_string()
-    }
-
-    /// Starts a container of `image` with `publish` (`-p` values); its name.
-    fn run(&mut self, name: &str, image: &str, publish: &[String]) -> String {
-        let mut c = self.cmd();
-        c.args([
-            "run",
-            "-d",
-            "--pull",
-            "never",
-            "--name",
-            name,
-            "--network",
-            "slirp4netns",
-        ]);
-        for p in publish {
-            c.args(["-p", p]);
-        }
-        ok(c.arg(image).output().unwrap(), "podman run");
-        self.containers.push(name.to_string());
-        name.to_string()
-    }
-
-    fn logs(&self, name: &str) -> String {
-        let out = self.cmd().args(["logs", name]).output().unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        for name in &self.containers {
-            let _ = self.cmd().args(["rm", "-f", "-t", "2", name]).output();
-        }
-        // The vfs storage holds files owned by the image's users: podman removes them itself.
-        let _ = self.cmd().args(["system", "reset", "-f"]).output();
-    }
-}
-
-fn free_tcp() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-fn free_udp() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-/// One HTTP/1.0 GET: the status code and body, or `None` while nothing answers.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let code = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
-    Some((code, body))
-}
-
-fn wait_for<T>(
-    what: &str,
-    timeout: Duration,
-    mut f: impl FnMut() -> Option<T>,
-    logs: impl Fn() -> String,
-) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "no {what} after {timeout:?}:\n{}",
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    ok(c.arg(image).output().unwrap(), "podman run");
+    name.to_string()
 }
 
 #[test]
@@ -317,19 +182,20 @@ fn demo_images_run_in_podman_read_with_skopeo_and_umoci_and_rebuild_to_the_same_
     );
 
     // Uro behind nginx, with Redis, answers on the published port.
-    let mut podman = Podman::new();
-    let uro = podman.load(&a.join("dist/oci/uro"), "localhost/soiree/soiree-uro:1");
-    let http = free_tcp();
-    let name = podman.run("soiree-uro", &uro, &[format!("127.0.0.1:{http}:8000")]);
-    let (code, body) = wait_for(
+    let podman = Podman::new(Path::new(env!("CARGO_TARGET_TMPDIR")));
+    let uro = "localhost/soiree/soiree-uro:1";
+    podman.load(&a.join("dist/oci/uro"), uro);
+    let http = free_tcp_port();
+    let name = run(&podman, "soiree-uro", uro, &[format!("127.0.0.1:{http}:8000")]);
+    let (code, body) = wait_until(
         "Uro's health through nginx",
         Duration::from_secs(120),
-        || get(http, "/api/v1/health").filter(|(c, _)| *c == 200),
+        || http_get(http, "/api/v1/health").filter(|(c, _)| *c == 200),
         || podman.logs(&name),
     );
     assert_eq!((code, body.as_str()), (200, "schema 1 runs 1\n"));
     // Uro may answer before the supervisor's probe has seen it; the supervisor then says so.
-    wait_for(
+    wait_until(
         "the supervisor saying every service is up",
         Duration::from_secs(30),
         || {
@@ -342,10 +208,16 @@ fn demo_images_run_in_podman_read_with_skopeo_and_umoci_and_rebuild_to_the_same_
     );
 
     // The game server answers an ENet client on UDP.
-    let server = podman.load(&a.join("dist/oci/server"), "localhost/soiree/soiree-server:1");
-    let udp = free_udp();
-    let name = podman.run("soiree-server", &server, &[format!("127.0.0.1:{udp}:7777/udp")]);
-    wait_for(
+    let server = "localhost/soiree/soiree-server:1";
+    podman.load(&a.join("dist/oci/server"), server);
+    let udp = free_udp_port();
+    let name = run(
+        &podman,
+        "soiree-server",
+        server,
+        &[format!("127.0.0.1:{udp}:7777/udp")],
+    );
+    wait_until(
         "the game server listening",
         Duration::from_secs(60),
         || {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use soiree_test_support::succeeded;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -81,20 +83,10 @@ fn built_party() -> (common::Party, String) {
         "[[files]]\nto = \"/opt/site/index.html\"\ncontent = \"hello from a registry\\n\"\n",
     );
     let out = party.run(&["build", "--target", "oci", "--json"]);
-    let text = stdout(&out, "build --target oci");
+    let text = succeeded(out, "build --target oci");
     let image: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(image["reference"], "localhost/soiree/closure-test-app:1");
     (party, image["digest"].as_str().unwrap().to_string())
-}
-
-fn stdout(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn push(dir: &Path, registry: &str, env: &[(&str, &Path)]) -> Output {
@@ -110,8 +102,8 @@ fn push(dir: &Path, registry: &str, env: &[(&str, &Path)]) -> Output {
     cmd.output().unwrap()
 }
 
-fn pushed(out: &Output) -> serde_json::Value {
-    serde_json::from_str(stdout(out, "push").lines().next().unwrap()).unwrap()
+fn pushed(out: Output) -> serde_json::Value {
+    serde_json::from_str(succeeded(out, "push").lines().next().unwrap()).unwrap()
 }
 
 fn failed(out: &Output) -> String {
@@ -128,7 +120,7 @@ fn push_sends_the_image_and_skopeo_pulls_back_the_same_digest() {
     let registry = Registry::start(None, false);
     let (party, digest) = built_party();
     let dir = party.dir.path();
-    let first = pushed(&push(dir, &registry.prefix(), &[]));
+    let first = pushed(push(dir, &registry.prefix(), &[]));
     let reference = format!("{}/closure-test-app:1", registry.prefix());
     assert_eq!(first["reference"], reference.as_str());
     assert_eq!(first["digest"], digest.as_str());
@@ -139,7 +131,7 @@ fn push_sends_the_image_and_skopeo_pulls_back_the_same_digest() {
         .args(["inspect", "--tls-verify=false", &format!("docker://{reference}")])
         .output()
         .unwrap();
-    let inspected: serde_json::Value = serde_json::from_str(&stdout(&out, "skopeo inspect")).unwrap();
+    let inspected: serde_json::Value = serde_json::from_str(&succeeded(out, "skopeo inspect")).unwrap();
     assert_eq!(inspected["Digest"], digest.as_str());
     let pulled = dir.join("pulled");
     let out = Command::new("skopeo")
@@ -152,13 +144,13 @@ fn push_sends_the_image_and_skopeo_pulls_back_the_same_digest() {
         .arg(format!("oci:{}:pulled", pulled.display()))
         .output()
         .unwrap();
-    stdout(&out, "skopeo copy");
+    succeeded(out, "skopeo copy");
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(pulled.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["manifests"][0]["digest"], digest.as_str());
 
     // Again: every blob is there already, the digest is the same.
-    let again = pushed(&push(dir, &registry.prefix(), &[]));
+    let again = pushed(push(dir, &registry.prefix(), &[]));
     assert_eq!(again["blobs_sent"], 0, "{again}");
     assert_eq!(again["digest"], digest.as_str());
 }
@@ -177,7 +169,7 @@ fn push_uses_credentials_and_says_clearly_when_they_or_the_registry_refuse() {
         .args(["-Bbn", "party", "s3cret"])
         .output()
         .unwrap();
-    let line = stdout(&out, "htpasswd");
+    let line = succeeded(out, "htpasswd");
     let registry = Registry::start(Some(line.trim()), false);
     let (party, digest) = built_party();
     let dir = party.dir.path();
@@ -215,7 +207,7 @@ fn push_uses_credentials_and_says_clearly_when_they_or_the_registry_refuse() {
 
     let docker_config = dir.join("docker");
     write(&docker_config, "config.json", &auth("party:s3cret"));
-    let done = pushed(&push(
+    let done = pushed(push(
         dir,
         &registry.prefix(),
         &[("DOCKER_CONFIG", &docker_config)],

@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use soiree_test_support::{enter_grain_frame, http_request, link_through_picker, Logged};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
@@ -20,8 +18,7 @@ fn repo() -> PathBuf {
 }
 
 struct Up {
-    child: Child,
-    log: Arc<Mutex<String>>,
+    up: Logged,
     port: u16,
 }
 
@@ -29,51 +26,33 @@ impl Up {
     /// `soiree-pack up --profile demo EXTRA…` in `cwd`, waited for until every grain is up.
     fn start(cwd: &Path, bundle: &Path, extra: &[&str]) -> Up {
         let party = repo().join("party.toml");
-        let mut child = common::soiree(cwd, cwd)
-            .args(["up", "--profile", "demo"])
+        let mut cmd = common::soiree(cwd, cwd);
+        cmd.args(["up", "--profile", "demo"])
             .args(extra)
             .args(["--port", "0", "--idle", "0", "--party"])
             .arg(&party)
             .arg("--source")
             .arg(format!("sandstorm-bundle={}", bundle.display()))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut up = Up { child, log, port: 0 };
-        up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
-        let text = up.log();
-        up.port = soiree_test_support::gateway_port(&text)
+            .env("NO_COLOR", "1");
+        let mut up = Logged::stderr(cmd, "up");
+        let text = up.wait_log("Ctrl-C stops every grain", Duration::from_secs(400));
+        let port = soiree_test_support::gateway_port(&text)
             .unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
-        up
+        Up { up, port }
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.up.log()
     }
 
     fn wait_log(&mut self, want: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        while !self.log().contains(want) {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("up ended ({st}) before `{want}`:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
+        self.up.wait_log(want, within);
+    }
+
+    /// Waits until the services of every one of `grains` are up.
+    fn wait_grains(&mut self, grains: &[&str]) {
+        for grain in grains {
+            self.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
         }
     }
 
@@ -86,84 +65,15 @@ impl Up {
         body: &str,
     ) -> (u16, String) {
         let host = format!("{host}:{}", self.port);
-        http(self.port, &host, method, path, headers, body)
+        http_request(self.port, &host, method, path, headers, body)
     }
 
     /// Ctrl-C, and up's exit 0.
     fn stop(mut self) -> String {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                assert_eq!(st.code(), Some(0), "{}", self.log());
-                return self.log();
-            }
-            assert!(Instant::now() < deadline, "up did not stop:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let (code, log) = self.up.interrupt(Duration::from_secs(60));
+        assert_eq!(code, Some(0), "{log}");
+        log
     }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One request with `Connection: close`: status and body (chunked bodies joined).
-fn http(
-    port: u16,
-    host: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut s = match TcpStream::connect(("127.0.0.1", port)) {
-        Ok(s) => s,
-        // Said as a status 0, so that a caller waiting for an answer prints up's log.
-        Err(e) => return (0, format!("cannot connect to 127.0.0.1:{port}: {e}")),
-    };
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if method != "GET" {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, after)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || after.len() < n {
-                break;
-            }
-            out.push_str(&after[..n]);
-            rest = after[n..].trim_start_matches("\r\n");
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    (status, body)
 }
 
 /// What a browser does when the grain's link button is clicked and the owner picks Uro in the
@@ -247,9 +157,7 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
 
     // First the pages before any link, in a party started without `--link`.
     let mut up = Up::start(cwd.path(), &bundle, &[]);
-    for grain in ["uro", "server", "client"] {
-        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
-    }
+    up.wait_grains(&["uro", "server", "client"]);
     // The pages say so, the client's list says which request to grant (the forwarder's 503,
     // which Sandstorm's gateway turns into a 500 with the text kept).
     let (status, links) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");
@@ -414,9 +322,7 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
     };
     let cwd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut up = Up::start(cwd.path(), &bundle, &[]);
-    for grain in ["uro", "server"] {
-        up.wait_log(&format!("services of `{grain}` are up"), Duration::from_secs(120));
-    }
+    up.wait_grains(&["uro", "server"]);
     // The Uro grain is opened once, so that its bridge knows its owner.
     assert_eq!(
         up.http("ui-uro.localhost", "GET", "/api/v1/health", &[], "").0,
@@ -428,71 +334,13 @@ fn a_link_made_in_headless_chromium_from_the_server_grains_page() {
     let (_, index) = up.http("ui-server.localhost", "GET", "/", &[], "");
     assert!(index.contains(r#"href=".soiree/links/""#), "{index}");
     let shell_url = format!("http://127.0.0.1:{}/grain/server/?path=/.soiree/links/", up.port);
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use fantoccini::Locator;
-            let c = chromium.client().await;
-            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-            let run = async {
-                c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                c.wait()
-                    .for_element(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("link-uro"))
-                    .await
-                    .map_err(step("the page's link button"))?
-                    .click()
-                    .await
-                    .map_err(step("click link"))?;
-                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("powerbox-option-uro-uro-api"))
-                    .await
-                    .map_err(step("the picker's option"))?
-                    .click()
-                    .await
-                    .map_err(step("click the option"))?;
-                c.find(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame again"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame again"))?;
-                let status = c
-                    .find(Locator::Id("status-uro"))
-                    .await
-                    .map_err(step("the status"))?;
-                let deadline = Instant::now() + Duration::from_secs(30);
-                loop {
-                    let text = status.text().await.map_err(step("the status text"))?;
-                    if text == "linked" || text.starts_with("not linked:") || Instant::now() > deadline {
-                        return Ok::<String, String>(text);
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
-            let out = match run.await {
-                Ok(t) => Ok(t),
-                Err(e) => {
-                    let here = c.source().await.unwrap_or_default();
-                    let _ = c.enter_parent_frame().await;
-                    Err(format!(
-                        "{e}\nframe:\n{here}\npage:\n{}",
-                        c.source().await.unwrap_or_default()
-                    ))
-                }
-            };
-            let _ = c.close().await;
-            out
-        });
+    let result = chromium.run(|c| async move {
+        enter_grain_frame(&c, &shell_url).await?;
+        link_through_picker(&c, "link-uro", "powerbox-option-uro-uro-api", "status-uro", |t| {
+            t == "linked" || t.starts_with("not linked:")
+        })
+        .await
+    });
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", up.log()));
     assert_eq!(text, "linked", "{}", up.log());
     let (_, status) = up.http("ui-server.localhost", "GET", "/.soiree/links/status", &[], "");

@@ -46,14 +46,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
+/// The stdout of a command that must have succeeded.
+fn ok(out: Output) -> String {
+    soiree_test_support::succeeded(out, "soiree-pack")
 }
 
 fn p(path: &Path) -> &str {

@@ -6,11 +6,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{text, Party};
+use soiree_test_support::Logged;
 
 const REDIS_RECIPE: &str = r#"
 [[files]]
@@ -34,49 +33,21 @@ fn party() -> Party {
 }
 
 /// `soiree-pack run ARGS` in the party directory, its stderr collected.
-struct Run {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
+struct Run(Logged);
 
 impl Run {
     fn start(party: &Party, args: &[&str]) -> Run {
-        let mut child = common::soiree(party.dir.path(), party.dir.path())
-            .arg("run")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&text(&buf[..n]));
-            }
-        });
-        Run { child, log }
+        let mut cmd = common::soiree(party.dir.path(), party.dir.path());
+        cmd.arg("run").args(args);
+        Run(Logged::stderr(cmd, "run"))
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.0.log()
     }
 
     fn wait_log(&mut self, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !self.log().contains(want) {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("run ended ({st}) before `{want}`:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.0.wait_log(want, Duration::from_secs(60));
     }
 
     /// The host address `run` printed for grain TCP port `port`.
@@ -90,22 +61,7 @@ impl Run {
 
     /// Ctrl-C, then the exit code.
     fn interrupt(mut self) -> (Option<i32>, String) {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return (st.code(), self.log());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("run did not stop after SIGINT:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.0.interrupt(Duration::from_secs(60))
     }
 }
 

@@ -16,14 +16,9 @@ fn soiree(cwd: &Path, home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The stdout of a command that must have succeeded.
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    soiree_test_support::succeeded(out, "soiree-pack")
 }
 
 #[test]

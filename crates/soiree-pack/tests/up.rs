@@ -4,12 +4,13 @@
 
 mod common;
 
+use soiree_test_support::Logged;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -23,28 +24,6 @@ fn up_args<'a>(extra: &[&'a str], party: &'a str) -> Vec<&'a str> {
 
 fn run_to_end(cwd: &Path, args: &[&str]) -> Output {
     common::soiree(cwd, cwd).args(args).output().unwrap()
-}
-
-struct Up {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Up {
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_log(&mut self, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !self.log().contains(want) {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                panic!("up ended ({st}) before `{want}`:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "no `{want}` in:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 fn get(port: u16, host: &str, path: &str) -> String {
@@ -69,28 +48,11 @@ fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
     let party = repo().join("party.toml");
     let source = format!("sandstorm-bundle={}", bundle.display());
     let party_s = party.to_string_lossy().into_owned();
-    let mut child = common::soiree(cwd.path(), cwd.path())
-        .args(up_args(&["client", "--source", &source], &party_s))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut up = Up { child, log };
-    up.wait_log("services of `client` are up");
-    up.wait_log("Ctrl-C stops every grain");
+    let mut cmd = common::soiree(cwd.path(), cwd.path());
+    cmd.args(up_args(&["client", "--source", &source], &party_s));
+    let mut up = Logged::stderr(cmd, "up");
+    up.wait_log("services of `client` are up", Duration::from_secs(120));
+    up.wait_log("Ctrl-C stops every grain", Duration::from_secs(120));
     let text = up.log();
     let port =
         soiree_test_support::gateway_port(&text).unwrap_or_else(|| panic!("no gateway address in:\n{text}"));
@@ -121,21 +83,9 @@ fn up_hosts_the_client_grain_with_the_real_bridge_and_stops_on_ctrl_c() {
     assert!(said.contains("usage: soiree-grain"), "{said}");
     assert!(cwd.path().join(".soiree/up/client/grain.json").is_file());
 
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(up.child.id() as i32, libc::SIGINT);
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = up.child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "up did not stop:\n{}", up.log());
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(status.code(), Some(0), "{}", up.log());
-    assert!(up.log().contains("every grain stopped"), "{}", up.log());
+    let (code, log) = up.interrupt(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("every grain stopped"), "{log}");
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the gateway still listens"

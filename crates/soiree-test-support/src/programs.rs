@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// Output bytes as text.
 pub fn text(bytes: &[u8]) -> String {
@@ -63,4 +63,15 @@ pub fn gcc(dir: &Path, name: &str, src: &str, args: &[&str]) {
     let mut all = vec![file.to_str().unwrap()];
     all.extend_from_slice(args);
     tool("gcc", &all, "gcc");
+}
+
+/// The stdout of a command that must have succeeded; else the test fails with what it said.
+pub fn succeeded(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
 }

@@ -1,8 +1,6 @@
-//! What tests of `up` share: Sandstorm's bridge bundle, the gateway's port in up's log, and headless Chromium under chromedriver.
+//! What tests of `up` share: Sandstorm's bridge bundle and the gateway's port in up's log.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// Sandstorm's bridge built from source, laid out like a release bundle
 /// (`../shared/sandstorm-bundle` beside the repository), or `SOIREE_SANDSTORM_BUNDLE`. `None`
@@ -37,77 +35,6 @@ pub fn gateway_port(log: &str) -> Option<u16> {
             None
         }
     })
-}
-
-/// chromedriver on a free loopback port, for a headless Chromium with its profile in a folder
-/// of the test's. Stopped when dropped.
-pub struct Chromium {
-    driver: Child,
-    port: u16,
-    profile: PathBuf,
-}
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-impl Chromium {
-    /// Panics, saying what to install, when Chromium or its driver is missing.
-    pub fn start(profile: &Path) -> Chromium {
-        assert!(
-            Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
-            "apt-get install chromium chromium-driver (.ci/run installs them)"
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free loopback port: {e}"));
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {CHROMEDRIVER}: {e}"));
-        Chromium {
-            driver,
-            port,
-            profile: profile.to_path_buf(),
-        }
-    }
-
-    /// A WebDriver session with a new headless Chromium; waits for chromedriver to listen.
-    pub async fn client(&self) -> fantoccini::Client {
-        let mut caps = fantoccini::wd::Capabilities::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                         "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync",
-                         format!("--user-data-dir={}", self.profile.display())],
-            }),
-        );
-        let mut last = String::new();
-        for _ in 0..50 {
-            match fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await
-            {
-                Ok(c) => return c,
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not start: {last}")
-    }
-}
-
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
 }
 
 #[cfg(test)]

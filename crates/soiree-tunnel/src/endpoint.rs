@@ -20,22 +20,15 @@ impl Endpoint {
     /// `http(s)://api-….host/.sandstorm-token/TOKEN/` (or its `ws(s)://` form, or the relay URL
     /// itself) into the relay endpoint.
     pub fn from_api_url(text: &str) -> Result<Endpoint, String> {
-        let uri: Uri = text
-            .trim()
-            .parse()
-            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let uri = parse_url(text)?;
         let (scheme, tls) = match uri.scheme_str() {
             Some("http") | Some("ws") => ("ws", false),
             Some("https") | Some("wss") => ("wss", true),
             Some(other) => return Err(format!("`{text}`: scheme `{other}`, expected http(s) or ws(s)")),
             None => return Err(format!("`{text}`: no scheme; give the whole URL the host shared")),
         };
-        let host = uri
-            .host()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("`{text}` has no host"))?
-            .to_string();
-        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let (host, port) = host_port(text, &uri, tls)?;
+        let host = host.to_string();
         let path = uri.path();
         if !path.contains("/.sandstorm-token/") && !path.ends_with(RELAY_PATH) {
             eprintln!(
@@ -55,6 +48,23 @@ impl Endpoint {
             port,
         })
     }
+}
+
+/// `text` (trimmed) as a URL, or a message naming it.
+pub(crate) fn parse_url(text: &str) -> Result<Uri, String> {
+    text.trim()
+        .parse()
+        .map_err(|e| format!("`{text}` is not a URL: {e}"))
+}
+
+/// A URL's host (never empty) and port: the scheme's default (443 with TLS, else 80) when it
+/// gives none.
+pub(crate) fn host_port<'u>(text: &str, uri: &'u Uri, tls: bool) -> Result<(&'u str, u16), String> {
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("`{text}` has no host"))?;
+    Ok((host, uri.port_u16().unwrap_or(if tls { 443 } else { 80 })))
 }
 
 /// The address to connect to for a URL's host: loopback for `localhost` and `*.localhost`.

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
-use tokio_tungstenite::tungstenite::http::Uri;
 
 /// The longest request head passed on.
 const MAX_HEAD: usize = 64 * 1024;
@@ -27,19 +26,13 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn from_api_url(text: &str) -> Result<Upstream, String> {
-        let uri: Uri = text
-            .trim()
-            .parse()
-            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let uri = crate::endpoint::parse_url(text)?;
         let tls = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
             _ => return Err(format!("`{text}`: give the Uro grain's http(s) API URL")),
         };
-        let host = uri
-            .host()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("`{text}` has no host"))?;
+        let (host, port) = crate::endpoint::host_port(text, &uri, tls)?;
         Ok(Upstream {
             tls,
             authority: uri
@@ -47,7 +40,7 @@ impl Upstream {
                 .map(|a| a.as_str().to_string())
                 .unwrap_or_else(|| host.to_string()),
             dial_host: crate::endpoint::dial_host(host),
-            port: uri.port_u16().unwrap_or(if tls { 443 } else { 80 }),
+            port,
             base: uri.path().trim_end_matches('/').to_string(),
         })
     }
@@ -203,5 +196,23 @@ mod tests {
             "GET /.sandstorm-token/T/api/v1/profile?x=1 HTTP/1.1\r\nHost: api-1.example\r\nX-Sandstorm-App-Authorization: Bearer abc\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         );
         assert!(rewrite("GET http://x/ HTTP/1.1\r\n\r\n", "a", "").is_err());
+    }
+
+    #[test]
+    fn the_uro_api_url_gives_where_to_dial_and_the_token_path() {
+        let u = Upstream::from_api_url("https://api-1.example.org/.sandstorm-token/T/").unwrap();
+        assert_eq!(
+            (u.tls, u.dial_host.as_str(), u.port, u.base.as_str()),
+            (true, "api-1.example.org", 443, "/.sandstorm-token/T")
+        );
+        let u = Upstream::from_api_url("http://api-2.localhost:6080/.sandstorm-token/T").unwrap();
+        assert_eq!(
+            (u.tls, u.dial_host.as_str(), u.port, u.authority.as_str()),
+            (false, "127.0.0.1", 6080, "api-2.localhost:6080")
+        );
+        let err = Upstream::from_api_url("ws://api-1.example.org/x").unwrap_err();
+        assert!(err.contains("http(s) API URL"), "{err}");
+        let err = Upstream::from_api_url("http://").unwrap_err();
+        assert_eq!(err, "`http://` is not a URL: empty string");
     }
 }

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::echo_package::EchoPackage;
 use common::http;
+use soiree_test_support::{enter_grain_frame, link_through_picker};
 
 /// The echo app, when this binary runs inside a grain.
 #[test]
@@ -159,68 +158,13 @@ fn a_link_made_in_headless_chromium() {
 
     let chromium = soiree_test_support::Chromium::start(&echo.work.path().join("chromium-profile"));
     let shell_url = format!("http://127.0.0.1:{}/grain/a/?path=/link", up.addr.port());
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use fantoccini::Locator;
-            let c = chromium.client().await;
-            let step = |what: &'static str| move |e: fantoccini::error::CmdError| format!("{what}: {e}");
-            let run = async {
-                c.goto(&shell_url).await.map_err(step("open the shell"))?;
-                c.wait()
-                    .for_element(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("link"))
-                    .await
-                    .map_err(step("the grain's link button"))?
-                    .click()
-                    .await
-                    .map_err(step("click link"))?;
-                c.enter_parent_frame().await.map_err(step("leave the frame"))?;
-                c.wait()
-                    .for_element(Locator::Id("powerbox-option-b-echo-api"))
-                    .await
-                    .map_err(step("the picker's option"))?
-                    .click()
-                    .await
-                    .map_err(step("click the option"))?;
-                c.find(Locator::Id("grain-frame"))
-                    .await
-                    .map_err(step("the frame again"))?
-                    .enter_frame()
-                    .await
-                    .map_err(step("enter the frame again"))?;
-                let status = c.find(Locator::Id("status")).await.map_err(step("the status"))?;
-                let deadline = std::time::Instant::now() + Duration::from_secs(30);
-                loop {
-                    let text = status.text().await.map_err(step("the status text"))?;
-                    if text.starts_with("linked") || std::time::Instant::now() > deadline {
-                        return Ok::<String, String>(text);
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
-            let out = match run.await {
-                Ok(t) => Ok(t),
-                Err(e) => {
-                    let here = c.source().await.unwrap_or_default();
-                    let _ = c.enter_parent_frame().await;
-                    Err(format!(
-                        "{e}\nframe:\n{here}\npage:\n{}",
-                        c.source().await.unwrap_or_default()
-                    ))
-                }
-            };
-            let _ = c.close().await;
-            out
-        });
+    let result = chromium.run(|c| async move {
+        enter_grain_frame(&c, &shell_url).await?;
+        link_through_picker(&c, "link", "powerbox-option-b-echo-api", "status", |t| {
+            t.starts_with("linked")
+        })
+        .await
+    });
     let text = result.unwrap_or_else(|e| panic!("{e}\nlog:\n{}", echo.log()));
     assert!(
         text.starts_with("linked\nclaim-status: 200\ncall-status: 200\n"),

@@ -178,3 +178,20 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
 pub fn run_in_package(root: &Path, env: &[(&str, &str)], argv: &[&str]) -> Output {
     soiree_test_support::run_isolated(root, env, argv)
 }
+
+/// The repository's party written into `dir`: its recipes copied and its `party.toml` with the
+/// fixtures' paths made absolute, so that builds read the repository's fixtures in place.
+pub fn repo_party_in(dir: &Path) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::create_dir(dir.join("recipes")).unwrap();
+    for e in std::fs::read_dir(repo.join("recipes")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("recipes").join(e.file_name())).unwrap();
+    }
+    let root = repo.display().to_string();
+    let toml = std::fs::read_to_string(repo.join("party.toml"))
+        .unwrap()
+        .replace("path = \"fixtures/", &format!("path = \"{root}/fixtures/"))
+        .replace("icon = \"fixtures/", &format!("icon = \"{root}/fixtures/"));
+    std::fs::write(dir.join("party.toml"), toml).unwrap();
+}
