@@ -86,6 +86,22 @@ impl Lock {
         Lock::held(file, path, what)
     }
 
+    /// Takes the lock at `path` shared with other shared holders (readers of what it guards),
+    /// waiting while someone holds it exclusively; `waiting` is told who that is. The holder line
+    /// names the latest of the sharing holders.
+    pub fn acquire_shared(path: &Path, what: &str, waiting: impl FnOnce(&str)) -> Result<Lock, LockError> {
+        let file = open(path)?;
+        match file.try_lock_shared() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                waiting(&holder(&file));
+                file.lock_shared().map_err(io(path))?;
+            }
+            Err(TryLockError::Error(e)) => return Err(io(path)(e)),
+        }
+        Lock::held(file, path, what)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
