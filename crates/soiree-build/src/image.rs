@@ -46,10 +46,6 @@ pub fn build_image(
         })
         .collect();
 
-    let mut ports: Vec<u16> = app_port.into_iter().collect();
-    ports.extend(container.services.iter().flat_map(|s| s.ports.iter().copied()));
-    ports.sort_unstable();
-    ports.dedup();
     let mut labels = BTreeMap::from([
         ("org.opencontainers.image.title".to_string(), pkg.title.clone()),
         (
@@ -68,7 +64,7 @@ pub fn build_image(
         entrypoint: soiree_plan::manifest::command_argv(&container),
         env: container.env.clone(),
         user: IMAGE_USER.into(),
-        exposed_ports: ports.iter().map(|p| format!("{p}/tcp")).collect(),
+        exposed_ports: soiree_plan::container::exposed_ports(&container, app_port),
         volumes: vec!["/var".into()],
         working_dir: None,
         labels,

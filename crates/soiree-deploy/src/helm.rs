@@ -172,7 +172,7 @@ pub fn render(d: &Deployment, party: &soiree_party::Party) -> Result<BTreeMap<St
 const VALUES_HEADER: &str = "\
 # Written by `soiree-pack build --target helm` from party.toml and recipes/; docs/beyond-sandstorm.md
 # explains each value. Override with `helm install -f` or `--set`, e.g. to scale:
-#   packages.uro.replicas=3 (with packages.uro.storage.accessMode=ReadWriteMany)
+#   packages.uro.replicas=3 (with packages.uro.storage.accessMode=ReadWriteMany and cockroachdb.enabled=true)
 #   cockroachdb.enabled=true cockroachdb.replicas=3
 #   gameServer.agones.enabled=true
 ";

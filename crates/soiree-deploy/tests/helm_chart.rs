@@ -23,6 +23,26 @@ fn chart(dir: &Path) -> PathBuf {
 
 /// Lints, renders and validates with `values`; the rendered manifests.
 fn check(chart: &Path, values: Value) -> Vec<Value> {
+    let (out, run, said) = run_check(chart, values);
+    assert!(run.status.success(), "check_chart.py failed:\n{said}");
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("manifests.json")).unwrap()).unwrap();
+    m["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["doc"].clone())
+        .collect()
+}
+
+/// What Helm says when it refuses to render with `values`.
+fn refused(chart: &Path, values: Value) -> String {
+    let (_out, run, said) = run_check(chart, values);
+    assert!(!run.status.success(), "rendered although it should not:\n{said}");
+    said
+}
+
+fn run_check(chart: &Path, values: Value) -> (tempfile::TempDir, std::process::Output, String) {
     let out = tempfile::tempdir().unwrap();
     let values_file = out.path().join("values.json");
     std::fs::write(&values_file, values.to_string()).unwrap();
@@ -38,15 +58,7 @@ fn check(chart: &Path, values: Value) -> Vec<Value> {
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(run.status.success(), "check_chart.py failed:\n{said}");
-    let m: Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("manifests.json")).unwrap()).unwrap();
-    m["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["doc"].clone())
-        .collect()
+    (out, run, said)
 }
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
@@ -136,7 +148,7 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
         json!({
             "packages": {
                 "uro": { "replicas": 3, "storage": { "accessMode": "ReadWriteMany" } },
-                "server": { "replicas": 2 },
+                "server": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } },
             },
             "cockroachdb": { "enabled": true, "replicas": 3 },
             "ingress": { "enabled": true, "host": "party.example.org" },
@@ -190,6 +202,39 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
     );
     let ingress = find(&docs, "Ingress", "party").expect("the Ingress");
     assert_eq!(ingress["spec"]["rules"][0]["host"], "client.party.example.org");
+    // The replicas share the one claim, which the values made ReadWriteMany.
+    let claim = find(&docs, "PersistentVolumeClaim", "party-uro-var").unwrap();
+    assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteMany"]));
+    assert_eq!(
+        uro["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "party-uro-var"
+    );
+}
+
+#[test]
+fn replicas_that_cannot_share_var_are_refused_at_render_time() {
+    let t = tempfile::tempdir().unwrap();
+    let chart = chart(t.path());
+    // Uro's secrets and uploads are the package's: a ReadWriteOnce claim cannot be every replica's.
+    let said = refused(
+        &chart,
+        json!({ "packages": { "uro": { "replicas": 2 } }, "cockroachdb": { "enabled": true } }),
+    );
+    assert!(
+        said.contains("packages.uro.replicas is 2, but its /var claim is ReadWriteOnce")
+            && said.contains("packages.uro.storage.accessMode=ReadWriteMany"),
+        "{said}"
+    );
+    // Shared storage, but CockroachDB still in Uro's Pod: two single nodes on one store.
+    let said = refused(
+        &chart,
+        json!({ "packages": { "uro": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } } } }),
+    );
+    assert!(
+        said.contains("CockroachDB (service cockroachdb) runs in its Pod")
+            && said.contains("cockroachdb.enabled=true"),
+        "{said}"
+    );
 }
 
 #[test]

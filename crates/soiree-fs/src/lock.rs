@@ -74,12 +74,34 @@ impl Lock {
     /// Takes the lock at `path`, waiting for its holder to finish; `waiting` is told who that is
     /// once, before the wait.
     pub fn acquire(path: &Path, what: &str, waiting: impl FnOnce(&str)) -> Result<Lock, LockError> {
+        Lock::wait_for(path, what, waiting, false)
+    }
+
+    /// Takes the lock at `path` shared with other shared holders (readers of what it guards),
+    /// waiting while someone holds it exclusively; `waiting` is told who that is. The holder line
+    /// names the latest of the sharing holders.
+    pub fn acquire_shared(path: &Path, what: &str, waiting: impl FnOnce(&str)) -> Result<Lock, LockError> {
+        Lock::wait_for(path, what, waiting, true)
+    }
+
+    fn wait_for(
+        path: &Path,
+        what: &str,
+        waiting: impl FnOnce(&str),
+        shared: bool,
+    ) -> Result<Lock, LockError> {
         let file = open(path)?;
-        match file.try_lock() {
+        let tried = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match tried {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 waiting(&holder(&file));
-                file.lock().map_err(io(path))?;
+                let locked = if shared { file.lock_shared() } else { file.lock() };
+                locked.map_err(io(path))?;
             }
             Err(TryLockError::Error(e)) => return Err(io(path)(e)),
         }

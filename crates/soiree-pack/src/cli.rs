@@ -360,7 +360,7 @@ pub enum Command {
         #[command(flatten)]
         compression: CompressionArg,
     },
-    /// Manage the cache of compressed blocks that makes re-packing fast.
+    /// Show or clean soiree-pack's caches: compressed blocks, downloads and built sources.
     Cache {
         #[command(subcommand)]
         command: CacheCommand,
@@ -509,12 +509,30 @@ pub enum NewCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
-    /// Remove cached blocks: all of them, or the least recently used down to `--keep`.
+    /// Empty the caches, or trim them together to `--keep`, least recently used first.
     Clean {
-        /// Keep up to this much (bytes, or with a K, M, G suffix).
+        /// Keep up to this much across the caches (bytes, or with a K, M, G suffix).
         #[arg(long, value_name = "SIZE")]
         keep: Option<String>,
+        #[command(flatten)]
+        which: CacheWhichArg,
     },
+    /// Show where each cache is and how much it holds.
+    Info {
+        #[command(flatten)]
+        which: CacheWhichArg,
+    },
+}
+
+/// Which caches `cache` works on; both when neither flag is given.
+#[derive(Debug, clap::Args)]
+pub struct CacheWhichArg {
+    /// The cache of compressed blocks (what makes re-packing fast).
+    #[arg(long)]
+    pub blocks: bool,
+    /// The source cache: downloads, unpacked archives, command sources' outputs and logs.
+    #[arg(long)]
+    pub sources: bool,
 }
 
 #[derive(Debug, Subcommand)]

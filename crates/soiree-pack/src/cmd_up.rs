@@ -150,6 +150,9 @@ pub fn up(
         });
         work.push(tmp);
     }
+    // Every package is staged: the source cache is not read again, so `cache clean` need not
+    // wait for the party to stop.
+    drop(sources);
     let opts = soiree_up::Options {
         grains,
         port,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_build;
+mod cmd_cache;
 mod cmd_deploy;
 mod cmd_enter;
 mod cmd_image;
@@ -255,7 +256,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             compression,
         )?),
         Command::Cache {
-            command: cli::CacheCommand::Clean { keep },
-        } => packing::cache_clean(keep.as_deref()),
+            command: cli::CacheCommand::Clean { keep, which },
+        } => cmd_cache::clean(
+            keep.as_deref(),
+            cmd_cache::Which::new(which.blocks, which.sources),
+        ),
+        Command::Cache {
+            command: cli::CacheCommand::Info { which },
+        } => cmd_cache::info(cmd_cache::Which::new(which.blocks, which.sources)),
     }
 }

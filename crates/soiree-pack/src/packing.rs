@@ -1,8 +1,8 @@
 //! How packages are compressed: `--compression`/`--fast`/`--x86-filter`, the block cache (`--no-cache`,
-//! `SOIREE_PACK_CACHE_DIR`, `SOIREE_PACK_CACHE_SIZE`) and `cache clean`.
+//! `SOIREE_PACK_CACHE_DIR`, `SOIREE_PACK_CACHE_SIZE`); `cache clean` is cmd_cache.rs.
 
 use soiree_build::Packer;
-use soiree_spk::{BlockCache, BlockStats, Compression};
+use soiree_spk::{BlockStats, Compression};
 
 use crate::cli::{CompressionArg, Level};
 use crate::failure::Failure;
@@ -45,33 +45,4 @@ pub fn describe(stats: &BlockStats) -> String {
         ));
     }
     s
-}
-
-/// `cache clean [--keep SIZE]`.
-pub fn cache_clean(keep: Option<&str>) -> Result<(), Failure> {
-    // A bad --keep is a usage error before anything else is looked at.
-    let limit = keep
-        .map(|size| {
-            soiree_spk::block_cache::parse_size(size).map_err(|e| Failure::usage(format!("--keep {e}")))
-        })
-        .transpose()?;
-    let cache = BlockCache::open_default().ok_or_else(|| {
-        Failure::machine(
-            "neither SOIREE_PACK_CACHE_DIR, XDG_CACHE_HOME nor HOME is set; there is no block cache",
-        )
-    })?;
-    let trimmed = match limit {
-        Some(limit) => cache.trim(limit),
-        None => cache.clean(),
-    }
-    .map_err(Failure::from)?;
-    println!(
-        "{}: removed {} blocks ({} bytes); {} blocks ({} bytes) kept",
-        cache.root().display(),
-        trimmed.removed,
-        trimmed.freed,
-        trimmed.kept,
-        trimmed.kept_bytes
-    );
-    Ok(())
 }

@@ -1,6 +1,9 @@
 //! `--compression`/`--fast`, the block cache (`SOIREE_PACK_CACHE_DIR`, `--no-cache`,
-//! `SOIREE_PACK_CACHE_SIZE`, `cache clean`) and `sign` without and with `--verify`, through the
-//! command line.
+//! `SOIREE_PACK_CACHE_SIZE`, `cache clean`), `cache info` and `cache clean` over the source cache
+//! a build filled (locked while a build reads it, only its own entries, symlinks not followed),
+//! and `sign` without and with `--verify`, through the command line.
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,6 +14,8 @@ fn run(args: &[&str], cache: &Path, extra_env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_soiree-pack"));
     cmd.args(args)
         .env("SOIREE_PACK_CACHE_DIR", cache)
+        // `cache clean` covers the source cache too: the test's own, never the user's.
+        .env("XDG_CACHE_HOME", cache.with_extension("xdg"))
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .env_remove("SOIREE_PACK_CACHE_SIZE")
         .env_remove("SOIREE_SIGNING_KEY")
@@ -213,4 +218,186 @@ fn sign_copies_and_sign_verify_checks_everything() {
     if copied.exists() {
         assert!(!run(&["verify", s(&copied)], &cache, &[]).status.success());
     }
+}
+
+/// A party whose package maps a command source's output and a local `.tar.gz`: a build leaves
+/// `built/v1/KEY` and `extracted/v1/HEX-tar.gz-strip0` in the source cache.
+fn party_with_cached_sources() -> common::Party {
+    let party = common::Party::new(
+        "gen = { command = [\"sh\", \"-c\", \"head -c 20000 /dev/zero > $OUT/zeros\"], dir = \"arch-src\" }\n\
+         arch = { path = \"arch.tar.gz\" }",
+        &["both"],
+    );
+    party.recipe(
+        "both",
+        "[[files]]\nsource = \"gen\"\nto = \"/opt/gen\"\n\n[[files]]\nsource = \"arch\"\nto = \"/opt/arch\"\n",
+    );
+    let src = party.path("arch-src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("hello.txt"), "hello\n".repeat(500)).unwrap();
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(party.path("arch.tar.gz"))
+        .arg("-C")
+        .arg(&src)
+        .arg("hello.txt")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    party
+}
+
+/// `soiree-pack cache ARGS` with the party's caches.
+fn cache_cmd(party: &common::Party, args: &[&str]) -> Output {
+    common::soiree(party.dir.path(), party.dir.path())
+        .arg("cache")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn entries_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn set_age(path: &Path, secs_ago: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+    std::fs::File::open(path).unwrap().set_modified(when).unwrap();
+}
+
+#[test]
+fn cache_clean_covers_the_source_cache_only_its_own_entries_and_never_under_a_build() {
+    let party = party_with_cached_sources();
+    let out = party.run(&["build", "--fast", "--out", "dist"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // common::soiree puts the caches under the party's folder: blocks and sources.
+    let root = party.path("cache/soiree-pack/sources");
+    let (built, extracted) = (root.join("built/v1"), root.join("extracted/v1"));
+    let (built_key, extracted_name) = (entries_in(&built), entries_in(&extracted));
+    assert_eq!(
+        (built_key.len(), extracted_name.len()),
+        (1, 1),
+        "{built_key:?} {extracted_name:?}"
+    );
+    assert!(
+        extracted_name[0].ends_with("-tar.gz-strip0"),
+        "{extracted_name:?}"
+    );
+    let (built_entry, extracted_entry) = (built.join(&built_key[0]), extracted.join(&extracted_name[0]));
+
+    // A build that reuses them marks them used, for the least-recently-used order.
+    set_age(&built_entry, 86_400);
+    set_age(&extracted_entry, 86_400);
+    let out = party.run(&["build", "--fast", "--out", "dist"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for e in [&built_entry, &extracted_entry] {
+        assert!(
+            std::fs::metadata(e).unwrap().modified().unwrap() > day_ago,
+            "{}",
+            e.display()
+        );
+    }
+
+    // What the cache's naming does not explain is not its own: a user's note, a symlink out
+    // (named like an entry), and the folder it points to.
+    let outside = party.path("precious");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("keep.txt"), "mine\n").unwrap();
+    std::fs::create_dir_all(root.join("sha256")).unwrap();
+    std::fs::write(root.join("sha256/notes.txt"), "mine\n").unwrap();
+    std::os::unix::fs::symlink(&outside, built.join("ab".repeat(32))).unwrap();
+    // A killed build's scratch folder, with a read-only folder inside as Go leaves them.
+    let scratch = root.join("built/tmp/gen-killed/work/ro");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(scratch.join("f"), "x").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&scratch, std::fs::Permissions::from_mode(0o555)).unwrap();
+
+    let info = cache_cmd(&party, &["info"]);
+    let said = stdout(&info);
+    assert!(
+        info.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    for line in [
+        "soiree-pack/blocks: ",
+        "soiree-pack/sources: 3 entries, ",
+        "  downloads: 0, 0 bytes",
+        "  extracted archives: 1, 3000 bytes",
+        "  command outputs: 1, 20000 bytes",
+        "  leftovers: 1, 1 bytes",
+    ] {
+        assert!(said.contains(line), "no `{line}` in:\n{said}");
+    }
+
+    // While a build reads the source cache, nothing is removed.
+    let held = soiree_fs::Lock::acquire_shared(&root.join("in-use.lock"), "a test build", |_| {}).unwrap();
+    let refused = cache_cmd(&party, &["clean"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stdout(&refused));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("in use by pid") && err.contains("a test build"),
+        "{err}"
+    );
+    assert!(built_entry.is_dir() && extracted_entry.is_dir());
+    drop(held);
+
+    // --keep trims both caches together, least recently used first: the leftover always goes,
+    // then the archive, then the blocks (used after it); the command output, used last, stays.
+    set_age(&extracted_entry, 7200);
+    set_age(&built_entry, 3600);
+    for e in walk(&party.path("cache/soiree-pack/blocks")) {
+        set_age(&e, 5000);
+    }
+    let trimmed = cache_cmd(&party, &["clean", "--keep", "20000"]);
+    let said = stdout(&trimmed);
+    assert!(
+        trimmed.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&trimmed.stderr)
+    );
+    assert!(
+        said.contains("sources: removed 2 entries (3001 bytes); 1 entries (20000 bytes) kept"),
+        "{said}"
+    );
+    assert!(
+        said.contains("blocks: removed ") && said.contains("; 0 blocks (0 bytes) kept"),
+        "{said}"
+    );
+    assert!(built_entry.is_dir() && !extracted_entry.exists() && !root.join("built/tmp/gen-killed").exists());
+
+    // `--blocks` leaves the sources alone; a plain clean empties everything that is its own.
+    let only = cache_cmd(&party, &["clean", "--blocks"]);
+    assert!(
+        only.status.success() && !stdout(&only).contains("sources"),
+        "{}",
+        stdout(&only)
+    );
+    assert!(built_entry.is_dir());
+    let all = cache_cmd(&party, &["clean"]);
+    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    assert!(!built_entry.exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("sha256/notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(built.join("ab".repeat(32)).is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(outside.join("keep.txt")).unwrap(),
+        "mine\n"
+    );
 }

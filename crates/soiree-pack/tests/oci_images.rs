@@ -1,7 +1,8 @@
 //! `build --target oci`: the demo party's images (real nginx, Redis, Godot 3 server, the Elixir
 //! release) run in podman — Uro answers HTTP through nginx, the game server answers an ENet
 //! client on UDP — `skopeo inspect` and `umoci unpack` read every image, two checkouts give the
-//! same digests, images share their base layer, and a one-file change changes one layer.
+//! same digests, images share their base layer, and a one-file change changes one layer; a
+//! small party's image config exposes its UDP ports and has no `SANDSTORM` variable.
 
 mod common;
 
@@ -154,6 +155,19 @@ fn demo_images_run_in_podman_read_with_skopeo_and_umoci_and_rebuild_to_the_same_
             serde_json::json!(["/opt/soiree/bin/soiree-grain", "/opt/soiree/services.json"])
         );
         assert!(config["config"]["Volumes"].get("/var").is_some(), "{config}");
+        assert!(
+            config["config"]["ExposedPorts"].get("8000/tcp").is_some(),
+            "{config}"
+        );
+        assert_eq!(
+            config["config"]["ExposedPorts"].get("7777/udp").is_some(),
+            name == "server",
+            "the game's UDP port: {config}"
+        );
+        assert!(
+            !config["config"]["Env"].to_string().contains("SANDSTORM"),
+            "{config}"
+        );
         let unpacked = home.path().join(format!("unpacked-{name}"));
         let out = Command::new("umoci")
             .args(["unpack", "--rootless", "--image"])
@@ -252,4 +266,76 @@ fn demo_images_run_in_podman_read_with_skopeo_and_umoci_and_rebuild_to_the_same_
     let (before, after) = (layer_digests(&first["server"]), layer_digests(&changed["server"]));
     let differ: Vec<&String> = before.keys().filter(|k| before[*k] != after[*k]).collect();
     assert_eq!(differ, ["source server-site"], "{before:?}\n{after:?}");
+}
+
+/// A blob of the layout at `dir` by its digest, as JSON.
+fn blob(dir: &Path, digest: &str) -> serde_json::Value {
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    serde_json::from_slice(&std::fs::read(dir.join("blobs/sha256").join(hex)).unwrap()).unwrap()
+}
+
+#[test]
+fn image_config_exposes_udp_ports_and_says_nothing_of_sandstorm() {
+    let party = common::Party::new("", &["game"]);
+    party.recipe(
+        "game",
+        r##"
+[bridge]
+port = 8000
+
+# What the manifest would run on Sandstorm; a container leaves it out.
+[[files]]
+to = "/sandstorm-http-bridge"
+content = "#!/bin/sh\n"
+executable = true
+
+[env]
+HOME = "/var"
+SANDSTORM = "1"
+
+[[files]]
+to = "/opt/game/run"
+content = "#!/bin/sh\n"
+executable = true
+
+[services.game]
+command = ["/opt/game/run"]
+ports = [9000]
+udp-ports = [7777, 7000]
+ready = { log = "listening" }
+
+[services.voice]
+command = ["/opt/game/run"]
+udp-ports = [8000]
+ready = { log = "listening" }
+"##,
+    );
+    let out = party.run(&["build", "--target", "oci"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let layout = party.path("dist/oci/app");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest = blob(&layout, index["manifests"][0]["digest"].as_str().unwrap());
+    let config = blob(&layout, manifest["config"]["digest"].as_str().unwrap());
+    let exposed: Vec<&String> = config["config"]["ExposedPorts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        exposed,
+        ["7000/udp", "7777/udp", "8000/tcp", "8000/udp", "9000/tcp"],
+        "the bridge's port, the services' TCP and UDP ports"
+    );
+    let env: Vec<&str> = config["config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(env.contains(&"HOME=/var"), "{env:?}");
+    assert!(
+        !env.iter().any(|v| v.starts_with("SANDSTORM=")),
+        "no Sandstorm in a container: {env:?}"
+    );
 }

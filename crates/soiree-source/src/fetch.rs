@@ -111,6 +111,7 @@ impl Fetcher {
     pub fn fetch(&self, name: &str, pin: &UrlPin) -> Result<PathBuf> {
         let path = self.cache.blob_path(&pin.sha256);
         if path.is_file() {
+            Cache::touch(&path);
             return Ok(path);
         }
         self.download(name, &pin.url, Some(pin.sha256), pin.size)
@@ -218,6 +219,7 @@ impl Fetcher {
     fn unpack_url(&self, name: &str, pin: &UrlPin, format: ArchiveFormat, strip: u32) -> Result<PathBuf> {
         let dest = self.cache.extracted_path(&pin.sha256, format, strip);
         if dest.is_dir() {
+            Cache::touch(&dest);
             return Ok(dest);
         }
         let blob = self.fetch(name, pin)?;
@@ -240,6 +242,9 @@ impl Fetcher {
         strip: u32,
     ) -> Result<PathBuf> {
         let dest = self.cache.extracted_path(digest, format, strip);
+        if dest.is_dir() {
+            Cache::touch(&dest);
+        }
         extract::extract_cached(name, archive, format, strip, &dest)?;
         Ok(dest)
     }

@@ -8,6 +8,7 @@
 //! origins and puts them into a [`soiree_types::Dir`]. [`Lock`] reads and updates `party.lock`.
 
 mod cache;
+mod cache_entries;
 pub mod command;
 mod confine;
 mod digest;
@@ -20,7 +21,8 @@ pub mod lock;
 mod mapping;
 mod source;
 
-pub use cache::Cache;
+pub use cache::{Cache, IN_USE_LOCK};
+pub use cache_entries::{CachedEntry, CachedKind};
 pub use command::CommandSpec;
 pub use digest::Sha256;
 pub use error::{Error, Result};

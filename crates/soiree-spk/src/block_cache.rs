@@ -161,7 +161,10 @@ impl BlockCache {
         Ok(())
     }
 
-    fn list(&self) -> Result<Vec<(std::time::SystemTime, u64, PathBuf)>> {
+    /// Every entry: when it was last used (its mtime, refreshed by each read), its size, its path.
+    /// Nothing needs a lock: an entry is read whole from one open file, so one removed meanwhile
+    /// is read all the same or is a miss.
+    pub fn entries(&self) -> Result<Vec<(std::time::SystemTime, u64, PathBuf)>> {
         let mut found = Vec::new();
         let dir = self.entries_dir();
         if !dir.exists() {
@@ -187,7 +190,7 @@ impl BlockCache {
 
     /// Removes the least recently used entries until at most `limit` bytes are left.
     pub fn trim(&self, limit: u64) -> Result<Trimmed> {
-        let mut entries = self.list()?;
+        let mut entries = self.entries()?;
         entries.sort();
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
         let mut t = Trimmed::default();

@@ -91,11 +91,17 @@ _soiree__pack() {
             soiree__pack__subcmd__cache,help)
                 cmd="soiree__pack__subcmd__cache__subcmd__help"
                 ;;
+            soiree__pack__subcmd__cache,info)
+                cmd="soiree__pack__subcmd__cache__subcmd__info"
+                ;;
             soiree__pack__subcmd__cache__subcmd__help,clean)
                 cmd="soiree__pack__subcmd__cache__subcmd__help__subcmd__clean"
                 ;;
             soiree__pack__subcmd__cache__subcmd__help,help)
                 cmd="soiree__pack__subcmd__cache__subcmd__help__subcmd__help"
+                ;;
+            soiree__pack__subcmd__cache__subcmd__help,info)
+                cmd="soiree__pack__subcmd__cache__subcmd__help__subcmd__info"
                 ;;
             soiree__pack__subcmd__descriptor,decode)
                 cmd="soiree__pack__subcmd__descriptor__subcmd__decode"
@@ -186,6 +192,9 @@ _soiree__pack() {
                 ;;
             soiree__pack__subcmd__help__subcmd__cache,clean)
                 cmd="soiree__pack__subcmd__help__subcmd__cache__subcmd__clean"
+                ;;
+            soiree__pack__subcmd__help__subcmd__cache,info)
+                cmd="soiree__pack__subcmd__help__subcmd__cache__subcmd__info"
                 ;;
             soiree__pack__subcmd__help__subcmd__descriptor,decode)
                 cmd="soiree__pack__subcmd__help__subcmd__descriptor__subcmd__decode"
@@ -353,7 +362,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__cache)
-            opts="-q -v -h --quiet --verbose --color --help clean help"
+            opts="-q -v -h --quiet --verbose --color --help clean info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,7 +380,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__cache__subcmd__clean)
-            opts="-q -v -h --keep --quiet --verbose --color --help"
+            opts="-q -v -h --keep --blocks --sources --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,7 +402,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__cache__subcmd__help)
-            opts="clean help"
+            opts="clean info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +436,38 @@ _soiree__pack() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__cache__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__cache__subcmd__info)
+            opts="-q -v -h --blocks --sources --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -643,7 +684,7 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help__subcmd__cache)
-            opts="clean"
+            opts="clean info"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +698,20 @@ _soiree__pack() {
             return 0
             ;;
         soiree__pack__subcmd__help__subcmd__cache__subcmd__clean)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soiree__pack__subcmd__help__subcmd__cache__subcmd__info)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -55,6 +55,7 @@ pub(crate) fn build(
     let key = key(spec, &versions, &inputs);
     let dest = cache.built_path(&key);
     if dest.is_dir() && !rebuild {
+        Cache::touch(&dest);
         return Ok(dest);
     }
     if offline && spec.network {
@@ -85,7 +86,7 @@ pub(crate) fn build(
     // A build may leave read-only folders (Go's module cache does), which would stop the
     // scratch folder's removal.
     let result = ran.and_then(|()| finish(name, &out, &output_rel, &dest));
-    make_writable(scratch.path());
+    crate::cache_entries::make_writable(scratch.path());
     result?;
     Ok(dest)
 }
@@ -110,22 +111,6 @@ fn finish(name: &str, out: &Path, output_rel: &Path, dest: &Path) -> Result<()> 
 /// could.
 fn keep_log(log: &Path, kept: &Path) -> bool {
     kept.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::copy(log, kept).is_ok()
-}
-
-/// Gives the owner write permission on every folder under `dir`, so that it can be removed.
-fn make_writable(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
-        if entry.file_type().is_dir() {
-            if let Ok(meta) = entry.metadata() {
-                let mode = meta.permissions().mode();
-                if mode & 0o700 != 0o700 {
-                    let _ =
-                        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode | 0o700));
-                }
-            }
-        }
-    }
 }
 
 fn missing_tool(name: &str, tool: &str) -> Error {
