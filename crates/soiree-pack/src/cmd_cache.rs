@@ -40,11 +40,11 @@ fn block_cache() -> Result<BlockCache, Failure> {
 fn source_cache() -> Result<soiree_source::Cache, Failure> {
     soiree_source::Cache::default_root()
         .map(soiree_source::Cache::new)
-        .map_err(Failure::machine)
+        .map_err(Failure::from)
 }
 
 fn source_entries(cache: &soiree_source::Cache) -> Result<Vec<CachedEntry>, Failure> {
-    cache.entries().map_err(Failure::machine)
+    cache.entries().map_err(Failure::from)
 }
 
 /// `cache info`: each cache's folder, and its entries and bytes (the source cache's by kind).
@@ -144,7 +144,7 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
     let (mut b, mut s) = (Tally::default(), Tally::default());
     if let Some(cache) = &sources {
         for e in &leftovers {
-            cache.remove_entry(e).map_err(Failure::machine)?;
+            cache.remove_entry(e).map_err(Failure::from)?;
             s.removed += 1;
             s.freed += e.size;
         }
@@ -161,7 +161,7 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
         }
         match (item, &sources) {
             (Item::Block(path), _) => remove_block(path)?,
-            (Item::Source(e), Some(cache)) => cache.remove_entry(e).map_err(Failure::machine)?,
+            (Item::Source(e), Some(cache)) => cache.remove_entry(e).map_err(Failure::from)?,
             (Item::Source(_), None) => {}
         }
         tally.removed += 1;

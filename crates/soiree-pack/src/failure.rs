@@ -179,6 +179,14 @@ impl From<soiree_party::Problems> for Failure {
     }
 }
 
+/// The source cache's own errors are the machine's (a folder it cannot read or remove), kept as
+/// diagnostics so their codes (`soiree::source::io`) and paths reach the user.
+impl From<soiree_source::Error> for Failure {
+    fn from(e: soiree_source::Error) -> Failure {
+        Failure::one(Class::Machine, Report::new(e))
+    }
+}
+
 impl From<soiree_oci::PushError> for Failure {
     fn from(e: soiree_oci::PushError) -> Failure {
         use soiree_oci::PushError;
