@@ -1,5 +1,8 @@
 //! API hosts `api-<hash>.localhost`: tokens minted per grain (acting as its owner), taken from
-//! `Authorization: Bearer` or the path `/.sandstorm-token/<token>/`, one `ApiSession` per token.
+//! `Authorization: Bearer` or the path `/.sandstorm-token/<token>/`, one `ApiSession` per token
+//! (and per client address, for clients asking `X-Sandstorm-Passthrough: address`).
+
+use std::net::IpAddr;
 
 use capnp::capability::FromClientHook;
 use hyper::body::Incoming;
@@ -9,6 +12,7 @@ use soiree_schema::grain_capnp::session_context;
 use soiree_schema::interface_ids;
 use soiree_schema::web_session_capnp::web_session;
 
+use crate::client_address;
 use crate::gateway::{path_of, tab_id, Gateway};
 use crate::identity::Identity;
 use crate::request::{self};
@@ -35,7 +39,7 @@ impl Gateway {
         format!("http://api-{}.localhost:{}/", api_host_id(token), self.port)
     }
 
-    pub(crate) async fn api(&self, req: Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn api(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Body> {
         let bearer = req
             .headers()
             .get(hyper::header::AUTHORIZATION)
@@ -74,7 +78,9 @@ impl Gateway {
             response::api_headers(r.headers_mut(), &[]);
             return r;
         };
-        let session = match self.api_session(&grain, &token).await {
+        let address = client_address::passes_address(req.headers())
+            .then(|| client_address::real_ip(peer, req.headers()));
+        let session = match self.api_session(&grain, &token, address).await {
             Ok(s) => s,
             Err(e) => return response::text(StatusCode::BAD_GATEWAY, format!("ERROR: {e}\n")),
         };
@@ -96,11 +102,13 @@ impl Gateway {
         &self,
         grain: &str,
         token: &str,
+        address: Option<IpAddr>,
     ) -> Result<web_session::Client, capnp::Error> {
         if let Some(slot) = self.grains.get(grain) {
             slot.used.set(true);
         }
-        if let Some(s) = self.api_sessions.borrow().get(token) {
+        let key = (token.to_string(), address);
+        if let Some(s) = self.api_sessions.borrow().get(&key) {
             return Ok(s.clone());
         }
         let (ui_view, view) = match self.grains.get(grain) {
@@ -120,13 +128,17 @@ impl Gateway {
             p.set_session_type(interface_ids::API_SESSION);
             let t = Sha256::digest(token.as_bytes());
             p.set_tab_id(&tab_id(&data_encoding::BASE64.encode(&t)));
-            let _: soiree_schema::web_session_capnp::api_session::params::Builder =
+            let params: soiree_schema::web_session_capnp::api_session::params::Builder =
                 p.init_session_params().init_as();
+            if let Some(ip) = address {
+                let (upper, lower) = client_address::as_v6_halves(ip);
+                let mut a = params.init_remote_address();
+                a.set_upper64(upper);
+                a.set_lower64(lower);
+            }
         }
         let session: web_session::Client = r.send().promise.await?.get()?.get_session()?.cast_to();
-        self.api_sessions
-            .borrow_mut()
-            .insert(token.to_string(), session.clone());
+        self.api_sessions.borrow_mut().insert(key, session.clone());
         Ok(session)
     }
 }

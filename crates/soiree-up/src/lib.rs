@@ -8,6 +8,7 @@
 //! `tokio::task::LocalSet`.
 
 mod api_host;
+mod client_address;
 mod gateway;
 mod grain;
 mod grant;

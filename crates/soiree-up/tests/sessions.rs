@@ -186,6 +186,33 @@ fn the_real_bridge_serves_the_shells_sessions_and_api_tokens() {
     assert!(has(&bearer, "path: /api/x"), "{}", bearer.text());
     assert!(!bearer.text().contains("authorization"), "{}", bearer.text());
 
+    // The client's address reaches the app (as the bridge prints it) only when the client asks
+    // with X-Sandstorm-Passthrough; a loopback peer (a proxy in front of the gateway) may say
+    // whose address it carries.
+    let auth = format!("Bearer {token}");
+    let said_ip = ("X-Real-IP", "203.0.113.9");
+    let plain = http(
+        a,
+        &api_host,
+        "GET",
+        "/x",
+        &[("Authorization", &auth), said_ip],
+        b"",
+    );
+    assert!(!plain.text().contains("x-real-ip"), "{}", plain.text());
+    let pass = ("X-Sandstorm-Passthrough", "address");
+    let own = http(a, &api_host, "GET", "/x", &[("Authorization", &auth), pass], b"");
+    assert!(has(&own, "h x-real-ip: 127.0.0.1"), "{}", own.text());
+    let proxied = http(
+        a,
+        &api_host,
+        "GET",
+        "/x",
+        &[("Authorization", &auth), pass, said_ip],
+        b"",
+    );
+    assert!(has(&proxied, "h x-real-ip: 203.0.113.9"), "{}", proxied.text());
+
     // Refusals: a wrong token, no token, a preflight without one.
     let wrong = http(a, &api_host, "GET", "/.sandstorm-token/not-a-token/x", &[], b"");
     assert_eq!(wrong.status, 403);
