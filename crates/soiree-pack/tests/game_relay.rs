@@ -528,6 +528,22 @@ fn player_link_in_chromium(work: &Path, gateway: u16) -> Result<PlayerLink, Stri
                         .text()
                         .await
                         .map_err(step("the text"))?;
+                    // The page keeps its token alive while shown: its first keepalive is
+                    // answered by the API host.
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    loop {
+                        let kept = c
+                            .execute("return document.body.dataset.keepalive || ''", vec![])
+                            .await
+                            .map_err(step("the keepalive"))?;
+                        match kept.as_str().unwrap_or_default() {
+                            "200" => break,
+                            "" if Instant::now() < deadline => {
+                                tokio::time::sleep(Duration::from_millis(100)).await
+                            }
+                            other => return Err(format!("{id}: the offer page's keepalive: {other:?}")),
+                        }
+                    }
                     let mut copied = String::new();
                     if copy {
                         c.find(Locator::Id("offer-copy"))

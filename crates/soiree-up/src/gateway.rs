@@ -13,6 +13,7 @@ use hyper::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use soiree_schema::web_session_capnp::web_session;
 
+use crate::api_tokens::Tokens;
 use crate::grain::ViewInfo;
 use crate::identity::Identity;
 use crate::lifecycle::Slot;
@@ -28,8 +29,8 @@ pub struct Gateway {
     pub grains: BTreeMap<String, Rc<Slot>>,
     /// The capabilities the host can rebuild (identities, links).
     pub(crate) registry: Rc<Registry>,
-    /// API token → grain name.
-    pub(crate) tokens: RefCell<HashMap<String, String>>,
+    /// API tokens: the grain each opens, as whom, until when.
+    pub(crate) tokens: RefCell<Tokens>,
     pub(crate) ui_sessions: RefCell<HashMap<(String, Identity), web_session::Client>>,
     /// By token and the client address passed to the grain (one session per address, as on
     /// Sandstorm, since the address is fixed when the session opens).
@@ -101,7 +102,7 @@ impl Gateway {
             port: registry.port.get(),
             grains,
             registry,
-            tokens: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(Tokens::default()),
             ui_sessions: RefCell::new(HashMap::new()),
             api_sessions: RefCell::new(HashMap::new()),
             offers,
@@ -125,7 +126,7 @@ impl Gateway {
         let tokens = self.tokens.borrow();
         self.api_sessions
             .borrow_mut()
-            .retain(|(t, _), _| tokens.get(t).is_some_and(|g| g != grain));
+            .retain(|(t, _), _| tokens.grain_of(t).is_some_and(|g| g != grain));
     }
 
     pub(crate) fn ui_origin(&self, grain: &str) -> String {

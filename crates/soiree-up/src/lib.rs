@@ -8,6 +8,7 @@
 //! `tokio::task::LocalSet`.
 
 mod api_host;
+mod api_tokens;
 mod client_address;
 mod gateway;
 mod grain;
