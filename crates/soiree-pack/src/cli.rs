@@ -162,9 +162,10 @@ pub enum Command {
         #[arg(long, value_name = "NAME=DIR")]
         source: Vec<String>,
         /// Once the grains are up, grant package PKG's Powerbox request REQUEST (a
-        /// `[[packages.PKG.requests]]` of party.toml) with an API package TARGET exports, as the
-        /// shell's picker would, for the grain's owner; repeatable. For CI: links survive restarts.
-        #[arg(long, value_name = "PKG.REQUEST=TARGET")]
+        /// `[[packages.PKG.requests]]` of party.toml) with an API package TARGET exports (API, by
+        /// its name in `[[packages.TARGET.offers]]`, when several match), as the shell's picker
+        /// would, for the grain's owner; repeatable. For CI: links survive restarts.
+        #[arg(long, value_name = "PKG.REQUEST=TARGET[/API]")]
         link: Vec<String>,
     },
     /// Open a shell inside a grain that `run` or `up` is running

@@ -41,8 +41,9 @@ fn override_sources(party: &mut soiree_party::Party, specs: &[String]) -> Result
     Ok(())
 }
 
-/// A `--link PKG.REQUEST=TARGET`, checked against the party and the packages started: the
-/// request's descriptor built as the package's page gets it.
+/// A `--link PKG.REQUEST=TARGET[/API]`, checked against the party and the packages started: the
+/// request's descriptor built as the package's page gets it, and the API named one that TARGET
+/// offers (`[[packages.TARGET.offers]]`).
 fn link_spec(
     party: &soiree_party::Party,
     started: &[String],
@@ -50,11 +51,15 @@ fn link_spec(
 ) -> Result<soiree_up::LinkSpec, Failure> {
     let usage = |why: String| Failure::usage(format!("--link {text}: {why}"));
     let Some((from, target)) = text.split_once('=') else {
-        return Err(usage("expected PKG.REQUEST=TARGET".into()));
+        return Err(usage("expected PKG.REQUEST=TARGET[/API]".into()));
+    };
+    let (target, api) = match target.split_once('/') {
+        Some((t, a)) => (t, Some(a)),
+        None => (target, None),
     };
     let Some((pkg, request)) = from.split_once('.') else {
         return Err(usage(
-            "expected PKG.REQUEST=TARGET (no `.` before the `=`)".into(),
+            "expected PKG.REQUEST=TARGET[/API] (no `.` before the `=`)".into(),
         ));
     };
     let names: Vec<&str> = party.packages.iter().map(|p| p.name.as_str()).collect();
@@ -92,11 +97,30 @@ fn link_spec(
             r.interface.name()
         )));
     }
+    if let Some(api) = api {
+        let offers: Vec<&str> = party
+            .packages
+            .iter()
+            .filter(|p| p.name == target)
+            .flat_map(|p| p.offers.iter().map(|o| o.name.as_str()))
+            .collect();
+        if !offers.contains(&api) {
+            return Err(usage(if offers.is_empty() {
+                format!("package `{target}` offers no API (`[[packages.{target}.offers]]`)")
+            } else {
+                format!(
+                    "package `{target}` offers no API `{api}` (it offers: {})",
+                    offers.join(", ")
+                )
+            }));
+        }
+    }
     Ok(soiree_up::LinkSpec {
         requester: pkg.to_string(),
         request: request.to_string(),
         query: vec![soiree_plan::powerbox::encode_request(r).descriptor],
         provider: target.to_string(),
+        api: api.map(str::to_string),
     })
 }
 

@@ -2,7 +2,8 @@
 //! demo` runs the repository's Server package (Godot 3's ENet server, nginx, soiree-relay) behind
 //! Sandstorm's real bridge; `soiree-tunnel` carries real Godot ENet clients' UDP over WebSocket
 //! through the emulated API host, kept apart; the relay's wake lock is held while they play; a
-//! bad token is refused with a clear line; the Server page's player link (in headless Chromium)
+//! bad token is refused with a clear line; breaches are logged with the player's address (the
+//! tunnel asks for passthrough) or as unknown; the Server page's player link (in headless Chromium)
 //! lets a player in, and the shard stays in Uro's list with its player while they play.
 
 mod common;
@@ -10,6 +11,8 @@ mod common;
 use fantoccini::Locator;
 use soiree_test_support::{enter_grain_frame, gateway_port, http_request, sandstorm_bundle, step, Logged};
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -163,6 +166,11 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     };
     assert_ne!(peer_of("alpha"), peer_of("bravo"), "{log}");
     assert!(log.contains("(2 playing)"), "both at once:\n{log}");
+    // The tunnel asked the gateway to pass each player's address: the relay names them by it.
+    assert!(
+        log.contains("(127.0.0.1): joined") && !log.contains("(unknown)"),
+        "{log}"
+    );
     // The tunnel says so, and while they play the emulator shows the relay's wake lock.
     tunnel.wait_log("2 players connected, round trip", Duration::from_secs(10));
     let line = grain_line(gateway);
@@ -192,11 +200,58 @@ fn two_godot_enet_clients_play_through_soiree_tunnel_and_the_api_endpoint() {
     assert!(said.contains("403"), "{said}");
     let (code, said) = wrong.interrupt(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{said}");
+
+    // A breach is logged with the player's address as the bridge gives it; a client that does
+    // not ask for passthrough (a bare WebSocket) is logged as unknown.
+    let big = vec![7u8; 5000];
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.send_to(&big, ("127.0.0.1", port)).unwrap();
+    let over = "): sent a datagram of 5000 bytes, over the limit of 4096";
+    let log = up.wait_log(&format!("(127.0.0.1{over}"), Duration::from_secs(20));
+    assert!(!log.contains(&format!("(unknown{over}")), "{log}");
+    let mut bare = bare_relay_player(&url, gateway);
+    bare.write_all(&masked_binary_frame(&big)).unwrap();
+    up.wait_log(&format!("(unknown{over}"), Duration::from_secs(20));
+    drop(bare);
+
     let (code, said) = tunnel.interrupt(Duration::from_secs(60));
     assert_eq!(code, Some(0), "Ctrl-C ends the tunnel cleanly:\n{said}");
     assert!(said.ends_with("soiree-tunnel: stopped\n"), "{said}");
     let (code, said) = up.interrupt(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{said}");
+}
+
+/// A WebSocket to the relay at the API URL `url` as a plain client opens it: no
+/// `X-Sandstorm-Passthrough`.
+fn bare_relay_player(url: &str, gateway: u16) -> TcpStream {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", gateway)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET /{path}.soiree/relay HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s
+}
+
+/// One binary WebSocket frame as a client sends it (masked), for payloads under 64 KiB.
+fn masked_binary_frame(payload: &[u8]) -> Vec<u8> {
+    let mask = [1u8, 2, 3, 4];
+    let mut f = vec![0x82, 0x80 | 126];
+    f.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
 }
 
 /// One HTTP/1.1 request with `Connection: close`, with `auth` as its `Authorization`: the
@@ -332,6 +387,22 @@ fn player_link_in_chromium(work: &Path, gateway: u16) -> Result<PlayerLink, Stri
                     .text()
                     .await
                     .map_err(step("the text"))?;
+                // The page keeps its token alive while shown: its first keepalive is answered
+                // by the API host.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    let kept = c
+                        .execute("return document.body.dataset.keepalive || ''", vec![])
+                        .await
+                        .map_err(step("the keepalive"))?;
+                    match kept.as_str().unwrap_or_default() {
+                        "200" => break,
+                        "" if Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(100)).await
+                        }
+                        other => return Err(format!("{id}: the offer page's keepalive: {other:?}")),
+                    }
+                }
                 let mut copied = String::new();
                 if copy {
                     c.find(Locator::Id("offer-copy"))

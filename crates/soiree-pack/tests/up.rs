@@ -128,7 +128,7 @@ fn up_refuses_bad_input_before_starting_anything() {
     for (args, want) in [
         (
             vec!["client", "uro", "--link", "client.uro"],
-            "expected PKG.REQUEST=TARGET",
+            "expected PKG.REQUEST=TARGET[/API]",
         ),
         (
             vec!["client", "uro", "--link", "client=uro"],
@@ -153,6 +153,14 @@ fn up_refuses_bad_input_before_starting_anything() {
         (
             vec!["uro", "--link", "uro.uro=uro"],
             "package `uro` makes no Powerbox request",
+        ),
+        (
+            vec!["client", "uro", "--link", "client.uro=uro/nope"],
+            "package `uro` offers no API `nope` (it offers: uro-api)",
+        ),
+        (
+            vec!["client", "uro", "--link", "client.uro=client/uro-api"],
+            "package `client` offers no API (`[[packages.client.offers]]`)",
         ),
     ] {
         let o = run_to_end(cwd.path(), &up_args(&args, &party));

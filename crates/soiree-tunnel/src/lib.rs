@@ -18,6 +18,10 @@ use tokio::sync::{mpsc, watch};
 
 pub use endpoint::Endpoint;
 
+/// Asks Sandstorm's gateway to pass the player's address to the grain (`X-Real-IP`), so that
+/// the relay can log who breached a limit; sent with every request the tunnel makes.
+pub const PASSTHROUGH: (&str, &str) = ("x-sandstorm-passthrough", "address");
+
 /// Datagrams waiting for a WebSocket that is (re)connecting; past this, new ones are dropped.
 const QUEUE: usize = 1024;
 

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::status::Stats;
@@ -24,7 +26,17 @@ async fn connect(opts: &Options) -> Result<Ws, String> {
         .await
         .map_err(|e| format!("{}:{}: {e}", opts.relay.dial_host, opts.relay.port))?;
     let _ = tcp.set_nodelay(true);
-    let (ws, _) = tokio_tungstenite::client_async_tls_with_config(opts.relay.url.as_str(), tcp, None, None)
+    let mut request = opts
+        .relay
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        crate::PASSTHROUGH.0,
+        HeaderValue::from_static(crate::PASSTHROUGH.1),
+    );
+    let (ws, _) = tokio_tungstenite::client_async_tls_with_config(request, tcp, None, None)
         .await
         .map_err(|e| e.to_string())?;
     Ok(ws)

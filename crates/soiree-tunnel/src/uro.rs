@@ -95,7 +95,8 @@ async fn read_head(client: &mut TcpStream) -> Result<(String, Vec<u8>), String> 
 }
 
 /// The request as it goes to the grain: its path under the token URL, `Host` the grain's, the
-/// client's `Authorization` as `X-Sandstorm-App-Authorization`, one request per connection.
+/// client's `Authorization` as `X-Sandstorm-App-Authorization`, one request per connection, asking
+/// the gateway to pass the player's address on (`X-Sandstorm-Passthrough: address`).
 pub fn rewrite(head: &str, upstream_authority: &str, base: &str) -> Result<String, String> {
     let mut lines = head.trim_end_matches("\r\n").split("\r\n");
     let request = lines.next().unwrap_or_default();
@@ -122,6 +123,7 @@ pub fn rewrite(head: &str, upstream_authority: &str, base: &str) -> Result<Strin
             }
         }
     }
+    out.push_str(&format!("{}: {}\r\n", crate::PASSTHROUGH.0, crate::PASSTHROUGH.1));
     out.push_str("Connection: close\r\n\r\n");
     Ok(out)
 }
@@ -193,7 +195,7 @@ mod tests {
         let out = rewrite(head, "api-1.example", "/.sandstorm-token/T").unwrap();
         assert_eq!(
             out,
-            "GET /.sandstorm-token/T/api/v1/profile?x=1 HTTP/1.1\r\nHost: api-1.example\r\nX-Sandstorm-App-Authorization: Bearer abc\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+            "GET /.sandstorm-token/T/api/v1/profile?x=1 HTTP/1.1\r\nHost: api-1.example\r\nX-Sandstorm-App-Authorization: Bearer abc\r\nAccept: */*\r\nx-sandstorm-passthrough: address\r\nConnection: close\r\n\r\n"
         );
         assert!(rewrite("GET http://x/ HTTP/1.1\r\n\r\n", "a", "").is_err());
     }

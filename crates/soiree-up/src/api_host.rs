@@ -1,5 +1,10 @@
-//! API hosts `api-<hash>.localhost`: tokens minted per grain (acting as its owner), taken from
-//! `Authorization: Bearer` or the path `/.sandstorm-token/<token>/`, one `ApiSession` per token.
+//! API hosts `api-<hash>.localhost`: the token taken from `Authorization: Bearer` or the path
+//! `/.sandstorm-token/<token>/`, kept alive by `X-Sandstorm-Token-Keepalive`, one `ApiSession`
+//! per token (and per client address, for clients asking `X-Sandstorm-Passthrough: address`)
+//! for whom the token acts as, with its permissions.
+
+use std::net::IpAddr;
+use std::time::Instant;
 
 use capnp::capability::FromClientHook;
 use hyper::body::Incoming;
@@ -9,6 +14,8 @@ use soiree_schema::grain_capnp::session_context;
 use soiree_schema::interface_ids;
 use soiree_schema::web_session_capnp::web_session;
 
+use crate::api_tokens::{ApiToken, Lookup, RoleAssignment, UNUSED_EXPIRY};
+use crate::client_address;
 use crate::gateway::{path_of, tab_id, Gateway};
 use crate::identity::Identity;
 use crate::request::{self};
@@ -23,10 +30,81 @@ pub fn api_host_id(token: &str) -> String {
 }
 
 impl Gateway {
-    /// A new API token for `grain`, acting as its owner.
+    /// The API token `up` prints for `grain`: acting as its owner, never expiring.
     pub fn mint_token(&self, grain: &str) -> Result<String, capnp::Error> {
         let token = crate::host::new_token()?;
-        self.tokens.borrow_mut().insert(token.clone(), grain.to_string());
+        let permissions = self
+            .view_of(grain)
+            .map(|v| Identity::Owner.permissions(&v))
+            .unwrap_or_default();
+        self.tokens.borrow_mut().insert(
+            token.clone(),
+            ApiToken {
+                grain: grain.to_string(),
+                acting: Identity::Owner,
+                permissions,
+                petname: "soiree-pack up".into(),
+                expires_if_unused: None,
+                printed: true,
+            },
+        );
+        Ok(token)
+    }
+
+    /// The token `renderTemplate` makes when `creator` views `grain` (§5.3): acting as
+    /// `creator`, or as the anonymous user when `forSharing`; permissions by `roleAssignment`;
+    /// expiring unless used; the same one again for the same parameters within a while.
+    pub(crate) fn offer_token(
+        &self,
+        grain: &str,
+        creator: &Identity,
+        msg: &serde_json::Value,
+        now: Instant,
+    ) -> Result<String, String> {
+        let view = self
+            .view_of(grain)
+            .ok_or_else(|| format!("no grain named {grain:?}"))?;
+        let petname = match msg.get("petname") {
+            None | Some(serde_json::Value::Null) => "connected external app".to_string(),
+            Some(serde_json::Value::String(p)) => p.clone(),
+            Some(other) => return Err(format!("petname {other}: give a string")),
+        };
+        let for_sharing = match msg.get("forSharing") {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(other) => return Err(format!("forSharing {other}: give true or false")),
+        };
+        let roles = RoleAssignment::parse(msg.get("roleAssignment"))?;
+        let permissions = roles.permissions(creator, &view)?;
+        let memo_key = serde_json::json!({
+            "grain": grain,
+            "as": creator.key(),
+            "petname": petname,
+            "roleAssignment": msg.get("roleAssignment"),
+            "forSharing": for_sharing,
+        })
+        .to_string();
+        let mut tokens = self.tokens.borrow_mut();
+        if let Some(token) = tokens.memoized(&memo_key, now) {
+            return Ok(token);
+        }
+        let token = crate::host::new_token().map_err(|e| e.to_string())?;
+        tokens.insert(
+            token.clone(),
+            ApiToken {
+                grain: grain.to_string(),
+                acting: if for_sharing {
+                    Identity::Anonymous
+                } else {
+                    creator.clone()
+                },
+                permissions,
+                petname,
+                expires_if_unused: Some(now + UNUSED_EXPIRY),
+                printed: false,
+            },
+        );
+        tokens.remember(memo_key, token.clone(), now);
         Ok(token)
     }
 
@@ -35,7 +113,7 @@ impl Gateway {
         format!("http://api-{}.localhost:{}/", api_host_id(token), self.port)
     }
 
-    pub(crate) async fn api(&self, req: Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn api(&self, req: Request<Incoming>, peer: IpAddr) -> Response<Body> {
         let bearer = req
             .headers()
             .get(hyper::header::AUTHORIZATION)
@@ -68,13 +146,32 @@ impl Gateway {
             }
             return r;
         };
-        let grain = self.tokens.borrow().get(&token).cloned();
-        let Some(grain) = grain else {
+        let now = Instant::now();
+        let found = self.tokens.borrow_mut().check(&token, now);
+        let Lookup::Valid(found) = found else {
             let mut r = response::text(StatusCode::FORBIDDEN, "Invalid authorization token\n");
             response::api_headers(r.headers_mut(), &[]);
             return r;
         };
-        let session = match self.api_session(&grain, &token).await {
+        if let Some(v) = req.headers().get("x-sandstorm-token-keepalive") {
+            // Kept from the grain: the offer page keeps its token alive while it is shown.
+            let Some(ms) = v.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
+                let mut r = response::text(
+                    StatusCode::BAD_REQUEST,
+                    "X-Sandstorm-Token-Keepalive: give milliseconds\n",
+                );
+                response::api_headers(r.headers_mut(), &[]);
+                return r;
+            };
+            self.tokens.borrow_mut().keep_alive(&token, ms, now);
+            let mut r = response::text(StatusCode::OK, "");
+            response::api_headers(r.headers_mut(), &[]);
+            return r;
+        }
+        self.tokens.borrow_mut().used(&token);
+        let address = client_address::passes_address(req.headers())
+            .then(|| client_address::real_ip(peer, req.headers()));
+        let session = match self.api_session(&found, &token, address).await {
             Ok(s) => s,
             Err(e) => return response::text(StatusCode::BAD_GATEWAY, format!("ERROR: {e}\n")),
         };
@@ -94,13 +191,16 @@ impl Gateway {
 
     pub(crate) async fn api_session(
         &self,
-        grain: &str,
+        found: &ApiToken,
         token: &str,
+        address: Option<IpAddr>,
     ) -> Result<web_session::Client, capnp::Error> {
+        let grain = found.grain.as_str();
         if let Some(slot) = self.grains.get(grain) {
             slot.used.set(true);
         }
-        if let Some(s) = self.api_sessions.borrow().get(token) {
+        let key = (token.to_string(), address);
+        if let Some(s) = self.api_sessions.borrow().get(&key) {
             return Ok(s.clone());
         }
         let (ui_view, view) = match self.grains.get(grain) {
@@ -109,24 +209,33 @@ impl Gateway {
         };
         let context: session_context::Client = capnp_rpc::new_client(Context {
             session: None,
-            permissions: Identity::Owner.permissions(&view),
+            permissions: found.permissions.clone(),
             grants: self.grants.clone(),
         });
         let mut r = ui_view.new_session_request();
         {
             let mut p = r.get();
-            Identity::Owner.fill(&view, &self.registry, p.reborrow().init_user_info());
+            found.acting.fill_with(
+                &view,
+                &self.registry,
+                &found.permissions,
+                p.reborrow().init_user_info(),
+            );
             p.set_context(context);
             p.set_session_type(interface_ids::API_SESSION);
             let t = Sha256::digest(token.as_bytes());
             p.set_tab_id(&tab_id(&data_encoding::BASE64.encode(&t)));
-            let _: soiree_schema::web_session_capnp::api_session::params::Builder =
+            let params: soiree_schema::web_session_capnp::api_session::params::Builder =
                 p.init_session_params().init_as();
+            if let Some(ip) = address {
+                let (upper, lower) = client_address::as_v6_halves(ip);
+                let mut a = params.init_remote_address();
+                a.set_upper64(upper);
+                a.set_lower64(lower);
+            }
         }
         let session: web_session::Client = r.send().promise.await?.get()?.get_session()?.cast_to();
-        self.api_sessions
-            .borrow_mut()
-            .insert(token.to_string(), session.clone());
+        self.api_sessions.borrow_mut().insert(key, session.clone());
         Ok(session)
     }
 }

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 
 use hyper::body::Incoming;
@@ -13,6 +13,7 @@ use hyper::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use soiree_schema::web_session_capnp::web_session;
 
+use crate::api_tokens::Tokens;
 use crate::grain::ViewInfo;
 use crate::identity::Identity;
 use crate::lifecycle::Slot;
@@ -28,10 +29,12 @@ pub struct Gateway {
     pub grains: BTreeMap<String, Rc<Slot>>,
     /// The capabilities the host can rebuild (identities, links).
     pub(crate) registry: Rc<Registry>,
-    /// API token → grain name.
-    pub(crate) tokens: RefCell<HashMap<String, String>>,
+    /// API tokens: the grain each opens, as whom, until when.
+    pub(crate) tokens: RefCell<Tokens>,
     pub(crate) ui_sessions: RefCell<HashMap<(String, Identity), web_session::Client>>,
-    pub(crate) api_sessions: RefCell<HashMap<String, web_session::Client>>,
+    /// By token and the client address passed to the grain (one session per address, as on
+    /// Sandstorm, since the address is fixed when the session opens).
+    pub(crate) api_sessions: RefCell<HashMap<(String, Option<IpAddr>), web_session::Client>>,
     /// What the grains export through the Powerbox.
     pub(crate) offers: Vec<Offer>,
     pub(crate) grants: Grants,
@@ -99,7 +102,7 @@ impl Gateway {
             port: registry.port.get(),
             grains,
             registry,
-            tokens: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(Tokens::default()),
             ui_sessions: RefCell::new(HashMap::new()),
             api_sessions: RefCell::new(HashMap::new()),
             offers,
@@ -123,7 +126,7 @@ impl Gateway {
         let tokens = self.tokens.borrow();
         self.api_sessions
             .borrow_mut()
-            .retain(|t, _| tokens.get(t).is_some_and(|g| g != grain));
+            .retain(|(t, _), _| tokens.grain_of(t).is_some_and(|g| g != grain));
     }
 
     pub(crate) fn ui_origin(&self, grain: &str) -> String {
@@ -134,14 +137,16 @@ impl Gateway {
         self.grains.get(grain).map(|g| g.view_info.clone())
     }
 
+    /// One request from `peer` (the socket's other end).
     pub async fn handle(
         self: Rc<Self>,
         req: Request<Incoming>,
+        peer: IpAddr,
     ) -> Result<Response<Body>, std::convert::Infallible> {
         let resp = match route(&req) {
             Route::Shell => self.shell(req).await,
             Route::Ui(grain) => self.ui(req, grain).await,
-            Route::Api => self.api(req).await,
+            Route::Api => self.api(req, peer).await,
         };
         Ok(resp)
     }
@@ -197,13 +202,13 @@ pub(crate) fn html(body: String) -> Response<Body> {
 /// Serves HTTP on `listener` until the task is dropped.
 pub async fn serve(gateway: Rc<Gateway>, listener: tokio::net::TcpListener) {
     loop {
-        let Ok((stream, _peer)): Result<(tokio::net::TcpStream, SocketAddr), _> = listener.accept().await
+        let Ok((stream, peer)): Result<(tokio::net::TcpStream, SocketAddr), _> = listener.accept().await
         else {
             continue;
         };
         let gw = gateway.clone();
         tokio::task::spawn_local(async move {
-            let service = hyper::service::service_fn(move |req| gw.clone().handle(req));
+            let service = hyper::service::service_fn(move |req| gw.clone().handle(req, peer.ip()));
             let conn = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .with_upgrades();

@@ -91,13 +91,18 @@ impl Identity {
 
     /// Fills a `UserInfo` for this identity; `port` is the gateway's, which serves the user's
     /// picture. The `Identity` capability is the registry's, so that it survives being saved.
-    pub fn fill(&self, view: &ViewInfo, registry: &Registry, mut u: user_info::Builder) {
+    pub fn fill(&self, view: &ViewInfo, registry: &Registry, u: user_info::Builder) {
+        self.fill_with(view, registry, &self.permissions(view), u)
+    }
+
+    /// Fills a `UserInfo` for this identity holding `perms` (an API token's, which its role
+    /// assignment decides).
+    pub fn fill_with(&self, view: &ViewInfo, registry: &Registry, perms: &[bool], mut u: user_info::Builder) {
         let port = registry.port.get();
         u.reborrow()
             .init_display_name()
             .set_default_text(self.display_name(view));
         u.set_pronouns(profile::Pronouns::Neutral);
-        let perms = self.permissions(view);
         let mut list = u.reborrow().init_permissions(perms.len() as u32);
         for (i, p) in perms.iter().enumerate() {
             list.set(i as u32, *p);

@@ -8,6 +8,8 @@
 //! `tokio::task::LocalSet`.
 
 mod api_host;
+mod api_tokens;
+mod client_address;
 mod gateway;
 mod grain;
 mod grant;
@@ -66,6 +68,16 @@ pub enum Error {
     )]
     Link { link: String, message: String },
 
+    #[error("--link {link}: `{provider}` exports several APIs that match: {}", candidates.join(", "))]
+    #[diagnostic(code(soiree::up::link_ambiguous))]
+    LinkAmbiguous {
+        link: String,
+        provider: String,
+        candidates: Vec<String>,
+        #[help]
+        help: String,
+    },
+
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     #[diagnostic(code(soiree::up::port), help("choose another port with --port N"))]
     Port { port: u16, source: std::io::Error },
@@ -88,7 +100,10 @@ impl Error {
         match self {
             Error::Run(e) => e.is_machine(),
             Error::Port { .. } | Error::Io { .. } => true,
-            Error::StandInBridge { .. } | Error::Rpc { .. } | Error::Link { .. } => false,
+            Error::StandInBridge { .. }
+            | Error::Rpc { .. }
+            | Error::Link { .. }
+            | Error::LinkAmbiguous { .. } => false,
         }
     }
 }
@@ -150,9 +165,25 @@ impl Party {
             .links
             .iter()
             .map(|l| {
-                link::plan(l, &names, &offers).map_err(|message| Error::Link {
-                    link: l.name(),
-                    message,
+                link::plan(l, &names, &offers).map_err(|e| match e {
+                    link::PlanError::Other(message) => Error::Link {
+                        link: l.name(),
+                        message,
+                    },
+                    link::PlanError::Ambiguous(candidates) => Error::LinkAmbiguous {
+                        link: l.name(),
+                        provider: l.provider.clone(),
+                        help: format!(
+                            "say which, by the API's name in its bridge config (`[[packages.{p}.offers]]` in party.toml): {}",
+                            candidates
+                                .iter()
+                                .map(|c| format!("`--link {l}/{c}`", l = l.name()))
+                                .collect::<Vec<_>>()
+                                .join(" or "),
+                            p = l.provider,
+                        ),
+                        candidates,
+                    },
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

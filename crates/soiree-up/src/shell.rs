@@ -99,7 +99,8 @@ window.addEventListener('message', async (e) => {
   } else if (m.renderTemplate) {
     const r = m.renderTemplate;
     const t = await call('/_soiree/template',
-      {grain: me.grain, template: r.template, clipboardButton: r.clipboardButton || ''});
+      {grain: me.grain, as: me.as, template: r.template, clipboardButton: r.clipboardButton || '',
+       petname: r.petname, roleAssignment: r.roleAssignment, forSharing: r.forSharing});
     reply(t.error ? {rpcId: r.rpcId, error: t.error} : {rpcId: r.rpcId, uri: t.uri});
   }
 });
@@ -148,8 +149,9 @@ pub enum Side {
 }
 
 /// The page a rendered offer template is shown in (the grain frames it): the text, and a copy
-/// button when asked for, which selects the text and copies it as Sandstorm's offer page does.
-pub fn offer_page(text: &str, button: Option<Side>) -> String {
+/// button when asked for, which selects the text and copies it as Sandstorm's offer page does;
+/// while shown it keeps `token` alive at `api_url`, as Sandstorm's does.
+pub fn offer_page(text: &str, button: Option<Side>, api_url: &str, token: &str) -> String {
     let copy = "<button id=\"offer-copy\" type=\"button\">copy</button>";
     let (left, right) = match button {
         Some(Side::Left) => (copy, ""),
@@ -160,14 +162,34 @@ pub fn offer_page(text: &str, button: Option<Side>) -> String {
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>offer</title>\
          <style>body{{margin:0;font-family:monospace;display:flex;gap:4px;align-items:center}}\
          #offer-text{{margin:0;white-space:pre-wrap;word-break:break-all;flex:1}}</style></head>\
-         <body>{left}<pre id=\"offer-text\">{t}</pre>{right}<script>{OFFER_SCRIPT}</script></body></html>\n",
+         <body>{left}<pre id=\"offer-text\">{t}</pre>{right}\
+         <script type=\"application/json\" id=\"offer-token\">{keep}</script>\
+         <script>{OFFER_SCRIPT}</script></body></html>\n",
         t = esc(text),
+        // JSON inside a script element: `<` escaped so no text can close the element.
+        keep = serde_json::json!({"url": api_url, "token": token})
+            .to_string()
+            .replace('<', "\\u003c"),
     )
 }
 
 /// The copy button's work: select the text (so that a refused clipboard still leaves it ready
-/// for Ctrl-C), then copy it.
+/// for Ctrl-C), then copy it. And the keepalive: an unused token lives 5 minutes, so the page
+/// extends it on load and every 60 s (Sandstorm's offer-template.html: every 60 s), the last
+/// answer's status in `data-keepalive`.
 const OFFER_SCRIPT: &str = r#"
+const keep = JSON.parse(document.getElementById('offer-token').textContent);
+async function keepAlive() {
+  try {
+    const r = await fetch(keep.url, {method: 'POST', headers: {
+      'Authorization': 'Bearer ' + keep.token, 'X-Sandstorm-Token-Keepalive': '300000'}});
+    document.body.dataset.keepalive = String(r.status);
+  } catch (e) {
+    document.body.dataset.keepalive = 'failed';
+  }
+}
+keepAlive();
+setInterval(keepAlive, 60000);
 const button = document.getElementById('offer-copy');
 if (button) button.onclick = () => {
   const range = document.createRange();

@@ -41,16 +41,15 @@ impl Gateway {
         }
         if path == "/" {
             let tokens = self.tokens.borrow();
+            let printed = tokens.printed();
             let listed: Vec<shell::Listed> = self
                 .grains
                 .iter()
                 .map(|(name, g)| shell::Listed {
                     name: name.clone(),
-                    api_url: tokens
-                        .iter()
-                        .filter(|(_, n)| *n == name)
-                        .map(|(t, _)| format!("{}.sandstorm-token/{t}/", self.api_url(t)))
-                        .next()
+                    api_url: printed
+                        .get(name.as_str())
+                        .map(|t| format!("{}.sandstorm-token/{t}/", self.api_url(t)))
                         .unwrap_or_default(),
                     wake_locks: g.state.borrow().wake_lock_captions(),
                     running: g.is_running(),
@@ -130,16 +129,20 @@ impl Gateway {
             }
             "/_soiree/template" => {
                 let grain = s("grain");
-                if self.view_of(&grain).is_none() {
-                    return json_error(StatusCode::BAD_REQUEST, &format!("no grain named {grain:?}"));
-                }
                 let template = s("template");
                 if template.is_empty() {
                     return json_error(StatusCode::BAD_REQUEST, "renderTemplate without a template");
                 }
-                let (token, key) = match (self.mint_token(&grain), crate::host::new_token()) {
-                    (Ok(t), Ok(k)) => (t, k),
-                    _ => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+                let Some(view) = self.view_of(&grain) else {
+                    return json_error(StatusCode::BAD_REQUEST, &format!("no grain named {grain:?}"));
+                };
+                let creator = Identity::parse(&s("as"), &view).unwrap_or(Identity::Owner);
+                let token = match self.offer_token(&grain, &creator, &v, std::time::Instant::now()) {
+                    Ok(t) => t,
+                    Err(e) => return json_error(StatusCode::BAD_REQUEST, &e),
+                };
+                let Ok(key) = crate::host::new_token() else {
+                    return json_error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
                 };
                 let host = format!("api-{}.localhost:{}", api_host_id(&token), self.port);
                 let text = template
@@ -158,7 +161,7 @@ impl Gateway {
                         )
                     }
                 };
-                let page = shell::offer_page(&text, button);
+                let page = shell::offer_page(&text, button, &self.api_url(&token), &token);
                 self.templates.borrow_mut().insert(key.clone(), page);
                 let uri = format!("http://127.0.0.1:{}/_soiree/offer/{key}", self.port);
                 json(StatusCode::OK, serde_json::json!({ "uri": uri }))

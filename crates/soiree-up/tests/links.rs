@@ -36,6 +36,7 @@ fn link(requester: &str, request: &str, url: &str, provider: &str) -> soiree_up:
         request: request.into(),
         query: vec![common::api_request(url)],
         provider: provider.into(),
+        api: None,
     }
 }
 
@@ -112,6 +113,31 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
             "{g} still runs"
         );
     }
+    let left = common::processes_naming(echo.work.path());
+    assert!(left.is_empty(), "still running: {left:#?}");
+
+    // An API named that the target does not export.
+    let mut named = link("a", "echo", common::ECHO_API_URL, "b");
+    named.api = Some("nope".into());
+    let e = refused(named);
+    assert!(
+        e.contains("`b` exports no API `nope` (it exports `echo-api`)"),
+        "{e}"
+    );
+
+    // A target exporting two matching APIs: `--link` must say which, and is told how.
+    let config = echo.root.join("sandstorm-http-bridge-config");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(&config, common::bridge_config_offering(&["echo-api", "echo-v2"])).unwrap();
+    let mut opts = echo.options(&["a", "b"], None);
+    opts.links = vec![link("a", "echo", common::ECHO_API_URL, "b")];
+    let e = common::up(opts).err().expect("the party came up");
+    assert!(e.contains("LinkAmbiguous {"), "{e}");
+    assert!(e.contains("candidates: [\"echo-api\", \"echo-v2\"]"), "{e}");
+    assert!(
+        e.contains("`--link a.echo=b/echo-api` or `--link a.echo=b/echo-v2`"),
+        "{e}"
+    );
     let left = common::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
 }

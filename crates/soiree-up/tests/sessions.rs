@@ -186,6 +186,142 @@ fn the_real_bridge_serves_the_shells_sessions_and_api_tokens() {
     assert!(has(&bearer, "path: /api/x"), "{}", bearer.text());
     assert!(!bearer.text().contains("authorization"), "{}", bearer.text());
 
+    // The client's address reaches the app (as the bridge prints it) only when the client asks
+    // with X-Sandstorm-Passthrough; a loopback peer (a proxy in front of the gateway) may say
+    // whose address it carries.
+    let auth = format!("Bearer {token}");
+    let said_ip = ("X-Real-IP", "203.0.113.9");
+    let plain = http(
+        a,
+        &api_host,
+        "GET",
+        "/x",
+        &[("Authorization", &auth), said_ip],
+        b"",
+    );
+    assert!(!plain.text().contains("x-real-ip"), "{}", plain.text());
+    let pass = ("X-Sandstorm-Passthrough", "address");
+    let own = http(a, &api_host, "GET", "/x", &[("Authorization", &auth), pass], b"");
+    assert!(has(&own, "h x-real-ip: 127.0.0.1"), "{}", own.text());
+    let proxied = http(
+        a,
+        &api_host,
+        "GET",
+        "/x",
+        &[("Authorization", &auth), pass, said_ip],
+        b"",
+    );
+    assert!(has(&proxied, "h x-real-ip: 203.0.113.9"), "{}", proxied.text());
+
+    // renderTemplate's tokens as Sandstorm's shell makes them: the shell's call, then the token
+    // read from the offer page it serves.
+    let render = |msg: serde_json::Value| -> Result<String, String> {
+        let r = http(
+            a,
+            "localhost",
+            "POST",
+            "/_soiree/template",
+            &[],
+            msg.to_string().as_bytes(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        if let Some(e) = v["error"].as_str() {
+            return Err(e.to_string());
+        }
+        let uri = v["uri"].as_str().unwrap();
+        let path = &uri[uri.find("/_soiree/").unwrap()..];
+        let page = http(a, "localhost", "GET", path, &[], b"").text();
+        assert!(page.contains("X-Sandstorm-Token-Keepalive"), "{page}");
+        let token = page
+            .split("<pre id=\"offer-text\">")
+            .nth(1)
+            .and_then(|r| r.split("</pre>").next())
+            .unwrap()
+            .to_string();
+        assert!(page.contains(&format!("\"token\":\"{token}\"")), "{page}");
+        Ok(token)
+    };
+    let use_token = |t: &str| {
+        let host = format!("api-{}.localhost", soiree_up::api_host_id(t));
+        http(a, &host, "GET", &format!("/.sandstorm-token/{t}/x"), &[], b"")
+    };
+    let msg = |extra: serde_json::Value| {
+        let mut m = serde_json::json!({"grain": "echo", "as": "owner", "template": "$API_TOKEN"});
+        m.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        m
+    };
+    // forSharing: the anonymous user, with the role's permissions; the same request again
+    // gets the same token.
+    let sharing =
+        msg(serde_json::json!({"forSharing": true, "roleAssignment": {"roleId": 0}, "petname": "friends"}));
+    let shared = render(sharing.clone()).unwrap();
+    assert_eq!(render(sharing).unwrap(), shared);
+    let seen = use_token(&shared);
+    assert!(
+        has(&seen, "h x-sandstorm-username: Anonymous%20User"),
+        "{}",
+        seen.text()
+    );
+    assert!(has(&seen, "h x-sandstorm-permissions: read"), "{}", seen.text());
+    assert!(!seen.text().contains("x-sandstorm-user-id"), "{}", seen.text());
+    // The defaults: the user who made it, every permission they hold.
+    let own = render(msg(serde_json::json!({}))).unwrap();
+    assert_ne!(own, shared);
+    let seen = use_token(&own);
+    assert!(has(&seen, "h x-sandstorm-username: Owner"), "{}", seen.text());
+    assert!(
+        has(&seen, "h x-sandstorm-permissions: read,write"),
+        "{}",
+        seen.text()
+    );
+    // A viewer shares no more than reading.
+    let viewer =
+        render(serde_json::json!({"grain": "echo", "as": "role-0", "template": "$API_TOKEN"})).unwrap();
+    let seen = use_token(&viewer);
+    assert!(
+        has(&seen, "h x-sandstorm-username: Guest%20(viewer)"),
+        "{}",
+        seen.text()
+    );
+    assert!(has(&seen, "h x-sandstorm-permissions: read"), "{}", seen.text());
+    // A keepalive is answered by the gateway, not the app.
+    let fresh = render(msg(serde_json::json!({"petname": "kept"}))).unwrap();
+    let host = format!("api-{}.localhost", soiree_up::api_host_id(&fresh));
+    let bearer = format!("Bearer {fresh}");
+    let kept = http(
+        a,
+        &host,
+        "POST",
+        "/",
+        &[
+            ("Authorization", &bearer),
+            ("X-Sandstorm-Token-Keepalive", "300000"),
+        ],
+        b"",
+    );
+    assert_eq!(kept.status, 200, "{}", kept.text());
+    assert_eq!(kept.text(), "");
+    assert_eq!(kept.header("access-control-allow-origin"), Some("*"));
+    let bad_keep = http(
+        a,
+        &host,
+        "POST",
+        "/",
+        &[
+            ("Authorization", &bearer),
+            ("X-Sandstorm-Token-Keepalive", "soon"),
+        ],
+        b"",
+    );
+    assert_eq!(bad_keep.status, 400, "{}", bad_keep.text());
+    // Bad parameters are the app's error reply.
+    let e = render(msg(serde_json::json!({"roleAssignment": {"roleId": 7}}))).unwrap_err();
+    assert_eq!(e, "roleAssignment.roleId 7: the grain has 2 roles");
+    let e = render(msg(serde_json::json!({"forSharing": "yes"}))).unwrap_err();
+    assert_eq!(e, "forSharing \"yes\": give true or false");
+
     // Refusals: a wrong token, no token, a preflight without one.
     let wrong = http(a, &api_host, "GET", "/.sandstorm-token/not-a-token/x", &[], b"");
     assert_eq!(wrong.status, 403);

@@ -115,7 +115,7 @@ complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l rebuild -
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l port -d 'The gateway\'s port on 127.0.0.1 (0 picks a free one)' -r
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l idle -d 'Stop a grain when an idle check, every SECS seconds, finds it neither used since the last one nor held awake (Sandstorm: 90); the next request starts it again. 0 never stops an idle grain' -r
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l source -d 'Use folder DIR as the party\'s source NAME (for example the real bridge: `--source sandstorm-bundle=DIR`, DIR holding bin/sandstorm-http-bridge)' -r
-complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l link -d 'Once the grains are up, grant package PKG\'s Powerbox request REQUEST (a `[[packages.PKG.requests]]` of party.toml) with an API package TARGET exports, as the shell\'s picker would, for the grain\'s owner; repeatable. For CI: links survive restarts' -r
+complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l link -d 'Once the grains are up, grant package PKG\'s Powerbox request REQUEST (a `[[packages.PKG.requests]]` of party.toml) with an API package TARGET exports (API, by its name in `[[packages.TARGET.offers]]`, when several match), as the shell\'s picker would, for the grain\'s owner; repeatable. For CI: links survive restarts' -r
 complete -c soiree-pack -n "__fish_soiree_pack_using_subcommand up" -l color -d 'When to use colours and progress bars: `auto` (on a terminal), `always` or `never`' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -66,23 +66,31 @@ pub const ECHO_API_URL: &str = "https://echo.example/api/";
 /// requests under `/api/`, and one Powerbox API, `echo-api` under `/pb/` (needs read).
 /// Unpacked, as `spk` writes it.
 pub fn bridge_config() -> Vec<u8> {
+    bridge_config_offering(&["echo-api"])
+}
+
+/// [`bridge_config`] exporting the same API under each of `names`.
+pub fn bridge_config_offering(names: &[&str]) -> Vec<u8> {
     let mut b = capnp::message::Builder::new_default();
     {
         let mut c = b.init_root::<soiree_schema::manifest_capnp::bridge_config::Builder>();
         c.set_api_path("/api/");
         // The bridge exports Powerbox APIs only with this set.
         c.set_save_identity_caps(true);
-        let mut api = c.reborrow().init_powerbox_apis(1).get(0);
-        api.set_name("echo-api");
-        api.set_path("/pb/");
-        api.reborrow()
-            .init_display_info()
-            .init_title()
-            .set_default_text("Echo API");
-        api.reborrow().init_tag().set_canonical_url(ECHO_API_URL);
-        let mut perms = api.init_permissions(2);
-        perms.set(0, true);
-        perms.set(1, false);
+        let mut apis = c.reborrow().init_powerbox_apis(names.len() as u32);
+        for (i, name) in names.iter().enumerate() {
+            let mut api = apis.reborrow().get(i as u32);
+            api.set_name(*name);
+            api.set_path("/pb/");
+            api.reborrow()
+                .init_display_info()
+                .init_title()
+                .set_default_text("Echo API");
+            api.reborrow().init_tag().set_canonical_url(ECHO_API_URL);
+            let mut perms = api.init_permissions(2);
+            perms.set(0, true);
+            perms.set(1, false);
+        }
         let mut v = c.init_view_info();
         let mut p = v.reborrow().init_permissions(2);
         p.reborrow().get(0).set_name("read");
