@@ -137,6 +137,7 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
         json!([{ "name": "udp-7777", "port": 7777, "targetPort": 7777, "protocol": "UDP" }])
     );
     assert!(find(&docs, "StatefulSet", "party-cockroachdb").is_none());
+    assert!(find(&docs, "StatefulSet", "party-redis").is_none());
 }
 
 #[test]
@@ -151,6 +152,7 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
                 "server": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } },
             },
             "cockroachdb": { "enabled": true, "replicas": 3 },
+            "redis": { "enabled": true },
             "ingress": { "enabled": true, "host": "party.example.org" },
         }),
     );
@@ -159,25 +161,68 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
     let c = containers(&uro["spec"]["template"]);
     assert_eq!(
         names(&c),
-        ["nginx", "redis", "uro", "links"],
-        "cockroachdb runs apart"
+        ["nginx", "uro", "links"],
+        "cockroachdb and redis run apart: one each for every replica"
+    );
+    assert_eq!(
+        c[1]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "/opt/soiree/services.json"
+        ]),
+        "Uro reaches the split CockroachDB and Redis through the links container, and does not wait for them"
     );
     assert_eq!(
         c[2]["command"],
         json!([
             "/opt/soiree/bin/soiree-grain",
-            "--only",
-            "uro",
-            "--after",
-            "redis",
+            "--only-links",
+            "--forward",
+            "26257=tcp://party-cockroachdb-public:26257",
+            "--forward",
+            "6379=tcp://party-redis:6379",
             "/opt/soiree/services.json"
-        ]),
-        "Uro reaches the split CockroachDB through the links container, and does not wait for it"
+        ])
     );
-    assert!(c[3]["command"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("26257=tcp://party-cockroachdb-public:26257")));
+    // One Redis, reachable from the cluster, with the recipe's data dir on its own claim.
+    let redis = find(&docs, "StatefulSet", "party-redis").expect("Redis's StatefulSet");
+    assert_eq!(redis["spec"]["replicas"], 1);
+    let rc = &redis["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        rc["command"],
+        json!([
+            "/usr/bin/redis-server",
+            "--bind",
+            "0.0.0.0",
+            "--protected-mode",
+            "no",
+            "--port",
+            "6379",
+            "--dir",
+            "/var/redis",
+            "--appendonly",
+            "yes",
+            "--save",
+            ""
+        ])
+    );
+    assert_eq!(rc["image"], "localhost/soiree/soiree-uro:1");
+    assert_eq!(rc["volumeMounts"][0]["mountPath"], "/var/redis");
+    assert_eq!(rc["readinessProbe"]["tcpSocket"]["port"], "redis");
+    let claim = &redis["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert_eq!(claim["accessModes"], json!(["ReadWriteOnce"]));
+    assert_eq!(claim["resources"]["requests"]["storage"], "1Gi");
+    let svc = find(&docs, "Service", "party-redis").expect("Redis's Service");
+    assert_eq!(
+        svc["spec"]["ports"],
+        json!([{ "name": "redis", "port": 6379, "targetPort": "redis", "protocol": "TCP" }])
+    );
+    assert_eq!(
+        svc["spec"]["selector"],
+        redis["spec"]["template"]["metadata"]["labels"]
+    );
     let db = find(&docs, "StatefulSet", "party-cockroachdb").expect("CockroachDB's StatefulSet");
     assert_eq!(db["spec"]["replicas"], 3);
     let cmd: Vec<&str> = db["spec"]["template"]["spec"]["containers"][0]["command"]
@@ -233,6 +278,19 @@ fn replicas_that_cannot_share_var_are_refused_at_render_time() {
     assert!(
         said.contains("CockroachDB (service cockroachdb) runs in its Pod")
             && said.contains("cockroachdb.enabled=true"),
+        "{said}"
+    );
+    // CockroachDB apart, but Redis still in Uro's Pod: two servers writing one /var/redis.
+    let said = refused(
+        &chart,
+        json!({
+            "packages": { "uro": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } } },
+            "cockroachdb": { "enabled": true },
+        }),
+    );
+    assert!(
+        said.contains("packages.uro.replicas is 2, but Redis (service redis) runs in its Pod")
+            && said.contains("redis.enabled=true"),
         "{said}"
     );
 }
