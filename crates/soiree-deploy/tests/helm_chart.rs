@@ -141,7 +141,7 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
 }
 
 #[test]
-fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
+fn scaled_values_split_cockroachdb_and_redis_and_scale_uro_and_the_game() {
     let t = tempfile::tempdir().unwrap();
     let chart = chart(t.path());
     let docs = check(
