@@ -1,8 +1,10 @@
 //! The repository's party as a Helm chart, linted and rendered by real Helm code (PyPI
 //! `helm-python-sdk`, Helm v4 as a library) with the default values and with scaled ones, every
 //! rendered manifest validated against Kubernetes' schemas (PyPI `kubernetes-validate`) by
-//! `fixtures/deploy/check_chart.py`; then what the scaled values must have changed.
+//! `fixtures/deploy/check_chart.py`; then what the scaled values must have changed, the split
+//! Redis's rendered command run by the real `redis-server`.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -74,6 +76,53 @@ fn names(list: &[&Value]) -> Vec<String> {
     list.iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Runs a rendered Redis command with the real `redis-server` (on loopback, in a temporary
+/// dir, for the test) and asks it for the flags the values carried: a flag value Helm turned
+/// into another (`yes` read as `true`) is refused by Redis, or read back otherwise.
+fn redis_takes(command: &Value) {
+    let mut args: Vec<String> = command
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let port = soiree_test_support::free_tcp_port();
+    for (flag, value) in [
+        ("--bind", "127.0.0.1".to_string()),
+        ("--port", port.to_string()),
+        ("--dir", dir.path().display().to_string()),
+    ] {
+        let at = args.iter().position(|a| a == flag).unwrap();
+        args[at + 1] = value;
+    }
+    let program = soiree_test_support::program(&args[0], "redis-server");
+    let mut cmd = Command::new(program);
+    cmd.args(&args[1..]);
+    let mut redis = soiree_test_support::Logged::lines(cmd, "redis-server");
+    let ask = |q: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(format!("{q}\r\n").as_bytes()).ok()?;
+        s.shutdown(std::net::Shutdown::Write).ok()?;
+        let mut said = String::new();
+        s.read_to_string(&mut said).ok()?;
+        Some(said)
+    };
+    let config = soiree_test_support::wait_until(
+        "answer from the rendered redis-server",
+        std::time::Duration::from_secs(10),
+        || ask("CONFIG GET appendonly"),
+        || redis.log(),
+    );
+    assert!(config.contains("appendonly\r\n$3\r\nyes"), "{config}");
+    assert!(ask("CONFIG GET protected-mode")
+        .unwrap()
+        .contains("protected-mode\r\n$2\r\nno"));
+    assert!(ask("CONFIG GET save").unwrap().contains("save\r\n$0\r\n"));
+    let (_, log) = redis.interrupt(std::time::Duration::from_secs(10));
+    assert!(dir.path().join("appendonlydir").is_dir(), "{log}");
 }
 
 #[test]
@@ -208,6 +257,7 @@ fn scaled_values_split_cockroachdb_and_redis_and_scale_uro_and_the_game() {
             ""
         ])
     );
+    redis_takes(&rc["command"]);
     assert_eq!(rc["image"], "localhost/soiree/soiree-uro:1");
     assert_eq!(rc["volumeMounts"][0]["mountPath"], "/var/redis");
     assert_eq!(rc["readinessProbe"]["tcpSocket"]["port"], "redis");
