@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::deployment::{Deployment, PackageView};
 
 /// The chart's templates, the same for every party.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     (
         "templates/_helpers.tpl",
         include_str!("../chart/templates/_helpers.tpl"),
@@ -28,6 +28,10 @@ const TEMPLATES: [(&str, &str); 5] = [
         include_str!("../chart/templates/cockroachdb.yaml"),
     ),
     (
+        "templates/redis.yaml",
+        include_str!("../chart/templates/redis.yaml"),
+    ),
+    (
         "templates/ingress.yaml",
         include_str!("../chart/templates/ingress.yaml"),
     ),
@@ -43,6 +47,8 @@ struct Values {
     game_server: Option<GameServer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cockroachdb: Option<Cockroach>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<Redis>,
 }
 
 #[derive(Serialize)]
@@ -144,10 +150,24 @@ struct Cockroach {
     resources: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Redis {
+    enabled: bool,
+    package: String,
+    service: String,
+    binary: String,
+    port: u16,
+    dir: String,
+    args: Vec<String>,
+    storage: Storage,
+    resources: BTreeMap<String, BTreeMap<String, String>>,
+}
+
 /// Every file of the chart: relative path → text.
 pub fn render(d: &Deployment, party: &soiree_party::Party) -> Result<BTreeMap<String, String>, String> {
     let values = values(d, party);
-    let yaml = serde_yaml_ng::to_string(&values).map_err(|e| e.to_string())?;
+    let yaml = quote_yaml11_booleans(&serde_yaml_ng::to_string(&values).map_err(|e| e.to_string())?);
     let mut files = BTreeMap::new();
     files.insert(
         "Chart.yaml".to_string(),
@@ -169,11 +189,57 @@ pub fn render(d: &Deployment, party: &soiree_party::Party) -> Result<BTreeMap<St
     Ok(files)
 }
 
+/// Words YAML 1.1 reads as booleans. serde_yaml_ng writes YAML 1.2, where they are plain
+/// strings, but Helm reads values with a YAML 1.1 parser: a recipe's `--appendonly yes` would
+/// reach the template as `true`.
+const YAML11_BOOLEANS: [&str; 16] = [
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+];
+
+/// `yaml` (as serde_yaml_ng writes it: one scalar per line, multi-line strings as `|` blocks)
+/// with every plain scalar that a YAML 1.1 reader would take for a boolean single-quoted.
+fn quote_yaml11_booleans(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    let mut block: Option<usize> = None;
+    for line in yaml.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = block {
+            if line.trim().is_empty() || indent > at {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            block = None;
+        }
+        let mut value_at = indent;
+        while line[value_at..].starts_with("- ") {
+            value_at += 2;
+        }
+        if let Some(colon) = line[value_at..].find(": ") {
+            value_at += colon + 2;
+        }
+        let value = &line[value_at..];
+        if value_at > indent && YAML11_BOOLEANS.contains(&value) {
+            out.push_str(&line[..value_at]);
+            out.push_str(&format!("'{value}'"));
+        } else {
+            if value.starts_with('|') || value.starts_with('>') {
+                block = Some(indent);
+            }
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 const VALUES_HEADER: &str = "\
 # Written by `soiree-pack build --target helm` from party.toml and recipes/; docs/beyond-sandstorm.md
 # explains each value. Override with `helm install -f` or `--set`, e.g. to scale:
-#   packages.uro.replicas=3 (with packages.uro.storage.accessMode=ReadWriteMany and cockroachdb.enabled=true)
+#   packages.uro.replicas=3 (with packages.uro.storage.accessMode=ReadWriteMany, cockroachdb.enabled=true
+#     and redis.enabled=true: one database and one Redis for every replica, not one each on a shared /var)
 #   cockroachdb.enabled=true cockroachdb.replicas=3
+#   redis.enabled=true (Redis in a StatefulSet of its own, on its own claim)
 #   gameServer.agones.enabled=true
 ";
 
@@ -209,6 +275,7 @@ fn values(d: &Deployment, party: &soiree_party::Party) -> Values {
         packages: d.packages.iter().map(|p| (p.name.clone(), package(p))).collect(),
         game_server: game,
         cockroachdb: cockroach(d, party),
+        redis: redis(d),
     }
 }
 
@@ -310,4 +377,85 @@ fn cockroach(d: &Deployment, party: &soiree_party::Party) -> Option<Cockroach> {
         storage: storage("10Gi"),
         resources: BTreeMap::new(),
     })
+}
+
+/// Flags of `redis-server` the split form sets itself: where it listens and keeps its files.
+const REDIS_OWN_FLAGS: [&str; 4] = ["--bind", "--protected-mode", "--port", "--dir"];
+
+/// The Redis service of the party, if one runs `redis-server`: its split form reuses the
+/// recipe's binary, port, data dir and other flags, but listens on every address without
+/// protected mode, since the package's Pods reach it through a Service, not loopback.
+fn redis(d: &Deployment) -> Option<Redis> {
+    let (pkg, svc) = d.packages.iter().find_map(|p| {
+        p.services
+            .iter()
+            .find(|s| {
+                s.command
+                    .first()
+                    .is_some_and(|c| c.rsplit('/').next() == Some("redis-server"))
+            })
+            .map(|s| (p, s))
+    })?;
+    // `redis-server [config] --flag value… --flag value…`: a flag may take several values
+    // (`--bind 127.0.0.1 ::1`), so a flag's values run to the next `--`.
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for a in &svc.command[1..] {
+        match groups.last_mut() {
+            Some(g) if !a.starts_with("--") => g.push(a.clone()),
+            _ => groups.push(vec![a.clone()]),
+        }
+    }
+    let value = |flag: &str| {
+        groups
+            .iter()
+            .find(|g| g[0] == flag)
+            .and_then(|g| g.get(1))
+            .cloned()
+    };
+    let port = value("--port").and_then(|p| p.parse().ok()).unwrap_or(6379);
+    let dir = value("--dir").unwrap_or_else(|| "/var/redis".into());
+    let args = groups
+        .into_iter()
+        .filter(|g| !REDIS_OWN_FLAGS.contains(&g[0].as_str()))
+        .flatten()
+        .collect();
+    Some(Redis {
+        enabled: false,
+        package: pkg.name.clone(),
+        service: svc.name.clone(),
+        binary: svc.command[0].clone(),
+        port,
+        dir,
+        args,
+        storage: storage("1Gi"),
+        resources: BTreeMap::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml11_booleans_are_quoted_but_not_inside_blocks() {
+        let yaml = serde_yaml_ng::to_string(&serde_json::json!({
+            "args": ["--appendonly", "yes", "--save", "", "on"],
+            "env": { "A": "no", "B": "yes\nno\n", "C": "nothing" },
+            "first": [["y", "n"]],
+        }))
+        .unwrap();
+        let quoted = quote_yaml11_booleans(&yaml);
+        let back: serde_json::Value = serde_yaml_ng::from_str(&quoted).unwrap();
+        assert_eq!(
+            back["args"],
+            serde_json::json!(["--appendonly", "yes", "--save", "", "on"])
+        );
+        assert_eq!(back["env"]["B"], "yes\nno\n");
+        assert!(
+            quoted.contains("- 'yes'") && quoted.contains("A: 'no'"),
+            "{quoted}"
+        );
+        assert!(quoted.contains("- - 'y'"), "{quoted}");
+        assert!(quoted.contains("    yes\n    no\n"), "{quoted}");
+    }
 }

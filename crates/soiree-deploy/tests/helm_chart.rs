@@ -1,8 +1,10 @@
 //! The repository's party as a Helm chart, linted and rendered by real Helm code (PyPI
 //! `helm-python-sdk`, Helm v4 as a library) with the default values and with scaled ones, every
 //! rendered manifest validated against Kubernetes' schemas (PyPI `kubernetes-validate`) by
-//! `fixtures/deploy/check_chart.py`; then what the scaled values must have changed.
+//! `fixtures/deploy/check_chart.py`; then what the scaled values must have changed, the split
+//! Redis's rendered command run by the real `redis-server`.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -76,6 +78,53 @@ fn names(list: &[&Value]) -> Vec<String> {
         .collect()
 }
 
+/// Runs a rendered Redis command with the real `redis-server` (on loopback, in a temporary
+/// dir, for the test) and asks it for the flags the values carried: a flag value Helm turned
+/// into another (`yes` read as `true`) is refused by Redis, or read back otherwise.
+fn redis_takes(command: &Value) {
+    let mut args: Vec<String> = command
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let port = soiree_test_support::free_tcp_port();
+    for (flag, value) in [
+        ("--bind", "127.0.0.1".to_string()),
+        ("--port", port.to_string()),
+        ("--dir", dir.path().display().to_string()),
+    ] {
+        let at = args.iter().position(|a| a == flag).unwrap();
+        args[at + 1] = value;
+    }
+    let program = soiree_test_support::program(&args[0], "redis-server");
+    let mut cmd = Command::new(program);
+    cmd.args(&args[1..]);
+    let mut redis = soiree_test_support::Logged::lines(cmd, "redis-server");
+    let ask = |q: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(format!("{q}\r\n").as_bytes()).ok()?;
+        s.shutdown(std::net::Shutdown::Write).ok()?;
+        let mut said = String::new();
+        s.read_to_string(&mut said).ok()?;
+        Some(said)
+    };
+    let config = soiree_test_support::wait_until(
+        "answer from the rendered redis-server",
+        std::time::Duration::from_secs(10),
+        || ask("CONFIG GET appendonly"),
+        || redis.log(),
+    );
+    assert!(config.contains("appendonly\r\n$3\r\nyes"), "{config}");
+    assert!(ask("CONFIG GET protected-mode")
+        .unwrap()
+        .contains("protected-mode\r\n$2\r\nno"));
+    assert!(ask("CONFIG GET save").unwrap().contains("save\r\n$0\r\n"));
+    let (_, log) = redis.interrupt(std::time::Duration::from_secs(10));
+    assert!(dir.path().join("appendonlydir").is_dir(), "{log}");
+}
+
 #[test]
 fn default_values_give_a_pod_per_package_with_a_container_per_service() {
     let t = tempfile::tempdir().unwrap();
@@ -137,10 +186,11 @@ fn default_values_give_a_pod_per_package_with_a_container_per_service() {
         json!([{ "name": "udp-7777", "port": 7777, "targetPort": 7777, "protocol": "UDP" }])
     );
     assert!(find(&docs, "StatefulSet", "party-cockroachdb").is_none());
+    assert!(find(&docs, "StatefulSet", "party-redis").is_none());
 }
 
 #[test]
-fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
+fn scaled_values_split_cockroachdb_and_redis_and_scale_uro_and_the_game() {
     let t = tempfile::tempdir().unwrap();
     let chart = chart(t.path());
     let docs = check(
@@ -151,6 +201,7 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
                 "server": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } },
             },
             "cockroachdb": { "enabled": true, "replicas": 3 },
+            "redis": { "enabled": true },
             "ingress": { "enabled": true, "host": "party.example.org" },
         }),
     );
@@ -159,25 +210,69 @@ fn scaled_values_split_cockroachdb_and_scale_uro_and_the_game() {
     let c = containers(&uro["spec"]["template"]);
     assert_eq!(
         names(&c),
-        ["nginx", "redis", "uro", "links"],
-        "cockroachdb runs apart"
+        ["nginx", "uro", "links"],
+        "cockroachdb and redis run apart: one each for every replica"
+    );
+    assert_eq!(
+        c[1]["command"],
+        json!([
+            "/opt/soiree/bin/soiree-grain",
+            "--only",
+            "uro",
+            "/opt/soiree/services.json"
+        ]),
+        "Uro reaches the split CockroachDB and Redis through the links container, and does not wait for them"
     );
     assert_eq!(
         c[2]["command"],
         json!([
             "/opt/soiree/bin/soiree-grain",
-            "--only",
-            "uro",
-            "--after",
-            "redis",
+            "--only-links",
+            "--forward",
+            "26257=tcp://party-cockroachdb-public:26257",
+            "--forward",
+            "6379=tcp://party-redis:6379",
             "/opt/soiree/services.json"
-        ]),
-        "Uro reaches the split CockroachDB through the links container, and does not wait for it"
+        ])
     );
-    assert!(c[3]["command"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("26257=tcp://party-cockroachdb-public:26257")));
+    // One Redis, reachable from the cluster, with the recipe's data dir on its own claim.
+    let redis = find(&docs, "StatefulSet", "party-redis").expect("Redis's StatefulSet");
+    assert_eq!(redis["spec"]["replicas"], 1);
+    let rc = &redis["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        rc["command"],
+        json!([
+            "/usr/bin/redis-server",
+            "--bind",
+            "0.0.0.0",
+            "--protected-mode",
+            "no",
+            "--port",
+            "6379",
+            "--dir",
+            "/var/redis",
+            "--appendonly",
+            "yes",
+            "--save",
+            ""
+        ])
+    );
+    redis_takes(&rc["command"]);
+    assert_eq!(rc["image"], "localhost/soiree/soiree-uro:1");
+    assert_eq!(rc["volumeMounts"][0]["mountPath"], "/var/redis");
+    assert_eq!(rc["readinessProbe"]["tcpSocket"]["port"], "redis");
+    let claim = &redis["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert_eq!(claim["accessModes"], json!(["ReadWriteOnce"]));
+    assert_eq!(claim["resources"]["requests"]["storage"], "1Gi");
+    let svc = find(&docs, "Service", "party-redis").expect("Redis's Service");
+    assert_eq!(
+        svc["spec"]["ports"],
+        json!([{ "name": "redis", "port": 6379, "targetPort": "redis", "protocol": "TCP" }])
+    );
+    assert_eq!(
+        svc["spec"]["selector"],
+        redis["spec"]["template"]["metadata"]["labels"]
+    );
     let db = find(&docs, "StatefulSet", "party-cockroachdb").expect("CockroachDB's StatefulSet");
     assert_eq!(db["spec"]["replicas"], 3);
     let cmd: Vec<&str> = db["spec"]["template"]["spec"]["containers"][0]["command"]
@@ -233,6 +328,19 @@ fn replicas_that_cannot_share_var_are_refused_at_render_time() {
     assert!(
         said.contains("CockroachDB (service cockroachdb) runs in its Pod")
             && said.contains("cockroachdb.enabled=true"),
+        "{said}"
+    );
+    // CockroachDB apart, but Redis still in Uro's Pod: two servers writing one /var/redis.
+    let said = refused(
+        &chart,
+        json!({
+            "packages": { "uro": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } } },
+            "cockroachdb": { "enabled": true },
+        }),
+    );
+    assert!(
+        said.contains("packages.uro.replicas is 2, but Redis (service redis) runs in its Pod")
+            && said.contains("redis.enabled=true"),
         "{said}"
     );
 }

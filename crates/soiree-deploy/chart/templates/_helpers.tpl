@@ -22,7 +22,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{/*
 One package's Pod: a container per service (`soiree-grain --only NAME`, sharing loopback and
 /var), one for its links when it has any, each probed by `soiree-grain --ready NAME`.
-Arguments: root, name, p (the package's values), skip (a service run elsewhere, or ""),
+Arguments: root, name, p (the package's values), skip (the services run elsewhere, a list),
 forwards (extra `--forward PORT=URL` of the links container), sidecar (extra container YAML),
 volume (the /var volume's YAML).
 */}}
@@ -37,18 +37,18 @@ securityContext:
   runAsNonRoot: true
 containers:
 {{- range .p.services }}
-{{- if ne .name $ctx.skip }}
+{{- if not (has .name $ctx.skip) }}
   - name: {{ .name }}
     image: {{ $image }}
     imagePullPolicy: {{ $ctx.root.Values.image.pullPolicy }}
     {{- /* `after` across containers: each waits for the ready markers of the services it
-    starts after (in the shared /var), except one run outside the Pod (reached by a link). */}}
+    starts after (in the shared /var), except those run outside the Pod (reached by a link). */}}
     command:
       - /opt/soiree/bin/soiree-grain
       - --only
       - {{ .name | quote }}
       {{- range .after }}
-      {{- if ne . $ctx.skip }}
+      {{- if not (has . $ctx.skip) }}
       - --after
       - {{ . | quote }}
       {{- end }}
