@@ -171,6 +171,7 @@ impl Gateway {
         self.tokens.borrow_mut().used(&token);
         let address = client_address::passes_address(req.headers())
             .then(|| client_address::real_ip(peer, req.headers()));
+        let _busy = self.grains.get(found.grain.as_str()).map(|slot| slot.busy());
         let session = match self.api_session(&found, &token, address).await {
             Ok(s) => s,
             Err(e) => return response::text(StatusCode::BAD_GATEWAY, format!("ERROR: {e}\n")),

@@ -171,3 +171,29 @@ impl Grain {
         let _ = self.running.wait();
     }
 }
+
+/// A SessionContext that grants nothing: what the host passes for a session it opens only to
+/// learn that the app listens.
+struct NoContext;
+
+impl soiree_schema::grain_capnp::session_context::Server for NoContext {}
+
+/// Waits until the grain's app accepts connections. The bridge holds back every new session
+/// until then, but not a capability it restores (`MainView.restore` of an `httpApi`), so a call
+/// through a link that starts its target would otherwise meet "connect(): Connection refused"
+/// while the app is still starting. An API session asked for and dropped unused is the bridge's
+/// own signal; nothing reaches the app.
+pub async fn app_listening(view: &ui_view::Client) -> Result<(), capnp::Error> {
+    let mut r = view.new_session_request();
+    {
+        let mut p = r.get();
+        p.reborrow().init_user_info().init_permissions(0);
+        p.set_context(new_client::<soiree_schema::grain_capnp::session_context::Client, _>(NoContext));
+        p.set_session_type(soiree_schema::interface_ids::API_SESSION);
+        p.set_tab_id(&[0u8; 16]);
+        let _: soiree_schema::web_session_capnp::api_session::params::Builder =
+            p.init_session_params().init_as();
+    }
+    let session = r.send().promise.await?.get()?.get_session()?;
+    crate::host::settled(session.client).await.map(drop)
+}

@@ -23,7 +23,9 @@ pub struct Slot {
     pub state: Rc<RefCell<GrainState>>,
     running: RefCell<Option<Grain>>,
     /// A request arrived since the last idle check (Sandstorm's keep-alive flag).
-    pub used: Cell<bool>,
+    pub used: Rc<Cell<bool>>,
+    /// Inbound calls under way (see [`Slot::busy`]).
+    in_flight: Rc<Cell<u32>>,
     /// Held while the grain starts, so that two requests start it once.
     starting: tokio::sync::Mutex<()>,
     bwrap: PathBuf,
@@ -49,12 +51,27 @@ impl Slot {
             spec,
             state,
             running: RefCell::new(Some(grain)),
-            used: Cell::new(true),
+            used: Rc::new(Cell::new(true)),
+            in_flight: Rc::new(Cell::new(0)),
             starting: tokio::sync::Mutex::new(()),
             bwrap: bwrap.to_path_buf(),
             registry,
             starts: Cell::new(1),
         })
+    }
+
+    /// Marks an inbound call under way until the guard drops. Sandstorm sets the keep-alive
+    /// flag as a call arrives and checks every 90 s, so no call outlives two checks; `up` allows
+    /// checks a second apart (`--idle`), so a call that spans a start (its own, or the start of
+    /// the grain it calls through a link) would see its grain stopped under it. A grain with a
+    /// call under way is in use, and the call's end is a use too.
+    pub fn busy(&self) -> Busy {
+        self.used.set(true);
+        self.in_flight.set(self.in_flight.get() + 1);
+        Busy {
+            in_flight: self.in_flight.clone(),
+            used: self.used.clone(),
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -105,13 +122,26 @@ impl Slot {
     /// Sandstorm's idle check: stop the grain unless it was used since the last check or holds
     /// a wake lock. Clears the use flag. Returns whether the grain was stopped.
     pub fn idle_check(&self) -> bool {
-        if self.used.replace(false) || !self.is_running() {
+        if self.used.replace(false) || self.in_flight.get() > 0 || !self.is_running() {
             return false;
         }
         if self.state.borrow().wake_lock_count() > 0 {
             return false;
         }
         self.stop()
+    }
+}
+
+/// An inbound call under way: see [`Slot::busy`].
+pub struct Busy {
+    in_flight: Rc<Cell<u32>>,
+    used: Rc<Cell<bool>>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+        self.used.set(true);
     }
 }
 

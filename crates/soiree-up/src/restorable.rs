@@ -143,6 +143,7 @@ impl LinkCap {
                 return Ok(cap.clone());
             }
         }
+        crate::grain::app_listening(&view).await?;
         let Some(object_id) = &self.object_id else {
             return Err(capnp::Error::failed(format!(
                 "grain `{}` started again, and its bridge did not make this capability persistent",
@@ -219,11 +220,23 @@ impl capnp::capability::Server for LinkDispatch {
         // Handed on whole (parameters, results, the capabilities in them), as capnp-rpc forwards
         // a call to a promise that resolved.
         let promise = Promise::from_future(async move {
-            let target = link.target().await?;
-            target
-                .hook
-                .call(interface_id, method_id, params.hook, results.hook)
-                .await
+            let _busy = link.slot.upgrade().map(|s| s.busy());
+            let grain = link.grain.clone();
+            let result = match link.target().await {
+                Ok(target) => {
+                    target
+                        .hook
+                        .call(interface_id, method_id, params.hook, results.hook)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            // The calling grain's bridge may say nothing of it (a disconnect closes its proxy's
+            // connection without an answer), so the host says it.
+            if let Err(e) = &result {
+                eprintln!("{grain}: a call through a link failed: {e}");
+            }
+            result
         });
         DispatchCallResult::new(promise, false)
     }

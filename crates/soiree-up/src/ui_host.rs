@@ -41,6 +41,8 @@ impl Gateway {
         let who = cookie(&req, GATEWAY_COOKIE)
             .and_then(|k| Identity::parse(&k, &view))
             .unwrap_or(Identity::Owner);
+        // Until its response's head: a WebSocket's later messages are not calls the gateway sees.
+        let _busy = self.grains.get(&grain).map(|slot| slot.busy());
         let session = match self.ui_session(&grain, &who, &view, &req).await {
             Ok(s) => s,
             Err(e) => return response::text(StatusCode::BAD_GATEWAY, format!("ERROR: {e}\n")),
