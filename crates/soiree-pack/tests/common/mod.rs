@@ -79,6 +79,9 @@ pub fn soiree(cwd: &Path, home: &Path) -> Command {
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CACHE_HOME", home.join("cache"))
+        // A developer's own cache settings would send the tests' blocks into their cache.
+        .env_remove("SOIREE_PACK_CACHE_DIR")
+        .env_remove("SOIREE_PACK_CACHE_SIZE")
         .env_remove("SOIREE_SIGNING_KEY");
     cmd
 }
