@@ -200,7 +200,7 @@ fn scaled_values_split_cockroachdb_and_redis_and_scale_uro_and_the_game() {
                 "uro": { "replicas": 3, "storage": { "accessMode": "ReadWriteMany" } },
                 "server": { "replicas": 2, "storage": { "accessMode": "ReadWriteMany" } },
             },
-            "cockroachdb": { "enabled": true, "replicas": 3 },
+            "cockroachdb": { "enabled": true, "replicas": 3, "storage": { "className": "fast-ssd" } },
             "redis": { "enabled": true },
             "ingress": { "enabled": true, "host": "party.example.org" },
         }),
@@ -275,6 +275,10 @@ fn scaled_values_split_cockroachdb_and_redis_and_scale_uro_and_the_game() {
     );
     let db = find(&docs, "StatefulSet", "party-cockroachdb").expect("CockroachDB's StatefulSet");
     assert_eq!(db["spec"]["replicas"], 3);
+    // Each node's own claim, of the storage class asked for.
+    let claim = &db["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert_eq!(claim["storageClassName"], "fast-ssd");
+    assert_eq!(claim["accessModes"], json!(["ReadWriteOnce"]));
     let cmd: Vec<&str> = db["spec"]["template"]["spec"]["containers"][0]["command"]
         .as_array()
         .unwrap()
