@@ -378,3 +378,56 @@ fn agones_turns_the_game_server_into_a_fleet() {
         ])
     );
 }
+
+/// The chart's values as written, as JSON (Helm reads them as YAML).
+fn written_values(chart: &Path) -> Value {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(chart.join("values.yaml"))
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A second package that serves UDP gets its own UDP Service beside the game server's, with
+/// only its own ports.
+#[test]
+fn every_package_that_serves_udp_gets_a_udp_service() {
+    let t = tempfile::tempdir().unwrap();
+    let chart = chart(t.path());
+    let values = written_values(&chart);
+    let mut services = values["packages"]["uro"]["services"].clone();
+    let uro = services
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == "uro")
+        .unwrap();
+    uro["udpPorts"] = json!([3478]);
+    let docs = check(&chart, json!({ "packages": { "uro": { "services": services } } }));
+    let udp = |name: &str| {
+        let svc = find(&docs, "Service", name).unwrap_or_else(|| panic!("no Service {name}"));
+        assert_eq!(svc["spec"]["type"], "LoadBalancer");
+        svc["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["port"].as_u64().unwrap(),
+                    p["protocol"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(udp("party-uro-udp"), [(3478, "UDP".to_string())]);
+    assert_eq!(udp("party-server-udp"), [(7777, "UDP".to_string())]);
+    // Without UDP ports, no such Service.
+    let plain = check(&chart, json!({}));
+    assert!(find(&plain, "Service", "party-uro-udp").is_none());
+    assert!(find(&plain, "Service", "party-server-udp").is_some());
+}
