@@ -197,9 +197,6 @@ impl Gateway {
         address: Option<IpAddr>,
     ) -> Result<web_session::Client, capnp::Error> {
         let grain = found.grain.as_str();
-        if let Some(slot) = self.grains.get(grain) {
-            slot.used.set(true);
-        }
         let key = (token.to_string(), address);
         if let Some(s) = self.api_sessions.borrow().get(&key) {
             return Ok(s.clone());

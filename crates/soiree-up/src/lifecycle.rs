@@ -23,9 +23,9 @@ pub struct Slot {
     pub state: Rc<RefCell<GrainState>>,
     running: RefCell<Option<Grain>>,
     /// A request arrived since the last idle check (Sandstorm's keep-alive flag).
-    pub used: Rc<Cell<bool>>,
+    used: Cell<bool>,
     /// Inbound calls under way (see [`Slot::busy`]).
-    in_flight: Rc<Cell<u32>>,
+    in_flight: Cell<u32>,
     /// Held while the grain starts, so that two requests start it once.
     starting: tokio::sync::Mutex<()>,
     bwrap: PathBuf,
@@ -51,8 +51,8 @@ impl Slot {
             spec,
             state,
             running: RefCell::new(Some(grain)),
-            used: Rc::new(Cell::new(true)),
-            in_flight: Rc::new(Cell::new(0)),
+            used: Cell::new(true),
+            in_flight: Cell::new(0),
             starting: tokio::sync::Mutex::new(()),
             bwrap: bwrap.to_path_buf(),
             registry,
@@ -65,13 +65,10 @@ impl Slot {
     /// checks a second apart (`--idle`), so a call that spans a start (its own, or the start of
     /// the grain it calls through a link) would see its grain stopped under it. A grain with a
     /// call under way is in use, and the call's end is a use too.
-    pub fn busy(&self) -> Busy {
+    pub fn busy(self: &Rc<Self>) -> Busy {
         self.used.set(true);
         self.in_flight.set(self.in_flight.get() + 1);
-        Busy {
-            in_flight: self.in_flight.clone(),
-            used: self.used.clone(),
-        }
+        Busy(self.clone())
     }
 
     pub fn is_running(&self) -> bool {
@@ -133,15 +130,13 @@ impl Slot {
 }
 
 /// An inbound call under way: see [`Slot::busy`].
-pub struct Busy {
-    in_flight: Rc<Cell<u32>>,
-    used: Rc<Cell<bool>>,
-}
+pub struct Busy(Rc<Slot>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.in_flight.set(self.in_flight.get().saturating_sub(1));
-        self.used.set(true);
+        let slot = &self.0;
+        slot.in_flight.set(slot.in_flight.get().saturating_sub(1));
+        slot.used.set(true);
     }
 }
 

@@ -222,15 +222,14 @@ impl capnp::capability::Server for LinkDispatch {
         let promise = Promise::from_future(async move {
             let _busy = link.slot.upgrade().map(|s| s.busy());
             let grain = link.grain.clone();
-            let result = match link.target().await {
-                Ok(target) => {
-                    target
-                        .hook
-                        .call(interface_id, method_id, params.hook, results.hook)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
+            let result = async {
+                let target = link.target().await?;
+                target
+                    .hook
+                    .call(interface_id, method_id, params.hook, results.hook)
+                    .await
+            }
+            .await;
             // The calling grain's bridge may say nothing of it (a disconnect closes its proxy's
             // connection without an answer), so the host says it.
             if let Err(e) = &result {

@@ -59,9 +59,6 @@ impl Gateway {
         req: &Request<Incoming>,
     ) -> Result<web_session::Client, capnp::Error> {
         let key = (grain.to_string(), who.clone());
-        if let Some(slot) = self.grains.get(grain) {
-            slot.used.set(true);
-        }
         if let Some(s) = self.ui_sessions.borrow().get(&key) {
             return Ok(s.clone());
         }
