@@ -60,6 +60,9 @@ pub async fn run(udp: UdpSocket, opts: Options, stats: status::Stats, mut stop: 
         let sender = match sender {
             Some(s) => s,
             None => {
+                // Players who left are forgotten when a new one arrives, not on every datagram.
+                players.retain(|_, s| !s.is_closed());
+                tasks.retain(|t: &tokio::task::JoinHandle<()>| !t.is_finished());
                 let (tx, rx) = mpsc::channel(QUEUE);
                 let task = tokio::task::spawn_local(session::run(
                     from,
@@ -77,8 +80,6 @@ pub async fn run(udp: UdpSocket, opts: Options, stats: status::Stats, mut stop: 
         if sender.try_send(datagram).is_err() {
             stats.dropped();
         }
-        players.retain(|_, s| !s.is_closed());
-        tasks.retain(|t| !t.is_finished());
     }
     // Each session closes its WebSocket on `stop`: give them a moment to say goodbye.
     drop(players);
