@@ -10,21 +10,9 @@ use soiree_plan::Sources;
 
 use crate::BuildError;
 
-/// The registry part of image names when none is given (what podman calls local images).
-pub const DEFAULT_REGISTRY: &str = "localhost/soiree";
-
-/// The image user: the grain's uid and gid.
-pub const IMAGE_USER: &str = "1000:1000";
-
 /// `REGISTRY/PARTY-PACKAGE:APP-VERSION`, the name the other targets refer to images by.
 pub fn image_reference(party: &Party, pkg: &Package, registry: Option<&str>) -> String {
-    format!(
-        "{}/{}-{}:{}",
-        registry.unwrap_or(DEFAULT_REGISTRY).trim_end_matches('/'),
-        party.meta.name,
-        pkg.name,
-        pkg.meta.app_version
-    )
+    soiree_plan::container::image_reference(registry, &party.meta.name, &pkg.name, pkg.meta.app_version)
 }
 
 /// Builds `pkg`'s image layout at `out/NAME/`.
@@ -63,7 +51,7 @@ pub fn build_image(
         reference: image_reference(party, pkg, registry),
         entrypoint: soiree_plan::manifest::command_argv(&container),
         env: container.env.clone(),
-        user: IMAGE_USER.into(),
+        user: soiree_plan::container::IMAGE_USER.into(),
         exposed_ports: soiree_plan::container::exposed_ports(&container, app_port),
         volumes: vec!["/var".into()],
         working_dir: None,

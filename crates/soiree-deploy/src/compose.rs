@@ -88,7 +88,7 @@ pub fn render(d: &Deployment) -> Result<String, String> {
             Service {
                 image: p.image(d),
                 entrypoint: vec![SUPERVISOR.to_string(), SERVICES_JSON.to_string()],
-                user: "1000:1000".into(),
+                user: soiree_plan::container::IMAGE_USER.into(),
                 environment,
                 ports,
                 volumes: vec![format!("{volume}:/var")],

@@ -5,9 +5,9 @@
 use soiree_party::{Party, PartyError};
 use soiree_plan::links::PlannedLink;
 
-/// Images are `<registry>/<party>-<package>:<app-version>`; without `--registry`, this one
-/// (the name `build --target oci` gives them).
-pub const DEFAULT_REGISTRY: &str = "localhost/soiree";
+/// Images are `<registry>/<party>-<package>:<app-version>`, named as `build --target oci` names
+/// them (`soiree_plan::container::image_reference`); without `--registry`, this registry.
+pub use soiree_plan::container::DEFAULT_REGISTRY;
 /// The supervisor and its services file inside every image.
 pub const SUPERVISOR: &str = "/opt/soiree/bin/soiree-grain";
 pub const SERVICES_JSON: &str = "/opt/soiree/services.json";
@@ -52,7 +52,7 @@ pub struct ServiceView {
 
 impl PackageView {
     pub fn image(&self, d: &Deployment) -> String {
-        format!("{}/{}:{}", d.registry, self.repository, d.version)
+        soiree_plan::container::image_reference(Some(&d.registry), &d.party, &self.name, &d.version)
     }
 
     pub fn udp_ports(&self) -> impl Iterator<Item = u16> + '_ {
@@ -88,7 +88,7 @@ impl Deployment {
                 .collect();
             packages.push(PackageView {
                 name: pkg.name.clone(),
-                repository: format!("{}-{}", party.meta.name, pkg.name),
+                repository: soiree_plan::container::repository(&party.meta.name, &pkg.name),
                 http_port: pkg
                     .bridge
                     .as_ref()
@@ -103,12 +103,7 @@ impl Deployment {
         }
         Ok(Deployment {
             party: party.meta.name.clone(),
-            registry: opts
-                .registry
-                .clone()
-                .unwrap_or_else(|| DEFAULT_REGISTRY.to_string())
-                .trim_end_matches('/')
-                .to_string(),
+            registry: soiree_plan::container::registry(opts.registry.as_deref()).to_string(),
             version: party.meta.app_version.to_string(),
             packages,
         })

@@ -3,6 +3,38 @@
 
 use soiree_party::Package;
 
+/// The registry part of image names when none is given (what podman calls local images).
+pub const DEFAULT_REGISTRY: &str = "localhost/soiree";
+
+/// The image user: the grain's uid and gid.
+pub const IMAGE_USER: &str = "1000:1000";
+
+/// The registry images are named under: `given` (`--registry`) or the default, without a
+/// trailing `/`.
+pub fn registry(given: Option<&str>) -> &str {
+    given.unwrap_or(DEFAULT_REGISTRY).trim_end_matches('/')
+}
+
+/// `PARTY-PACKAGE`: an image's repository under the registry.
+pub fn repository(party: &str, package: &str) -> String {
+    format!("{party}-{package}")
+}
+
+/// `REGISTRY/PARTY-PACKAGE:APP-VERSION`: the name `build --target oci` gives a package's image
+/// and the compose file and chart refer to it by.
+pub fn image_reference(
+    registry_given: Option<&str>,
+    party: &str,
+    package: &str,
+    app_version: impl std::fmt::Display,
+) -> String {
+    format!(
+        "{}/{}:{app_version}",
+        registry(registry_given),
+        repository(party, package)
+    )
+}
+
 /// Where the `sandstorm-http-bridge` recipe puts the bridge; `manifest::command_argv` runs it.
 pub const BRIDGE_PROGRAM: &str = "/sandstorm-http-bridge";
 
