@@ -1,7 +1,7 @@
 //! `cache info` and `cache clean [--keep SIZE]` over soiree-pack's caches: the block cache and
 //! the source cache (downloads, unpacked archives, command outputs and their logs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use soiree_source::{CachedEntry, CachedKind};
@@ -87,13 +87,8 @@ enum Item {
     Source(CachedEntry),
 }
 
-#[derive(Default)]
-struct Tally {
-    removed: u64,
-    freed: u64,
-    kept: u64,
-    kept_bytes: u64,
-}
+/// What `clean` removed and kept of one cache, counted as the block cache counts its own.
+type Tally = soiree_spk::block_cache::Trimmed;
 
 /// `cache clean [--keep SIZE]`: the chosen caches emptied, or trimmed together to SIZE, least
 /// recently used first. The source cache is taken exclusively first: while a build reads it,
@@ -119,7 +114,9 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
     };
 
     let mut items: Vec<(SystemTime, u64, Item)> = Vec::new();
-    if let Some(cache) = &blocks {
+    // Emptied, the block cache goes whole (`BlockCache::clean`, below); trimmed, its blocks take
+    // their turn among the source cache's entries.
+    if let (Some(cache), Some(_)) = (&blocks, limit) {
         let entries = cache.entries().map_err(Failure::from)?;
         items.extend(
             entries
@@ -159,10 +156,12 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
             tally.kept_bytes += size;
             continue;
         }
-        match (item, &sources) {
-            (Item::Block(path), _) => remove_block(path)?,
-            (Item::Source(e), Some(cache)) => cache.remove_entry(e).map_err(Failure::from)?,
-            (Item::Source(_), None) => {}
+        match (item, &blocks, &sources) {
+            (Item::Block(path), Some(cache), _) => {
+                cache.remove(path).map_err(Failure::from)?;
+            }
+            (Item::Source(e), _, Some(cache)) => cache.remove_entry(e).map_err(Failure::from)?,
+            _ => {}
         }
         tally.removed += 1;
         tally.freed += size;
@@ -171,7 +170,7 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
     if let Some(cache) = &blocks {
         if limit == 0 {
             // The version folder too, so an old format's leftovers never linger.
-            cache.clean().map_err(Failure::from)?;
+            b = cache.clean().map_err(Failure::from)?;
         }
         println!(
             "{}: removed {} blocks ({} bytes); {} blocks ({} bytes) kept",
@@ -193,13 +192,4 @@ pub fn clean(keep: Option<&str>, which: Which) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-fn remove_block(path: &Path) -> Result<(), Failure> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(Failure::machine(format!("{}: {e}", path.display())))
-        }
-        _ => Ok(()),
-    }
 }

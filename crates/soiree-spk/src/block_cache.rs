@@ -200,17 +200,22 @@ impl BlockCache {
                 t.kept_bytes += size;
                 continue;
             }
-            match std::fs::remove_file(path) {
-                Ok(()) => {
-                    t.removed += 1;
-                    t.freed += size;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(path)(e)),
+            if self.remove(path)? {
+                t.removed += 1;
+                t.freed += size;
             }
             total -= size;
         }
         Ok(t)
+    }
+
+    /// Removes the entry at `path` (one [`BlockCache::entries`] gave); whether it was still there.
+    pub fn remove(&self, path: &Path) -> Result<bool> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path)(e)),
+        }
     }
 
     /// Removes every entry.
