@@ -20,8 +20,8 @@ pub struct Args {
     #[arg(long, default_value_t = 7777)]
     pub game_port: u16,
     /// `enet`: /.soiree/relay; `websocket`: /.soiree/game; `both`.
-    #[arg(long, default_value = "enet", value_parser = ["enet", "websocket", "both"])]
-    pub mode: String,
+    #[arg(long, value_enum, default_value_t = Mode::Enet)]
+    pub mode: Mode,
     /// Largest datagram carried, in bytes.
     #[arg(long, default_value_t = Limits::default().max_datagram)]
     pub max_datagram: usize,
@@ -55,7 +55,7 @@ impl Args {
     pub fn options(&self) -> Options {
         Options {
             game_port: self.game_port,
-            mode: Mode::parse(&self.mode).unwrap_or(Mode::Enet),
+            mode: self.mode,
             limits: Limits {
                 max_datagram: self.max_datagram,
                 max_players: self.max_players,

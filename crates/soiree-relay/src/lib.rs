@@ -17,25 +17,17 @@ use std::time::Duration;
 pub use limits::Limits;
 
 /// Which of the game's transports the relay offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     /// ENet (UDP) through `/.soiree/relay`.
     Enet,
     /// The game's own WebSocket server through `/.soiree/game`.
+    #[value(name = "websocket")]
     WebSocket,
     Both,
 }
 
 impl Mode {
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "enet" => Some(Mode::Enet),
-            "websocket" => Some(Mode::WebSocket),
-            "both" => Some(Mode::Both),
-            _ => None,
-        }
-    }
-
     fn enet(self) -> bool {
         self != Mode::WebSocket
     }
@@ -117,12 +109,25 @@ async fn connection(
         }
     };
     let who = head.real_ip.clone().unwrap_or_else(|| "unknown".into());
-    match head.path.as_str() {
-        RELAY_PATH if opts.mode.enet() => player::run(stream, id, &who, opts, players).await,
-        GAME_PATH if opts.mode.websocket() => passthrough::run(stream, id, &who, opts, players).await,
+    let enet = match head.path.as_str() {
+        RELAY_PATH if opts.mode.enet() => true,
+        GAME_PATH if opts.mode.websocket() => false,
         other => {
             eprintln!("relay: {who}: no route for {other:?} (mode {:?})", opts.mode);
             route::refuse(stream, 404, "no such route").await;
+            return;
         }
+    };
+    let tag = format!("player {id} ({who}):");
+    if players.count() >= opts.limits.max_players {
+        eprintln!(
+            "relay: {tag} refused: {} players already (the limit, --max-players)",
+            players.count()
+        );
+        route::refuse(stream, 503, "the party is full").await;
+    } else if enet {
+        player::run(stream, &tag, opts, players).await
+    } else {
+        passthrough::run(stream, &tag, opts, players).await
     }
 }

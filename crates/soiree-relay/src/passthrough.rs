@@ -5,16 +5,8 @@ use tokio::net::TcpStream;
 
 use crate::{route, wake, Options};
 
-pub async fn run(mut stream: TcpStream, id: u64, who: &str, opts: &Options, players: wake::Players) {
-    let tag = format!("player {id} ({who}):");
-    if players.count() >= opts.limits.max_players {
-        eprintln!(
-            "relay: {tag} refused: {} players already (the limit, --max-players)",
-            players.count()
-        );
-        route::refuse(stream, 503, "the party is full").await;
-        return;
-    }
+/// `tag` names the player in the log; the relay has made sure there is room for them.
+pub async fn run(mut stream: TcpStream, tag: &str, opts: &Options, players: wake::Players) {
     let mut game = match TcpStream::connect(("127.0.0.1", opts.game_port)).await {
         Ok(g) => g,
         Err(e) => {

@@ -56,17 +56,9 @@ impl Breaches {
     }
 }
 
-pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players: wake::Players) {
+/// `tag` names the player in the log; the relay has made sure there is room for them.
+pub async fn run(stream: TcpStream, tag: &str, opts: &Options, players: wake::Players) {
     let limits = &opts.limits;
-    let tag = format!("player {id} ({who}):");
-    if players.count() >= limits.max_players {
-        eprintln!(
-            "relay: {tag} refused: {} players already (the limit, --max-players)",
-            players.count()
-        );
-        route::refuse(stream, 503, "the party is full").await;
-        return;
-    }
     let udp = match UdpSocket::bind(("127.0.0.1", 0)).await {
         Ok(s) => s,
         Err(e) => {
@@ -121,7 +113,7 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
             match msg {
                 Message::Binary(data) => {
                     if data.len() > limits.max_datagram {
-                        breaches.note(&breaches.oversized_in, &tag, || {
+                        breaches.note(&breaches.oversized_in, tag, || {
                             format!(
                                 "sent a datagram of {} bytes, over the limit of {} (--max-datagram): dropped",
                                 data.len(),
@@ -129,14 +121,14 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
                             )
                         });
                     } else if !bucket.take() {
-                        breaches.note(&breaches.over_rate, &tag, || {
+                        breaches.note(&breaches.over_rate, tag, || {
                             format!(
                                 "sends more than {} datagrams/s (--max-rate): the excess is dropped",
                                 limits.max_rate
                             )
                         });
                     } else if let Err(e) = udp.send(&data).await {
-                        game_error(&breaches, &tag, game_port, &e);
+                        game_error(&breaches, tag, game_port, &e);
                     }
                 }
                 Message::Text(_) => {
@@ -157,7 +149,7 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
         loop {
             match udp.recv(&mut buf).await {
                 Ok(n) if n > limits.max_datagram => {
-                    breaches.note(&breaches.oversized_out, &tag, || {
+                    breaches.note(&breaches.oversized_out, tag, || {
                         format!(
                             "the game sent a datagram over the limit of {} bytes: dropped",
                             limits.max_datagram
@@ -166,7 +158,7 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
                 }
                 Ok(n) => {
                     if tx.try_send(buf[..n].to_vec()).is_err() {
-                        breaches.note(&breaches.queue_full, &tag, || {
+                        breaches.note(&breaches.queue_full, tag, || {
                             format!(
                                 "reads slower than the game sends: {} datagrams queued (--queue), new ones dropped",
                                 limits.queue
@@ -174,7 +166,7 @@ pub async fn run(stream: TcpStream, id: u64, who: &str, opts: &Options, players:
                         });
                     }
                 }
-                Err(e) => game_error(&breaches, &tag, game_port, &e),
+                Err(e) => game_error(&breaches, tag, game_port, &e),
             }
         }
     };
