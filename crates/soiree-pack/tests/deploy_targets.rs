@@ -3,6 +3,8 @@
 //! byte-identical output from two runs, and the problems the targets cannot map shown at their
 //! recipe lines.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -32,22 +34,7 @@ fn text(o: &Output) -> String {
 
 /// A copy of the repository's party.toml and recipes (its sources are not read by these targets).
 fn repo_party(dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(dir.join("recipes")).unwrap();
-    for e in std::fs::read_dir(repo().join("recipes")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join("recipes").join(e.file_name())).unwrap();
-    }
-    let toml = std::fs::read_to_string(repo().join("party.toml")).unwrap();
-    // Paths of the stand-ins are relative to the repository.
-    let toml = toml.replace(
-        "path = \"fixtures/",
-        &format!("path = \"{}/fixtures/", repo().display()),
-    );
-    let toml = toml.replace(
-        "icon = \"fixtures/",
-        &format!("icon = \"{}/fixtures/", repo().display()),
-    );
-    std::fs::write(dir.join("party.toml"), toml).unwrap();
+    common::repo_party_in(dir);
     dir.join("party.toml")
 }
 

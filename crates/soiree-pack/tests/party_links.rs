@@ -8,10 +8,10 @@
 
 mod common;
 
-use soiree_test_support::{enter_grain_frame, http_request, link_through_picker, Logged};
+use soiree_test_support::{enter_grain_frame, http_request, link_through_picker, wait_until, Logged};
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -133,21 +133,6 @@ fn descriptor(up: &Up, grain: &str, request: &str) -> String {
         .to_string()
 }
 
-fn wait_until(what: &str, up: &Up, within: Duration, mut check: impl FnMut() -> Option<String>) -> String {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within {within:?}\n{}",
-            up.log()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
 #[test]
 fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     let Some(bundle) = soiree_test_support::sandstorm_bundle() else {
@@ -228,13 +213,13 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
     // line), and the client lists shards through its own.
     wait_until(
         "the server's registration after the restart",
-        &up,
         Duration::from_secs(60),
         || {
             up.log()
                 .contains("server: registered with Uro as shard")
-                .then_some(String::new())
+                .then_some(())
         },
+        || up.log(),
     );
     let shards = shard_list(&up);
     assert!(shards.contains("soiree demo"), "{shards}");
@@ -303,12 +288,12 @@ fn the_demo_party_comes_up_linked_and_stays_linked_after_a_restart() {
 fn shard_list(up: &Up) -> String {
     wait_until(
         "the server's shard in the client's list",
-        up,
         Duration::from_secs(60),
         || {
             let (status, body) = up.http("ui-client.localhost", "GET", "/api/v1/shards", &[], "");
             (status == 200 && body.contains("soiree demo")).then_some(body)
         },
+        || up.log(),
     )
 }
 

@@ -208,20 +208,8 @@ fn a_link_to_a_package_offering_nothing_is_refused_before_any_grain_starts() {
         !cwd.path().join(".soiree/up/client/var").exists(),
         "a grain was started"
     );
-    let left = processes_naming(cwd.path());
+    let left = soiree_test_support::processes_naming(cwd.path());
     assert!(left.is_empty(), "still running: {left:#?}");
-}
-
-/// This machine's processes whose command line names `path` (a grain's sandbox names its `/var`).
-fn processes_naming(path: &Path) -> Vec<String> {
-    let needle = path.to_string_lossy().into_owned();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&needle))
-        .collect()
 }
 
 /// A request in party.toml whose descriptor cannot be built (a canonical URL on an ip-network

@@ -15,6 +15,6 @@ pub use chromium::{enter_grain_frame, link_through_picker, step, Chromium};
 pub use logged::Logged;
 pub use net::{free_tcp_port, free_udp_port, http_get, http_request, wait_until};
 pub use podman::Podman;
-pub use programs::{gcc, ldd, ldd_real, program, succeeded, text, tool};
+pub use programs::{gcc, ldd, ldd_real, processes_naming, program, succeeded, text, tool};
 pub use sandbox::{bwrap_flags, run_isolated};
 pub use up_party::{gateway_port, sandstorm_bundle};

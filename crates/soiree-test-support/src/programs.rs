@@ -1,5 +1,5 @@
-//! Programs from Debian packages the tests use, `ldd` as glibc reports a closure, and building
-//! small C programs with gcc.
+//! Programs from Debian packages the tests use, `ldd` as glibc reports a closure, building
+//! small C programs with gcc, and the processes still running a test's files.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -74,4 +74,21 @@ pub fn succeeded(out: Output, what: &str) -> String {
         text(&out.stderr)
     );
     text(&out.stdout)
+}
+
+/// The command lines of this machine's processes that mention `path` (a grain's sandbox names
+/// its `/var` and package), each after its pid: what a test checks is gone once a party stopped.
+pub fn processes_naming(path: &std::path::Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(&needle) {
+            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
 }

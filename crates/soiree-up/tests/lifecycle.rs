@@ -107,6 +107,6 @@ fn a_var_in_use_is_refused_and_nothing_is_left_running() {
     // The first grain was stopped: its lock is free again.
     let lock = echo.work.path().join("var.lock");
     assert!(soiree_fs::Lock::try_acquire(&lock, "test").is_ok(), "{e}");
-    let left = common::processes_naming(echo.work.path());
+    let left = soiree_test_support::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
 }

@@ -60,7 +60,7 @@ fn a_link_made_at_start_reaches_the_other_grain() {
     );
     // While the grains run, their sandboxes name the test's folder (what the refusals below
     // check is gone).
-    assert!(!common::processes_naming(echo.work.path()).is_empty());
+    assert!(!soiree_test_support::processes_naming(echo.work.path()).is_empty());
     let a = up.addr;
     let status = http(a, "ui-a.localhost", "GET", "/.soiree/links/status", &[], b"");
     assert_eq!(status.text(), r#"{"echo":{"linked":true}}"#);
@@ -113,7 +113,7 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
             "{g} still runs"
         );
     }
-    let left = common::processes_naming(echo.work.path());
+    let left = soiree_test_support::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
 
     // An API named that the target does not export.
@@ -138,7 +138,7 @@ fn links_that_cannot_be_made_are_refused_and_nothing_is_left_running() {
         e.contains("`--link a.echo=b/echo-api` or `--link a.echo=b/echo-v2`"),
         "{e}"
     );
-    let left = common::processes_naming(echo.work.path());
+    let left = soiree_test_support::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
 }
 
@@ -161,7 +161,7 @@ fn an_unreadable_table_of_saved_capabilities_is_refused() {
         "{",
         "the table was left as it was"
     );
-    let left = common::processes_naming(echo.work.path());
+    let left = soiree_test_support::processes_naming(echo.work.path());
     assert!(left.is_empty(), "still running: {left:#?}");
 }
 

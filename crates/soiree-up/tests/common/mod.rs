@@ -223,23 +223,6 @@ pub fn up(opts: soiree_up::Options) -> Result<Up, String> {
     }
 }
 
-/// The command lines of this machine's processes that mention `path` (a grain's sandbox names
-/// its `/var` and package): what a test checks is gone once a party stopped.
-pub fn processes_naming(path: &Path) -> Vec<String> {
-    let needle = path.to_string_lossy().into_owned();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if text.contains(&needle) {
-            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
-        }
-    }
-    found
-}
-
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {
