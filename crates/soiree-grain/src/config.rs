@@ -34,6 +34,15 @@ pub struct Links {
     pub requests: Vec<LinkRequest>,
 }
 
+/// Letters, digits, `-` and `_`, at least one: a request's name is a file name under
+/// `/var/.soiree/links` and a path segment of the link page's URLs.
+pub fn is_request_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The port the link service listens on unless services.json says otherwise; the nginx recipe
 /// routes `/.soiree/links/` to it. Next to the bridge's own proxy (15239).
 pub const LINKS_PORT: u16 = 15240;
@@ -259,12 +268,7 @@ impl Links {
         for r in &self.requests {
             let bad = |what: String| Error::Config(format!("request `{}`: {what}", r.name));
             // The name is a file name under /var and a path segment of the page's URLs.
-            if r.name.is_empty()
-                || !r
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if !is_request_name(&r.name) {
                 return Err(bad("a request name is letters, digits, `-` and `_`".into()));
             }
             if !names.insert(r.name.as_str()) {

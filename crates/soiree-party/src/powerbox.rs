@@ -203,11 +203,7 @@ pub(crate) fn requests(
         }
         // A recipe that declares a request names it after one of its parameters.
         let name = sub(&spec.name, problems);
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !soiree_grain::config::is_request_name(&name) {
             problems.push(
                 PartyError::new(
                     "soiree::party::request",
