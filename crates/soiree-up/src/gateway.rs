@@ -99,7 +99,7 @@ pub(crate) fn tab_id(seed: &str) -> [u8; 16] {
 impl Gateway {
     pub fn new(registry: Rc<Registry>, grains: BTreeMap<String, Rc<Slot>>, offers: Vec<Offer>) -> Gateway {
         Gateway {
-            port: registry.port.get(),
+            port: registry.port,
             grains,
             registry,
             tokens: RefCell::new(Tokens::default()),

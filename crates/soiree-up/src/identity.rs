@@ -98,7 +98,7 @@ impl Identity {
     /// Fills a `UserInfo` for this identity holding `perms` (an API token's, which its role
     /// assignment decides).
     pub fn fill_with(&self, view: &ViewInfo, registry: &Registry, perms: &[bool], mut u: user_info::Builder) {
-        let port = registry.port.get();
+        let port = registry.port;
         u.reborrow()
             .init_display_name()
             .set_default_text(self.display_name(view));
@@ -122,8 +122,13 @@ impl Identity {
 
     /// Where the gateway serves this user's picture.
     pub fn picture_url(&self, port: u16) -> String {
-        format!("http://127.0.0.1:{port}/_soiree/picture/{}.svg", self.key())
+        picture_url(&self.key(), port)
     }
+}
+
+/// Where the gateway on `port` serves the picture of the user whose key is `key`.
+fn picture_url(key: &str, port: u16) -> String {
+    format!("http://127.0.0.1:{port}/_soiree/picture/{key}.svg")
 }
 
 /// A picture for a user: the first letter of their name in a circle.
@@ -151,7 +156,7 @@ impl IdentityCap {
             key: key.to_string(),
             name: name.to_string(),
             handle: handle.to_string(),
-            picture: format!("http://127.0.0.1:{port}/_soiree/picture/{key}.svg"),
+            picture: picture_url(key, port),
         }
     }
 

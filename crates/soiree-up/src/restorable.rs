@@ -5,7 +5,7 @@
 //! the API from its object id (`MainView.restore`). The registry recognises them when a grain
 //! saves them, so that `SandstormApi.save` can record what they are.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
@@ -21,7 +21,7 @@ use crate::persist::Record;
 /// The capabilities of one run of `up` that can be recognised and rebuilt.
 pub struct Registry {
     /// The gateway's port (users' pictures are served there).
-    pub port: Cell<u16>,
+    pub port: u16,
     slots: RefCell<BTreeMap<String, Weak<Slot>>>,
     links: RefCell<CapabilityServerSet<LinkCap, LinkClient>>,
     identities: RefCell<CapabilityServerSet<IdentityCap, identity::Client>>,
@@ -30,7 +30,7 @@ pub struct Registry {
 impl Registry {
     pub fn new(port: u16) -> Rc<Registry> {
         Rc::new(Registry {
-            port: Cell::new(port),
+            port,
             slots: RefCell::new(BTreeMap::new()),
             links: RefCell::new(CapabilityServerSet::new()),
             identities: RefCell::new(CapabilityServerSet::new()),
@@ -99,7 +99,7 @@ impl Registry {
                 Ok(self.link(grain, Some(id), None))
             }
             Record::Identity { key, name, handle } => {
-                let cap = IdentityCap::new(key, name, handle, self.port.get());
+                let cap = IdentityCap::new(key, name, handle, self.port);
                 Ok(self.identity(cap).client)
             }
         }
