@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use soiree_oci::Owner;
 use soiree_party::{Package, Party};
 use soiree_plan::Sources;
 
@@ -59,8 +60,22 @@ pub fn build_image(
         epoch: epoch_ns.map_or(0, |ns| ns.div_euclid(1_000_000_000)),
         // The grain user owns /var (the volume takes the image's owner); /tmp is everyone's.
         owners: BTreeMap::from([
-            ("/var".to_string(), (1000, 1000, 0o755)),
-            ("/tmp".to_string(), (0, 0, 0o1777)),
+            (
+                "/var".to_string(),
+                Owner {
+                    uid: 1000,
+                    gid: 1000,
+                    mode: 0o755,
+                },
+            ),
+            (
+                "/tmp".to_string(),
+                Owner {
+                    uid: 0,
+                    gid: 0,
+                    mode: 0o1777,
+                },
+            ),
         ]),
         size_limit: pkg.meta.image_size_limit.as_ref().map(|l| l.bytes),
     };

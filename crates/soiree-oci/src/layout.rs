@@ -45,7 +45,7 @@ pub struct ImageSpec {
     pub epoch: i64,
     /// Paths (absolute) owned by someone else than root, or with another mode: `/var` belongs
     /// to the image user, `/tmp` is sticky.
-    pub owners: BTreeMap<String, (u64, u64, u32)>,
+    pub owners: BTreeMap<String, Owner>,
     /// The most the image's blobs may weigh together.
     pub size_limit: Option<u64>,
 }
@@ -99,24 +99,10 @@ pub fn write_layout(layers: &[Layer], spec: &ImageSpec, out: &Path) -> Result<Wr
     std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .map_err(OciError::io(root))?;
 
-    let owners: BTreeMap<String, Owner> = spec
-        .owners
-        .iter()
-        .map(|(p, (uid, gid, mode))| {
-            (
-                p.clone(),
-                Owner {
-                    uid: *uid,
-                    gid: *gid,
-                    mode: *mode,
-                },
-            )
-        })
-        .collect();
     let mtime = u64::try_from(spec.epoch).unwrap_or(0);
     let mut written = Vec::new();
     for layer in layers {
-        let blob = layer_tar::write_layer(root, &layer.tree, &owners, mtime)?;
+        let blob = layer_tar::write_layer(root, &layer.tree, &spec.owners, mtime)?;
         written.push(WrittenLayer {
             name: layer.name.clone(),
             digest: blob.digest,

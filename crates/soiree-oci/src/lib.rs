@@ -13,5 +13,6 @@ pub mod push;
 pub mod rfc3339;
 
 pub use error::{OciError, PushError};
+pub use layer_tar::Owner;
 pub use layout::{write_layout, ImageSpec, Layer, WrittenImage, WrittenLayer};
 pub use push::{push_layout, PushOptions, Pushed};

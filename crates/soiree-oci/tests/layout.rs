@@ -36,7 +36,14 @@ fn spec() -> ImageSpec {
         exposed_ports: vec!["8000/tcp".into()],
         volumes: vec!["/var".into()],
         epoch: 1_700_000_000,
-        owners: BTreeMap::from([("/var".to_string(), (1000, 1000, 0o755))]),
+        owners: BTreeMap::from([(
+            "/var".to_string(),
+            soiree_oci::Owner {
+                uid: 1000,
+                gid: 1000,
+                mode: 0o755,
+            },
+        )]),
         labels: BTreeMap::from([("b".into(), "2".into()), ("a".into(), "1".into())]),
         ..Default::default()
     }
